@@ -1,0 +1,236 @@
+"""Every fact about TikTok's Business Messaging API that the product relies on, in one place.
+
+Source for each block: `shared/spec/tiktok-api.md` (section named in the comment), which collects what public
+integrations and vendor docs agree on. When TikTok is observed to behave differently, change it here only.
+The sandbox imports this module too, so the stand-in and the product agree on the wire format.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+# --------------------------------------------------------------------------- §1 conventions
+DEFAULT_API_BASE_URL = "https://business-api.tiktok.com/open_api/v1.3/"
+DEFAULT_AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
+ACCESS_TOKEN_HEADER = "Access-Token"
+LOG_ID_HEADER = "x-tt-logid"
+MEDIA_DOWNLOAD_USER_HEADER = "x-user"
+
+# --------------------------------------------------------------------------- §2 OAuth + §4 endpoints
+# Paths are relative to the API base URL; every one ends with "/" (TikTok answers 404 without it).
+PATH_OAUTH_TOKEN = "tt_user/oauth2/token/"
+PATH_OAUTH_REFRESH = "tt_user/oauth2/refresh_token/"
+PATH_OAUTH_REVOKE = "tt_user/oauth2/revoke/"
+PATH_TOKEN_INFO = "tt_user/token_info/get/"
+PATH_BUSINESS_GET = "business/get/"
+PATH_MESSAGE_SEND = "business/message/send/"
+PATH_MEDIA_UPLOAD = "business/message/media/upload/"
+PATH_MEDIA_DOWNLOAD = "business/message/media/download/"
+PATH_CAPABILITIES = "business/message/capabilities/get/"
+PATH_CONVERSATION_LIST = "business/message/conversation/list/"
+PATH_CONTENT_LIST = "business/message/content/list/"
+PATH_VIDEO_LIST = "business/video/list/"
+PATH_COMMENT_LIST = "business/comment/list/"
+PATH_COMMENT_REPLY = "business/comment/reply/create/"
+PATH_WEBHOOK_UPDATE = "business/webhook/update/"
+PATH_WEBHOOK_LIST = "business/webhook/list/"
+PATH_WEBHOOK_DELETE = "business/webhook/delete/"
+
+AUTH_CODE_TTL_SECONDS = 600  # §2: treat the authorization code as valid for 10 minutes, single use
+PROFILE_FIELDS = ["username", "display_name", "profile_image", "is_business_account", "followers_count"]
+
+# --------------------------------------------------------------------------- §3 scopes
+SCOPE_MESSAGE_SEND = "message.list.send"
+SCOPE_MESSAGE_READ = "message.list.read"
+SCOPE_MESSAGE_MANAGE = "message.list.manage"
+SCOPE_USER_BASIC = "user.info.basic"
+SCOPE_USER_USERNAME = "user.info.username"
+SCOPE_USER_ACCOUNT_TYPE = "user.account.type"
+SCOPE_COMMENT_LIST = "comment.list"
+SCOPE_COMMENT_MANAGE = "comment.list.manage"
+SCOPE_VIDEO_LIST = "video.list"
+
+MESSAGING_SCOPES = (SCOPE_MESSAGE_SEND, SCOPE_MESSAGE_READ, SCOPE_MESSAGE_MANAGE)
+PROFILE_SCOPES = (SCOPE_USER_BASIC, SCOPE_USER_USERNAME, SCOPE_USER_ACCOUNT_TYPE)
+COMMENT_SCOPES = (SCOPE_COMMENT_LIST, SCOPE_COMMENT_MANAGE)
+VIDEO_SCOPES = (SCOPE_VIDEO_LIST,)
+ALL_SCOPES = MESSAGING_SCOPES + PROFILE_SCOPES + COMMENT_SCOPES + VIDEO_SCOPES
+# A connection without these is refused: the channel cannot work at all.
+REQUIRED_SCOPES = MESSAGING_SCOPES
+
+# What stops working without each scope: shown to the owner, to staff and to the bot builder (R3).
+SCOPE_FEATURES = {
+    SCOPE_MESSAGE_SEND: _("sending messages to clients"),
+    SCOPE_MESSAGE_READ: _("receiving direct messages"),
+    SCOPE_MESSAGE_MANAGE: _("conversation management (read receipts, image capability checks)"),
+    SCOPE_USER_BASIC: _("showing the account's name and avatar"),
+    SCOPE_USER_USERNAME: _("showing the account's username"),
+    SCOPE_USER_ACCOUNT_TYPE: _("checking that the account is a Business Account"),
+    SCOPE_COMMENT_LIST: _("comment callbacks (tiktok_client_new_comment)"),
+    SCOPE_COMMENT_MANAGE: _("replying to comments (tiktok_create_comment)"),
+    SCOPE_VIDEO_LIST: _("reading the account's video list"),
+}
+
+# --------------------------------------------------------------------------- §5 webhooks
+SIGNATURE_HEADER = "TikTok-Signature"
+DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300
+
+WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE = "DIRECT_MESSAGE"
+WEBHOOK_EVENT_TYPE_COMMENT = "COMMENT"
+WEBHOOK_EVENT_TYPES = (WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE, WEBHOOK_EVENT_TYPE_COMMENT)
+
+EVENT_RECEIVE_MSG = "im_receive_msg"
+EVENT_RECEIVE_MSG_EU = "im_receive_msg_eu"
+EVENT_SEND_MSG = "im_send_msg"
+EVENT_MARK_READ = "im_mark_read_msg"
+EVENT_REFERRAL = "im_referral_msg"
+EVENT_COMMENT_UPDATE = "comment.update"
+KNOWN_EVENTS = (
+    EVENT_RECEIVE_MSG,
+    EVENT_RECEIVE_MSG_EU,
+    EVENT_SEND_MSG,
+    EVENT_MARK_READ,
+    EVENT_REFERRAL,
+    EVENT_COMMENT_UPDATE,
+)
+# Which subscription (event_type) delivers which event.
+EVENT_SUBSCRIPTION = {
+    EVENT_RECEIVE_MSG: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_RECEIVE_MSG_EU: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_SEND_MSG: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_MARK_READ: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_REFERRAL: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_COMMENT_UPDATE: WEBHOOK_EVENT_TYPE_COMMENT,
+}
+
+# Inbound message types (content.type), lowercase as TikTok sends them.
+MSG_TYPE_TEXT = "text"
+MSG_TYPE_IMAGE = "image"
+MSG_TYPE_SHARE_POST = "share_post"
+MSG_TYPE_STICKER = "sticker"
+MSG_TYPE_VIDEO = "video"
+MSG_TYPE_EMOJI = "emoji"
+
+# Who sent a business message (content.message_tag.source on im_send_msg).
+SEND_SOURCE_API = "API"
+SEND_SOURCE_APP = "APP"
+SEND_SOURCE_WEB = "WEB"
+
+COMMENT_ACTION_INSERT = "insert"
+COMMENT_ACTION_DELETE = "delete"
+COMMENT_ACTION_HIDDEN = "set_to_hidden"
+COMMENT_ACTION_FRIENDS_ONLY = "set_to_friends_only"
+COMMENT_ACTION_PUBLIC = "set_to_public"
+
+# Bot callback lines (R11, R12).
+CALLBACK_NEW_COMMENT = "tiktok_client_new_comment"
+CALLBACK_SHARE_POST = "tiktok_client_share_post"
+
+# Client variables maintained by the channel (R13).
+VAR_CONVERSATION_ID = "tiktok_conversation_id"
+VAR_IS_FOLLOWER = "tiktok_is_follower"
+VAR_COMMENT_ID = "tiktok_comment_id"
+VAR_COMMENT_VIDEO_ID = "tiktok_comment_video_id"
+CHANNEL_VARIABLE_PREFIX = "tiktok_"
+
+# --------------------------------------------------------------------------- §4 send bodies, §6 rules
+RECIPIENT_TYPE_CONVERSATION = "CONVERSATION"
+MESSAGE_TYPE_TEXT = "TEXT"
+MESSAGE_TYPE_IMAGE = "IMAGE"
+MESSAGE_TYPE_TEMPLATE = "TEMPLATE"
+MESSAGE_TYPE_SENDER_ACTION = "SENDER_ACTION"
+TEMPLATE_QA_BUTTON_CARD = "QA_BUTTON_CARD"  # our "callback" buttons
+TEMPLATE_QA_LINK_CARD = "QA_LINK_CARD"  # our "url" buttons (open nothing on TikTok)
+BUTTON_TYPE_REPLY = "REPLY"
+SENDER_ACTION_TYPING = "TYPING"
+SENDER_ACTION_MARK_READ = "MARK_READ"
+CAPABILITY_IMAGE_SEND = "IMAGE_SEND"
+CONVERSATION_TYPE_SINGLE = "SINGLE"
+CONVERSATION_TYPE_STRANGER = "STRANGER"
+MEDIA_TYPE_IMAGE = "IMAGE"
+
+WINDOW_HOURS = 48  # R6: after each client message...
+WINDOW_MAX_MESSAGES = 10  # ...at most 10 business messages
+MAX_TEXT_LENGTH = 6000
+MAX_BUTTONS = 3  # R14
+MAX_TEXT_WITH_BUTTONS = 40  # R14: the card title
+MAX_CALLBACK_BUTTON_TEXT = 20  # R14: QA_BUTTON_CARD button title
+MAX_URL_BUTTON_TEXT = 40  # R14: QA_LINK_CARD button title
+MAX_BUTTON_ID_LENGTH = 40
+MAX_IMAGE_BYTES = 3 * 1024 * 1024  # R9
+IMAGE_FORMATS = ("jpeg", "png")  # R9
+MAX_COMMENT_REPLY_LENGTH = 1200  # §6 decision
+DEFAULT_RATE_LIMIT_QPS = 10  # §6: per app, all accounts together
+MEDIA_ID_TTL_DAYS = 30
+WEBHOOK_RETRY_HOURS = 72  # §5: dedupe keys must outlive this
+
+# --------------------------------------------------------------------------- §7 error codes
+CODE_OK = 0
+CODE_INVALID_PARAM = 40000
+CODE_NO_PERMISSION = 40001
+CODE_INVALID_PARAM_2 = 40002
+CODE_NOT_FOUND = 40007
+CODE_DM_RULES = 40064
+CODE_RATE_LIMITED = 40100
+CODE_ACCESS_TOKEN_EXPIRED = 40102
+CODE_REFRESH_TOKEN_EXPIRED = 40103
+CODE_INVALID_ACCESS_TOKEN = 40105
+CODE_FILE_TOO_LARGE = 40907
+CODE_UNSUPPORTED_FILE_TYPE = 40908
+CODE_SYSTEM_ERROR = 50000
+CODE_SYSTEM_ERROR_2 = 50002
+CODE_SYSTEM_ERROR_3 = 51065
+
+TOKEN_ERROR_CODES = frozenset({CODE_ACCESS_TOKEN_EXPIRED, CODE_INVALID_ACCESS_TOKEN})
+REAUTH_ERROR_CODES = frozenset({CODE_REFRESH_TOKEN_EXPIRED})
+RATE_LIMIT_CODES = frozenset({CODE_RATE_LIMITED})
+SYSTEM_ERROR_CODES = frozenset({CODE_SYSTEM_ERROR, CODE_SYSTEM_ERROR_2, CODE_SYSTEM_ERROR_3})
+
+# --------------------------------------------------------------------------- §8 regions
+REGION_APAC = "apac"
+REGION_LATAM = "latam"
+REGION_METAP = "metap"
+REGION_NORTH_AMERICA = "north_america"  # Canada and Mexico
+REGION_US = "us"
+REGION_EEA_CH_UK = "eea_ch_uk"
+
+REGION_NAMES = {
+    REGION_APAC: _("Asia-Pacific"),
+    REGION_LATAM: _("Latin America"),
+    REGION_METAP: _("Middle East, Turkey, Africa, Pakistan"),
+    REGION_NORTH_AMERICA: _("North America (except the US)"),
+    REGION_US: _("United States"),
+    REGION_EEA_CH_UK: _("EEA, Switzerland, United Kingdom"),
+}
+UNAVAILABLE_REGIONS = frozenset({REGION_US, REGION_EEA_CH_UK})
+
+_EEA = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO"
+_APAC = (
+    "AU BD BN BT CN FJ HK ID IN JP KH KI KR LA LK MM MN MO MV MY NP NR NZ PG PH PW SB SG TH TL TO TV TW VN VU WS"
+    " FM MH KZ KG TJ TM UZ"
+)
+_LATAM = "AR BO BR CL CO CR CU DO EC GT HN HT JM NI PA PE PR PY SV UY VE BS BB BZ GY SR TT AG DM GD KN LC VC"
+_METAP = (
+    "AE BH EG IL IQ JO KW LB OM PS QA SA SY YE TR PK IR AF AZ AM GE"
+    " DZ AO BJ BW BF BI CV CM CF TD KM CG CD CI DJ GQ ER SZ ET GA GM GH GN GW KE LS LR LY MG MW ML MR MU MA MZ"
+    " NA NE NG RW ST SN SC SL SO ZA SS SD TZ TG TN UG ZM ZW"
+)
+COUNTRY_REGIONS: dict[str, str] = {
+    **dict.fromkeys(_APAC.split(), REGION_APAC),
+    **dict.fromkeys(_LATAM.split(), REGION_LATAM),
+    **dict.fromkeys(_METAP.split(), REGION_METAP),
+    **dict.fromkeys(["CA", "MX"], REGION_NORTH_AMERICA),
+    "US": REGION_US,
+    **dict.fromkeys([*_EEA.split(), "CH", "GB"], REGION_EEA_CH_UK),
+}
+
+
+def region_of(country: str) -> str | None:
+    """The availability group of an ISO 3166-1 alpha-2 country code, or None if it is not in the table."""
+    return COUNTRY_REGIONS.get((country or "").upper())
+
+
+def region_available(country: str) -> bool | None:
+    """Whether the messaging API works for an account registered in `country`; None when unknown."""
+    region = region_of(country)
+    if region is None:
+        return None
+    return region not in UNAVAILABLE_REGIONS

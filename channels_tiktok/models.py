@@ -1,0 +1,159 @@
+"""TikTok's side: connected business accounts, granted scopes, the webhook journal and conversation state."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clients.fields import EncryptedTextField
+from clients.models import Channel, Client
+
+from . import constants
+
+
+class TikTokAccount(models.Model):
+    """A connected TikTok Business Account. Shares its primary key with its `clients.Channel`."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        NEEDS_REAUTH = "needs_reauth", _("needs reauthorisation")
+        DISCONNECTED = "disconnected", _("disconnected")
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, primary_key=True, related_name="tiktok_account")
+    business_id = models.CharField(
+        _("business id"),
+        max_length=128,
+        unique=True,
+        help_text=_("TikTok's open_id of the account; user_openid in webhooks."),
+    )
+    username = models.CharField(_("username"), max_length=200, blank=True, db_index=True)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    avatar_url = models.URLField(_("avatar URL"), max_length=1000, blank=True, help_text=_("Expires on TikTok's side."))
+    is_business_account = models.BooleanField(_("business account"), null=True, blank=True)
+    country = models.CharField(
+        _("registered country"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO 3166-1 alpha-2 code of the country the account is registered in (stated by the owner)."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.TextField(_("status reason"), blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_token_expires_at = models.DateTimeField(_("access token expires at"), null=True, blank=True)
+    refresh_token_expires_at = models.DateTimeField(_("refresh token expires at"), null=True, blank=True)
+    token_refreshed_at = models.DateTimeField(_("token refreshed at"), null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_at = models.DateTimeField(_("connected at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    webhooks_subscribed_at = models.DateTimeField(null=True, blank=True)
+    last_webhook_at = models.DateTimeField(_("last webhook received"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("TikTok account")
+        verbose_name_plural = _("TikTok accounts")
+        indexes = [
+            models.Index(fields=["status", "access_token_expires_at"]),
+            models.Index(fields=["country"]),
+        ]
+
+    def __str__(self):
+        return f"@{self.username}" if self.username else self.business_id
+
+    @property
+    def region(self) -> str | None:
+        return constants.region_of(self.country)
+
+    @property
+    def region_available(self) -> bool | None:
+        return constants.region_available(self.country)
+
+
+class GrantedScope(models.Model):
+    """A scope the owner granted on TikTok's consent page (R3)."""
+
+    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="scopes")
+    scope = models.CharField(max_length=64)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("granted scope")
+        verbose_name_plural = _("granted scopes")
+        constraints = [models.UniqueConstraint(fields=["account", "scope"], name="scope_unique_per_account")]
+        indexes = [models.Index(fields=["scope"])]
+
+    def __str__(self):
+        return self.scope
+
+
+class Conversation(models.Model):
+    """A client's direct-message conversation and its messaging window (R5, R6, R8)."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="tiktok_conversation")
+    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="conversations")
+    conversation_id = models.CharField(_("conversation id"), max_length=200)
+    last_inbound_at = models.DateTimeField(
+        _("last client message at"), null=True, blank=True, help_text=_("Opens a window of 48 hours (R6).")
+    )
+    window_sent = models.PositiveSmallIntegerField(
+        _("messages sent in the window"), default=0, help_text=_("Business messages since the last client message.")
+    )
+    image_send_allowed = models.BooleanField(_("images allowed"), null=True, blank=True)
+    image_checked_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "conversation_id"], name="conversation_unique_per_account"),
+            models.CheckConstraint(
+                condition=models.Q(window_sent__lte=constants.WINDOW_MAX_MESSAGES), name="window_sent_within_quota"
+            ),
+        ]
+        indexes = [models.Index(fields=["conversation_id"])]
+
+    def __str__(self):
+        return self.conversation_id
+
+
+class WebhookEvent(models.Model):
+    """The webhook journal: every verified delivery from TikTok, stored before it is processed (B2, B3)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        PROCESSED = "processed", _("processed")
+        IGNORED = "ignored", _("ignored")
+        FAILED = "failed", _("failed")
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    business_id = models.CharField(_("business id"), max_length=128, blank=True, help_text=_("user_openid"))
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_events"
+    )
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    raw_body = models.TextField(_("raw body"))
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    conversation_id = models.CharField(max_length=200, blank=True)
+    comment_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook journal")
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["account", "-id"]),
+            models.Index(fields=["event", "-id"]),
+            models.Index(fields=["business_id"]),
+            models.Index(fields=["conversation_id"]),
+            models.Index(fields=["comment_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.event or '?'} #{self.pk}"

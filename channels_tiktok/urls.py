@@ -1,0 +1,3 @@
+"""Web pages and TikTok-facing endpoints: channels page, OAuth, webhook receiver."""
+
+urlpatterns = []

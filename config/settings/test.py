@@ -1,0 +1,11 @@
+"""Settings for the pytest suite. DATABASE_URL picks PostgreSQL (CI) or the default SQLite."""
+
+from .base import *
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+TIKTOK_APP_ID = "test-app"
+TIKTOK_APP_SECRET = ["test-secret", "old-test-secret"]
+TIKTOK_API_BASE_URL = "https://business-api.tiktok.com/open_api/v1.3/"
+TIKTOK_RATE_LIMIT_QPS = 1000
+FIELD_ENCRYPTION_KEYS = ["Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="]
