@@ -1,5 +1,7 @@
 import pytest
 
+from tests.sandbox import *  # noqa: F403 - sandbox fixtures
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
