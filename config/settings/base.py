@@ -142,7 +142,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # -------------------------------------------------------------------------------------------- DRF
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["clients.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["clients.permissions.IsProjectKey"],
+    "DEFAULT_PAGINATION_CLASS": "clients.pagination.NewestFirstPagination",
+    "EXCEPTION_HANDLER": "clients.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_RATES": {"webhook_bad_signature": "30/min"},
