@@ -1,3 +1,11 @@
 """The TikTok part of the bot builder's REST API (`/api/v1/`)."""
 
-urlpatterns = []
+from django.urls import path
+
+from .api.comments import CommentRepliesView
+from .api.validate import ValidateMessageView
+
+urlpatterns = [
+    path("clients/<int:pk>/comment-replies/", CommentRepliesView.as_view(), name="api-client-comment-replies"),
+    path("messages/validate/", ValidateMessageView.as_view(), name="api-messages-validate"),
+]
