@@ -261,6 +261,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
             except TikTokError as error:
                 self.message_user(request, f"{account}: {error}", messages.ERROR)
             else:
+                account.refresh_from_db()
                 missing = ", ".join(verdict.missing_scopes) or _("none")
                 self.message_user(
                     request,
