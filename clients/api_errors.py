@@ -100,7 +100,7 @@ def _flatten(detail, field=None):
 
 
 def exception_handler(exc, context):
-    # DRF turns these into its own exceptions only inside its handler; do it first so they get their codes.
+    # DRF answers Django's Http404 / PermissionDenied too; give them the stable codes of their DRF twins.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
