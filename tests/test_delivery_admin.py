@@ -27,14 +27,15 @@ def test_changelist_and_detail(admin_client):
 def test_redeliver_action(admin_client, django_capture_on_commit_callbacks):
     pushed = BotEventFactory(project=ProjectFactory(callback_url=HOOK), status=BotEvent.DeliveryStatus.FAILED)
     pull_only = BotEventFactory(status=BotEvent.DeliveryStatus.NOT_PUSHED)
-    with responses.RequestsMock() as bot, django_capture_on_commit_callbacks(execute=True):
+    with responses.RequestsMock() as bot:
         bot.post(HOOK, status=200)
-        response = admin_client.post(
-            reverse("admin:clients_botevent_changelist"),
-            {"action": "redeliver", "_selected_action": [pushed.pk, pull_only.pk]},
-            follow=True,
-        )
-    assert len(bot.calls) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("admin:clients_botevent_changelist"),
+                {"action": "redeliver", "_selected_action": [pushed.pk, pull_only.pk]},
+                follow=True,
+            )
+        assert len(bot.calls) == 1
     assert b"1 event queued." in response.content
     assert b"1 skipped" in response.content
     pushed.refresh_from_db()
