@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args, messages, journal, accounts, clients, seed, yes, **options):
         if not yes:
             raise CommandError("This writes millions of rows. Pass --yes to confirm.")
-        rng = random.Random(seed)  # noqa: S311 - synthetic data
+        rng = random.Random(seed)
         project, _ = Project.objects.get_or_create(name="Volume test")
         account_rows = self._accounts(project, accounts)
         client_rows = self._clients(account_rows, clients)
