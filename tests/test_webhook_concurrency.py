@@ -76,4 +76,3 @@ def test_thousand_events_five_copies_each_from_eight_threads():
     assert codes == [200] * (events * 5)
     _assert_exactly_once(events, users)
     print(f"\n5000 deliveries (1000 distinct) through the receiver with processing: {elapsed:.1f}s")  # noqa: T201
-
