@@ -4,6 +4,8 @@
 - rule violations:  `{"errors": [{"code", "field", "message"}]}` with HTTP 422
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -58,6 +60,11 @@ def _flatten(detail, field=None):
 
 
 def exception_handler(exc, context):
+    # DRF answers Django's Http404 / PermissionDenied too; give them the stable codes of their DRF twins.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
