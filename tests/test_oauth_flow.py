@@ -362,3 +362,17 @@ def test_connect_for_a_project_the_user_does_not_own_is_404(browser, tiktok):
     response = browser.post(reverse("tiktok-connect"), {"project": ProjectFactory().pk, "country": "MX"})
 
     assert response.status_code == 404
+
+
+def test_token_endpoint_failure_names_tiktoks_error_and_log_id(browser, project, tiktok):
+    tiktok.control.inject_failure(path=constants.PATH_OAUTH_TOKEN, mode="code", code=constants.CODE_SYSTEM_ERROR)
+
+    response = _connect(browser, project, tiktok)
+
+    [(level, text)] = notices(response)
+    assert level == "error"
+    assert "TikTok answered with an error" in text
+    assert "code 50000" in text
+    assert "log id " in text
+    assert "log id -" not in text
+    assert not TikTokAccount.objects.exists()
