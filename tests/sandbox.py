@@ -14,6 +14,8 @@
   until the test calls `sandbox.control.flush_deliveries()`.
 - `sandbox_live`: `sandbox_settings` with webhooks subscribed to pytest-django's `live_server` over real HTTP
   (needs `transactional_db`; echoes are sent in the background as TikTok does).
+- `webhook_receiver`: a recording HTTP receiver (`WebhookReceiver`) subscribed to the sandbox's webhooks.
+- `call_api(sandbox, method, path, token=..., json=/params=/files=)`: a checked envelope from the API.
 - `connected_account_tokens(sandbox, account=..., scopes=...)`: TikTok token data for a seeded account,
   without going through the consent page.
 
@@ -91,3 +93,88 @@ def sandbox_live(sandbox_settings, live_server):
 def connected_account_tokens(sandbox, *, account: str = "sbx-acct-mx-001", scopes=None) -> dict:
     """TikTok's token data (open_id, access_token, refresh_token, scope, ...) for a seeded account."""
     return sandbox.control.issue_token(account=account, scopes=scopes)
+
+
+class WebhookReceiver:
+    """A tiny HTTP server standing in for our webhook endpoint: records every request, answers `statuses`
+    in turn (then 200). `requests` holds dicts with `headers` (lower-cased names), `body` (raw bytes)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{WEBHOOK_PATH}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def events(self) -> list[dict]:
+        """The received envelopes, parsed, with `content` parsed a second time into `content_json`."""
+        import json
+
+        parsed = []
+        for request in list(self.requests):
+            envelope = json.loads(request["body"])
+            parsed.append(envelope | {"content_json": json.loads(envelope["content"])})
+        return parsed
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def webhook_receiver(sandbox):
+    """A recording HTTP receiver subscribed to both webhook event types of the sandbox."""
+    receiver = WebhookReceiver()
+    sandbox.control.subscribe(callback_url=receiver.url)
+    yield receiver
+    receiver.stop()
+
+
+def call_api(sandbox, method: str, path: str, *, token: str | None = None, **kwargs) -> dict:
+    """Call the sandbox's Business API over HTTP like TikTok's clients do; returns the checked envelope."""
+    import requests
+
+    from channels_tiktok import constants
+
+    headers = {constants.ACCESS_TOKEN_HEADER: token} if token else {}
+    response = requests.request(method, sandbox.api_base_url + path, headers=headers, timeout=10, **kwargs)
+    assert response.status_code == 200, response.text
+    assert response.headers[constants.LOG_ID_HEADER]
+    envelope = response.json()
+    assert set(envelope) == {"code", "message", "request_id", "data"}
+    return envelope
+
+
+__all__ = [
+    "WEBHOOK_PATH",
+    "WebhookReceiver",
+    "call_api",
+    "connected_account_tokens",
+    "django_client_transport",
+    "sandbox",
+    "sandbox_live",
+    "sandbox_server",
+    "sandbox_settings",
+    "sandbox_to_django",
+    "webhook_receiver",
+]

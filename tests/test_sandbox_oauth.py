@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from channels_tiktok import constants
+from tests.sandbox import call_api as api
 
 REDIRECT_URI = "http://127.0.0.1:8000/tiktok/oauth/callback/"
 ACCOUNT = "sbx-acct-mx-001"
@@ -36,16 +37,6 @@ def consent(sandbox, *, grant=constants.ALL_SCOPES, decision="allow", account=AC
     location = urlsplit(response.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
     return {key: values[0] for key, values in parse_qs(location.query).items()}
-
-
-def api(sandbox, method, path, *, token=None, **kwargs):
-    headers = {constants.ACCESS_TOKEN_HEADER: token} if token else {}
-    response = requests.request(method, sandbox.api_base_url + path, headers=headers, timeout=5, **kwargs)
-    assert response.status_code == 200
-    assert response.headers[constants.LOG_ID_HEADER]
-    envelope = response.json()
-    assert set(envelope) == {"code", "message", "request_id", "data"}
-    return envelope
 
 
 def exchange(sandbox, code, *, redirect_uri=REDIRECT_URI, secret=None):

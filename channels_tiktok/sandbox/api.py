@@ -232,14 +232,15 @@ TYPE_KEYS = {
 }
 
 
-def check_window(conversation: Conversation, *, now_ms: int) -> None:
-    """§6: after each user message, at most 10 business messages within 48 hours (API and app sends alike)."""
+def check_window(conversation: Conversation, *, now_ms: int, quota: bool = True) -> None:
+    """§6: after each user message, at most 10 business messages within 48 hours (API and app sends alike).
+    Sender actions (typing, mark read) need the open window but use no quota."""
     last = conversation.last_user_message()
     if last is None:
         raise ApiError(constants.CODE_DM_RULES, "The user has not written to the business: it cannot write first.")
     if now_ms - last.timestamp_ms >= WINDOW_MS:
         raise ApiError(constants.CODE_DM_RULES, "The 48-hour window after the user's last message has closed.")
-    if conversation.business_messages_since(last.timestamp_ms) >= constants.WINDOW_MAX_MESSAGES:
+    if quota and conversation.business_messages_since(last.timestamp_ms) >= constants.WINDOW_MAX_MESSAGES:
         raise ApiError(
             constants.CODE_DM_RULES,
             f"{constants.WINDOW_MAX_MESSAGES} messages were already sent since the user's last message.",
@@ -265,7 +266,7 @@ def send(sandbox: Sandbox, request: Request) -> Response:
             action = body.get("sender_action")
             if action not in (constants.SENDER_ACTION_TYPING, constants.SENDER_ACTION_MARK_READ):
                 raise _invalid("sender_action must be TYPING or MARK_READ.")
-            check_window(conversation, now_ms=now_ms)
+            check_window(conversation, now_ms=now_ms, quota=False)
             return envelope({})
         if message_type == constants.MESSAGE_TYPE_TEXT:
             content = _text(body.get("text"))
