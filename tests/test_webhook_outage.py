@@ -31,10 +31,13 @@ def broker_down(settings):
     previous = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:9/0")
+    # Producers are pooled per app: drop pools made for another broker URL (what a new process would do).
+    celery_app._after_fork()
 
     def back_up():
         settings.CELERY_TASK_ALWAYS_EAGER = True
         celery_app.conf.update(previous)
+        celery_app._after_fork()
 
     yield back_up
     back_up()
