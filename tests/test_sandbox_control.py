@@ -220,3 +220,13 @@ def test_run_sandbox_command_serves_its_own_process():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_sample_images_for_sends_by_url(sandbox):
+    png = requests.get(sandbox.url + "/sandbox/samples/sample.png", timeout=5)
+    too_big = requests.get(sandbox.url + "/sandbox/samples/too-big.png", timeout=5)
+    gif = requests.get(sandbox.url + "/sandbox/samples/sample.gif", timeout=5)
+
+    assert (png.headers["Content-Type"], png.content[:4]) == ("image/png", b"\x89PNG")
+    assert len(too_big.content) == constants.MAX_IMAGE_BYTES + 1
+    assert gif.content.startswith(b"GIF89a")

@@ -36,6 +36,15 @@ TINY_PNG = base64.b64decode(
 )
 
 
+# Public sample images for trying image sends by URL (`/sandbox/samples/<name>`): one that TikTok accepts,
+# one in a format it refuses (40908) and one a byte over its size limit (40907).
+SAMPLES = {
+    "sample.png": (TINY_PNG, "image/png"),
+    "sample.gif": (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif"),
+    "too-big.png": (TINY_PNG + b"\x00" * (constants.MAX_IMAGE_BYTES + 1 - len(TINY_PNG)), "image/png"),
+}
+
+
 class ControlError(Exception):
     """A control call that cannot be done (unknown account, no card to tap, closed window, ...): HTTP 400."""
 
@@ -683,6 +692,9 @@ def dispatch(sandbox: Sandbox, request: Request, path: str) -> Response:
     if path == "state/":
         return Response.json(sandbox.state.snapshot())
     parts = path.split("/")
+    if len(parts) == 2 and parts[0] == "samples" and parts[1] in SAMPLES:
+        content, content_type = SAMPLES[parts[1]]
+        return Response(body=content, content_type=content_type)
     if len(parts) == 3 and parts[0] == "media" and parts[2] == "":
         return media_file(sandbox, request, parts[1])
     if len(parts) == 3 and parts[0] == "control" and parts[2] == "":
