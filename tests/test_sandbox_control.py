@@ -230,3 +230,33 @@ def test_sample_images_for_sends_by_url(sandbox):
     assert (png.headers["Content-Type"], png.content[:4]) == ("image/png", b"\x89PNG")
     assert len(too_big.content) == constants.MAX_IMAGE_BYTES + 1
     assert gif.content.startswith(b"GIF89a")
+
+
+def test_state_survives_a_restart_through_the_state_file(sandbox, tmp_path):
+    from channels_tiktok.sandbox import Sandbox
+
+    tokens = sandbox.control.issue_token(account=ACCOUNT)
+    sandbox.control.user_writes(text="before the restart")
+    sandbox.control.advance_clock(seconds=30)
+    path = str(tmp_path / "state.pickle")
+
+    sandbox.sandbox.state.save(path)
+    restarted = Sandbox(sandbox.sandbox.config)
+    restarted.state.load(path)
+
+    assert restarted.state.grant_for_access(tokens["access_token"]).business_id == ACCOUNT
+    assert restarted.control.messages()["messages"][0]["body"] == {"body": "before the restart"}
+    assert restarted.state.clock.offset == 30
+    assert restarted.control.user_writes(text="after")["message_id"] == "7400000000000000002"
+
+
+def test_curl_style_json_with_a_form_content_type_is_json(sandbox):
+    answer = requests.post(
+        sandbox.url + "/sandbox/control/user_writes/",
+        data='{"user": "lucia.mx", "text": "curl -d"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=5,
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["content"]["text"] == {"body": "curl -d"}

@@ -705,7 +705,8 @@ def dispatch(sandbox: Sandbox, request: Request, path: str) -> Response:
 
 
 def _control(sandbox: Sandbox, request: Request, action: str) -> Response:
-    from_form = request.content_type == "application/x-www-form-urlencoded"
+    # The page's forms post url-encoded fields; anything else (also `curl -d '{...}'`) is a JSON object.
+    from_form = request.content_type == "application/x-www-form-urlencoded" and not request.body.startswith(b"{")
     if from_form:
         arguments = {key: values[-1] for key, values in request.form().items() if values[-1] != ""}
     else:
