@@ -260,3 +260,13 @@ def test_curl_style_json_with_a_form_content_type_is_json(sandbox):
 
     assert answer.status_code == 200
     assert answer.json()["content"]["text"] == {"body": "curl -d"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sandbox_live_delivers_to_the_live_server_over_http(sandbox_live, live_server):
+    sandbox_live.control.issue_token(account=ACCOUNT)
+
+    result = sandbox_live.http_control.user_writes(text="hola")
+
+    assert sandbox_live.control.state()["subscriptions"]["DIRECT_MESSAGE"].startswith(live_server.url)
+    assert result["delivery"]["http_status"] is not None

@@ -121,6 +121,10 @@ class SandboxControl:
         event, content, delivery."""
         return self._call("user_writes", text=text, account=account, user=user, deliver=deliver)
 
+    def user_sends(self, *, type: str, body: dict | None = None, account=None, user=None, deliver=None):
+        """Another message type (`sticker`, `emoji`, `video`, ...): content `type` and `<type>: body`."""
+        return self._call("user_sends", type=type, body=body, account=account, user=user, deliver=deliver)
+
     def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
         return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)
 

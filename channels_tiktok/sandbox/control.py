@@ -149,6 +149,19 @@ def user_writes(
     )
 
 
+def user_sends(
+    sandbox: Sandbox,
+    *,
+    account: str = "sbx-acct-mx-001",
+    user: str = "sbx-user-lucia",
+    type: str = "sticker",
+    body: dict | None = None,
+    deliver: str = "sync",
+) -> dict:
+    """Any other message type TikTok knows (`sticker`, `emoji`, `video`, ...) with the type's object as `body`."""
+    return _user_message(sandbox, account=account, user=user, type_=type, body=body or {}, deliver=deliver)
+
+
 def restricted_user_writes(
     sandbox: Sandbox,
     *,
@@ -639,6 +652,7 @@ ACTIONS = {
     fn.__name__: fn
     for fn in (
         user_writes,
+        user_sends,
         restricted_user_writes,
         user_sends_image,
         user_shares_video,
