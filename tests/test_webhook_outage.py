@@ -24,6 +24,12 @@ HOOK = "https://bot.example.com/events"
 API = "https://business-api.tiktok.com/open_api/v1.3/"
 
 
+def _drop_broker_connections():
+    """Connections and producers pooled for the previous broker URL must not be reused."""
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def broker_down(settings):
     """Tasks go to a broker nobody listens on (not in-process): every enqueue fails. Calling the fixture's
@@ -31,10 +37,12 @@ def broker_down(settings):
     previous = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:9/0")
+    _drop_broker_connections()
 
     def back_up():
         settings.CELERY_TASK_ALWAYS_EAGER = True
         celery_app.conf.update(previous)
+        _drop_broker_connections()
 
     yield back_up
     back_up()
