@@ -79,9 +79,11 @@ class Inbound:
             return min(dt.datetime.fromtimestamp(self.envelope.create_time, tz=dt.UTC), now)
         return self.event.received_at or now
 
-    def emit(self, event_type: str, *, client: Client | None, text: str = "", data: dict | None = None, key=None):
+    def emit(
+        self, event_type: str, *, client: Client | None, text: str = "", data: dict | None = None, key: str = ""
+    ) -> BotEvent:
         """A bot event made from this row; the n-th event of a type gets the same key on every replay."""
-        if key is None:
+        if not key:
             number = self._emitted.get(event_type, 0)
             self._emitted[event_type] = number + 1
             key = f"tiktok:{self.event.pk}:{event_type}:{number}"
@@ -139,9 +141,7 @@ def _upsert_conversation(inbound: Inbound, *, client: Client, conversation_id: s
     return conversation
 
 
-def _log_message(inbound: Inbound, *, external_id: str | None, direction: str, defaults: dict) -> tuple[Message, bool]:
-    if external_id is None:
-        return Message.objects.create(channel=inbound.channel, direction=direction, **defaults), True
+def _log_message(inbound: Inbound, *, external_id: str, direction: str, defaults: dict) -> tuple[Message, bool]:
     return Message.objects.get_or_create(
         channel=inbound.channel, direction=direction, external_id=external_id, defaults=defaults
     )
@@ -296,6 +296,8 @@ def send_echo(inbound: Inbound) -> Outcome:
             return PROCESSED
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
+    if not message_id:
+        return Outcome(WebhookEvent.Status.FAILED, "operator message without message_id")
     conversation, client = _conversation_client(inbound, conversation_id)
     if client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
@@ -315,7 +317,7 @@ def send_echo(inbound: Inbound) -> Outcome:
     )
     message, created = _log_message(
         inbound,
-        external_id=message_id or None,
+        external_id=message_id,
         direction=Message.Direction.OUTBOUND,
         defaults={
             "client": client,

@@ -132,26 +132,32 @@ def replay(*, event: WebhookEvent) -> WebhookEvent | None:
     return process_event(event_id=event.pk, replay=True)
 
 
-def sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH, max_batches: int = 20) -> int:
     """Queue rows whose processing is due: pending past their lease (task lost) or failed with a retry due.
 
     Safe to run twice at once: rows are taken with SKIP LOCKED (PostgreSQL) and their lease is pushed forward
-    in the same transaction, so a second sweeper sees them as not due.
+    in the same transaction, so a second sweeper sees them as not due. Batches repeat until one comes back
+    short: a leased row is not due again, so no row is taken twice in one run.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(
-                status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED],
-                next_attempt_at__lte=now,
+    total = 0
+    for _ in range(max_batches):
+        with transaction.atomic():
+            ids = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED],
+                    next_attempt_at__lte=now,
+                )
+                .order_by("id")
+                .values_list("pk", flat=True)[:batch]
             )
-            .order_by("id")
-            .values_list("pk", flat=True)[:limit]
-        )
-        WebhookEvent.objects.filter(pk__in=ids).update(next_attempt_at=now + PROCESSING_LEASE)
-        for event_id in ids:
-            transaction.on_commit(functools.partial(enqueue_processing, event_id))
-    if ids:
-        logger.info("tiktok.webhook.sweep.queued", extra={"count": len(ids)})
-    return len(ids)
+            WebhookEvent.objects.filter(pk__in=ids).update(next_attempt_at=now + PROCESSING_LEASE)
+            for event_id in ids:
+                transaction.on_commit(functools.partial(enqueue_processing, event_id))
+        total += len(ids)
+        if len(ids) < batch:
+            break
+    if total:
+        logger.info("tiktok.webhook.sweep.queued", extra={"count": total})
+    return total

@@ -101,7 +101,7 @@ def test_two_sweepers_at_once_take_each_lost_row_once():
     def sweeper() -> int:
         try:
             barrier.wait()
-            return journal.sweep(limit=rows)
+            return journal.sweep(batch=rows)
         finally:
             connection.close()
 
