@@ -100,7 +100,7 @@ class Inbound:
 
 
 # ------------------------------------------------------------------------------------------- helpers
-def _user(content: dict, key: str) -> dict:
+def _object(content: dict, key: str) -> dict:
     value = content.get(key)
     return value if isinstance(value, dict) else {}
 
@@ -150,7 +150,7 @@ def _log_message(inbound: Inbound, *, external_id: str, direction: str, defaults
 def _image_reference(inbound: Inbound, *, conversation_id: str, message_id: str) -> dict:
     """The inbound image's media id and a download URL (valid 24 h). Without a usable token the reference is
     kept and the failure noted: the message still reaches the bot."""
-    media_id = webhooks.as_id(_user(inbound.content, "image").get("media_id"))
+    media_id = webhooks.as_id(_object(inbound.content, "image").get("media_id"))
     reference: dict[str, Any] = {"media_id": media_id}
     if not media_id:
         return reference
@@ -179,7 +179,7 @@ def receive_message(inbound: Inbound) -> Outcome:
     content = inbound.content
     message_id = inbound.envelope.id_of("message_id")
     conversation_id = inbound.envelope.id_of("conversation_id")
-    sender = _user(content, "from_user")
+    sender = _object(content, "from_user")
     external_id = webhooks.as_id(content.get("unique_identifier")) or webhooks.as_id(sender.get("id"))
     if not (message_id and conversation_id and external_id):
         return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
@@ -200,7 +200,7 @@ def receive_message(inbound: Inbound) -> Outcome:
     payload: dict[str, Any] = {"type": message_type, "webhook_event": inbound.event.pk}
     text = ""
     kind = Message.Kind.TEXT
-    reply_source = _user(content, "reply_source_payload")
+    reply_source = _object(content, "reply_source_payload")
     if message_type == constants.MSG_TYPE_TEXT and reply_source:
         # A button tap: the body is the button's text; the unique id is the button id we sent.
         kind = Message.Kind.BUTTON_TAP
@@ -211,7 +211,7 @@ def receive_message(inbound: Inbound) -> Outcome:
         text = _text_body(content)
     elif message_type == constants.MSG_TYPE_SHARE_POST:
         kind = Message.Kind.SHARE_POST
-        share = _user(content, "share_post")
+        share = _object(content, "share_post")
         video_id = webhooks.as_id(share.get("video_id"))
         url = str(share.get("embed_url") or share.get("share_url") or "")
         text = f"{constants.CALLBACK_SHARE_POST} {video_id} {url}".strip()
@@ -284,7 +284,7 @@ def send_echo(inbound: Inbound) -> Outcome:
     content = inbound.content
     message_id = inbound.envelope.id_of("message_id")
     conversation_id = inbound.envelope.id_of("conversation_id")
-    source = str(_user(content, "message_tag").get("source") or "").upper()
+    source = str(_object(content, "message_tag").get("source") or "").upper()
     if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
         updated = Message.objects.filter(
             channel=inbound.channel,
@@ -301,7 +301,7 @@ def send_echo(inbound: Inbound) -> Outcome:
     conversation, client = _conversation_client(inbound, conversation_id)
     if client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
-        external_id = webhooks.as_id(_user(content, "to_user").get("id"))
+        external_id = webhooks.as_id(_object(content, "to_user").get("id"))
         if not external_id:
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
         client = _upsert_user(
@@ -350,7 +350,7 @@ def mark_read(inbound: Inbound) -> Outcome:
     _, client = _conversation_client(inbound, conversation_id)
     if client is None:
         return ignored(f"read receipt for an unknown conversation {conversation_id}")
-    millis = _user(inbound.content, "read").get("last_read_timestamp")
+    millis = _object(inbound.content, "read").get("last_read_timestamp")
     read_at = (
         dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
         if isinstance(millis, int) and not isinstance(millis, bool)
