@@ -90,24 +90,36 @@ def _retry_at(attempts: int, now: dt.datetime) -> dt.datetime | None:
     return now + min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
 
 
+def _to_do(event: WebhookEvent) -> bool:
+    """Pending, or failed with a retry scheduled."""
+    return event.status == WebhookEvent.Status.PENDING or (
+        event.status == WebhookEvent.Status.FAILED and event.next_attempt_at is not None
+    )
+
+
 def process_event(*, event_id: int, replay: bool = False) -> WebhookEvent | None:
-    """Process one journal row. Without `replay`, only rows still to do (pending, or failed with a retry
-    scheduled) are processed; `replay` re-runs a row in any state (handlers are idempotent)."""
+    """Process one journal row. Without `replay`, only rows still to do are processed; `replay` re-runs a row in
+    any state (handlers are idempotent)."""
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None or not (replay or _to_do(event)):
+        return event
+    try:
+        # Remote reads first, outside any transaction: no lock is held while TikTok answers.
+        prepared: handlers.Inbound | handlers.Outcome | Exception = handlers.prepare(event)
+    except Exception as exc:  # noqa: BLE001 - recorded under the lock below, like a failure of apply
+        prepared = exc
     with transaction.atomic():
         # The row lock serialises workers on one event; the second finds it done and stops.
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None:
-            return None
-        to_do = event.status == WebhookEvent.Status.PENDING or (
-            event.status == WebhookEvent.Status.FAILED and event.next_attempt_at is not None
-        )
-        if not (to_do or replay):
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        if not (replay or _to_do(event)):
             return event
         now = timezone.now()
         event.attempts += 1
         try:
+            if isinstance(prepared, Exception):
+                raise prepared
             with transaction.atomic():
-                outcome = handlers.handle(event)
+                outcome = handlers.apply(prepared, event=event)
         except Exception as exc:  # any failure is journaled for staff and retried
             logger.exception("tiktok.webhook.process_failed", extra={"webhook_event": event.pk, "event": event.event})
             event.status = WebhookEvent.Status.FAILED
