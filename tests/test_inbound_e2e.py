@@ -112,12 +112,27 @@ def test_user_writes_shares_comments_and_taps_a_button(connected, bot_receiver, 
     assert events[-1]["client"]["variables"] == expected_variables
     assert events[3]["data"]["comment_id"] == comment_id
 
+    # The bot answers the comment (R15): TikTok reports our own reply as a comment too; it is not a callback.
+    replied = requests.post(
+        f"{live_server.url}/api/v1/clients/{client.pk}/comment-replies/",
+        json={"text": "¡Sí! De 9 a 15."},
+        headers={"Authorization": f"Api-Key {api_key}"},
+        timeout=10,
+    )
+    assert replied.status_code == 201, replied.text
+    control.flush_deliveries()
+    own = WebhookEvent.objects.filter(event="comment.update").order_by("-id").first()
+    assert (own.status, own.error) == (WebhookEvent.Status.IGNORED, "the account's own comment or reply")
+
     # TikTok delivers at least once: the same webhooks again change nothing.
     for delivery in control.deliveries(business_id=ACCOUNT):
         control.redeliver(delivery_id=delivery["delivery_id"])
     assert len(bot_receiver.requests) == 5
     assert BotEvent.objects.count() == 5
     assert Message.objects.filter(direction="in").count() == 5
-    assert Message.objects.filter(direction="out").count() == 1
-    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    assert Message.objects.filter(direction="out").count() == 2
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {
+        WebhookEvent.Status.PROCESSED,
+        WebhookEvent.Status.IGNORED,
+    }
     assert set(BotEvent.objects.values_list("status", flat=True)) == {BotEvent.DeliveryStatus.DELIVERED}
