@@ -1,0 +1,365 @@
+"""Run the production process types of the `Procfile` on loopback, against PostgreSQL and Redis.
+
+    python -m scripts.stack up                 # web + workers + beat (+ the sandbox) until Ctrl-C
+    python -m scripts.stack up --no-sandbox    # against whatever TIKTOK_API_BASE_URL says
+
+The same `Stack` class is what the production smoke test, the fault suite and the benchmark drive: it starts each
+process type in its own process group (so a signal reaches gunicorn's or Celery's children too), can kill,
+stop and restart one of them, and waits for `/healthz` and for the workers to say they are ready. Everything
+binds to 127.0.0.1 and each process writes its output to `<run dir>/<name>.log`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCFILE = ROOT / "Procfile"
+LOOPBACK = "127.0.0.1"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tiktok_stack"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
+# A fixed key for loopback runs only; production sets its own (see README "Running in production").
+LOOPBACK_FERNET_KEY = "Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="
+SANDBOX_APP_ID = "sandbox-app"
+SANDBOX_APP_SECRET = "sandbox-secret"  # noqa: S105 - the sandbox's documented secret, loopback only
+WORKER_READY = re.compile(r"\bready\.")
+
+
+def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
+    """`name: command` lines of a Procfile, in order; comments and blank lines skipped."""
+    commands = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, _sep, command = line.partition(":")
+        commands[name.strip()] = command.strip()
+    return commands
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {LOOPBACK}:{port} after {timeout:.0f}s")
+
+
+def ensure_database(database_url: str, *, fresh: bool) -> None:
+    """Create the PostgreSQL database of `database_url` (dropping it first when `fresh`)."""
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+            conn.execute(f'DROP DATABASE "{name}"')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def flush_redis(redis_url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+@dataclass
+class Process:
+    name: str
+    command: str
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        # `exec` so the pid we hold is the program itself; a new session so signals reach its children.
+        self.popen = subprocess.Popen(  # noqa: S603 - commands come from our own Procfile
+            ["/bin/sh", "-c", f"exec {self.command}"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signum)
+
+    def stop(self, *, timeout: float = 15) -> None:
+        """Warm shutdown (SIGTERM), then SIGKILL for the whole group if it does not end in time."""
+        if self.popen is None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.popen.wait(timeout=5)
+        # Children that outlived their parent (a prefork child, a gunicorn worker) go too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: what a crashed machine or the OOM killer does."""
+        if self.popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@dataclass
+class Stack:
+    """The Procfile's processes on loopback. Use as a context manager; `close()` stops everything it started."""
+
+    run_dir: Path
+    port: int = field(default_factory=free_port)
+    database_url: str = field(default_factory=lambda: os.environ.get("STACK_DATABASE_URL", DEFAULT_DATABASE_URL))
+    redis_url: str = field(default_factory=lambda: os.environ.get("STACK_REDIS_URL", DEFAULT_REDIS_URL))
+    settings_module: str = "config.settings.production"
+    sandbox_command: str | None = None
+    sandbox_port: int | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def sandbox_url(self) -> str | None:
+        return f"http://{LOOPBACK}:{self.sandbox_port}" if self.sandbox_port else None
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": self.settings_module,
+                "DATABASE_URL": self.database_url,
+                "REDIS_URL": self.redis_url,
+                "CELERY_BROKER_URL": self.redis_url,
+                "PORT": str(self.port),
+                # Loopback has no TLS terminator in front: keep plain HTTP working.
+                "DJANGO_SECURE_SSL_REDIRECT": "0",
+                "DJANGO_ALLOWED_HOSTS": f"{LOOPBACK},localhost",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.setdefault("DJANGO_SECRET_KEY", "loopback-stack-" + "x" * 50)
+        env.setdefault("FIELD_ENCRYPTION_KEYS", LOOPBACK_FERNET_KEY)
+        env.setdefault("TIKTOK_APP_ID", SANDBOX_APP_ID)
+        env.setdefault("TIKTOK_APP_SECRET", SANDBOX_APP_SECRET)
+        env.setdefault("WEB_CONCURRENCY", "2")
+        if self.sandbox_url:
+            env["TIKTOK_API_BASE_URL"] = f"{self.sandbox_url}/open_api/v1.3/"
+            env["TIKTOK_AUTHORIZE_URL"] = f"{self.sandbox_url}/v2/auth/authorize/"
+            env["SANDBOX_PORT"] = str(self.sandbox_port)
+            env.setdefault("IMAGE_FETCH_ALLOWED_HOSTS", f"{LOOPBACK}:{self.sandbox_port},{LOOPBACK}")
+        env["TIKTOK_REDIRECT_URI"] = f"{self.base_url}/tiktok/oauth/callback/"
+        env["TIKTOK_WEBHOOK_CALLBACK_URL"] = f"{self.base_url}/webhooks/tiktok/"
+        # The venv's executables (gunicorn, celery) first, whoever started us.
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env.update(self.extra_env)
+        return env
+
+    def manage(self, *args: str, timeout: float = 300) -> str:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def prepare(self, *, fresh: bool = False) -> None:
+        """Database, schema, static files; an empty Redis db when `fresh`."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.database_url.startswith("postgres"):
+            ensure_database(self.database_url, fresh=fresh)
+        if fresh:
+            flush_redis(self.redis_url)
+        self.manage("migrate", "--no-input", "-v", "0")
+        self.manage("collectstatic", "--no-input", "-v", "0")
+
+    def add(self, name: str, command: str, **env: str) -> Process:
+        process_env = self.environment() | env
+        process = Process(name=name, command=command, env=process_env, log_path=self.run_dir / f"{name}.log")
+        process.log_path.write_bytes(b"")  # a run's log starts empty; restarts append
+        self.processes[name] = process
+        return process
+
+    def start(self, names: list[str] | None = None, *, wait: bool = True, timeout: float = 60) -> None:
+        """Start the Procfile's process types (all, or `names`), plus the sandbox when configured."""
+        procfile = read_procfile()
+        if self.sandbox_command and "sandbox" not in self.processes:
+            self.add("sandbox", self.sandbox_command).start()
+            wait_for_port(self.sandbox_port, timeout=timeout)
+        for name in names or list(procfile):
+            base = name.split("#")[0]
+            index = name.split("#")[1] if "#" in name else "1"
+            process = self.processes.get(name) or self.add(name, procfile[base], WORKER_INDEX=index)
+            if not process.running:
+                process.start()
+        if wait:
+            self.wait_ready(names or list(procfile), timeout=timeout)
+
+    def wait_ready(self, names: list[str], *, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names:
+            if name.startswith("web"):
+                self.wait_healthy(timeout=max(1, deadline - time.monotonic()))
+            elif name.startswith("worker"):
+                self.wait_log(name, WORKER_READY, timeout=max(1, deadline - time.monotonic()))
+
+    def wait_healthy(self, *, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                response = requests.get(f"{self.base_url}/healthz", timeout=2)
+                last = response.text
+                if response.status_code == 200:
+                    return response.json()
+            except requests.RequestException as exc:
+                last = repr(exc)
+            self._fail_if_dead("web")
+            time.sleep(0.2)
+        web_log = self.processes["web"].log_text()[-3000:]
+        raise TimeoutError(f"/healthz not ready after {timeout:.0f}s: {last}\n{web_log}")
+
+    def wait_log(self, name: str, pattern: re.Pattern, *, timeout: float, after: int = 0) -> None:
+        """Wait until `pattern` appears in the process's log past byte offset `after`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pattern.search(self.processes[name].log_text()[after:]):
+                return
+            self._fail_if_dead(name)
+            time.sleep(0.2)
+        raise TimeoutError(f"{name}: {pattern.pattern!r} not seen after {timeout:.0f}s\n{self.logs(name)[-3000:]}")
+
+    def _fail_if_dead(self, name: str) -> None:
+        process = self.processes.get(name)
+        if process is not None and process.popen is not None and process.popen.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.popen.returncode}:\n{process.log_text()[-3000:]}")
+
+    def restart(self, name: str, *, timeout: float = 60) -> None:
+        process = self.processes[name]
+        process.stop()
+        offset = len(process.log_text())
+        process.start()
+        if name.startswith("worker"):
+            self.wait_log(name, WORKER_READY, timeout=timeout, after=offset)
+        elif name.startswith("web"):
+            self.wait_healthy(timeout=timeout)
+
+    def logs(self, name: str) -> str:
+        return self.processes[name].log_text()
+
+    def all_logs(self) -> str:
+        return "\n".join(f"===== {name}\n{p.log_text()}" for name, p in self.processes.items())
+
+    def close(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def sandbox_command(port: int) -> str:
+    """How the sandbox runs as its own process (B1): its WSGI app under gunicorn on loopback."""
+    return (
+        f"gunicorn --bind {LOOPBACK}:{port} --workers 1 --threads 8 --worker-class gthread "
+        f"--access-logfile - channels_tiktok.sandbox.wsgi:application"
+    )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["up"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--sandbox-port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8001")))
+    parser.add_argument("--no-sandbox", action="store_true", help="do not start the TikTok sandbox")
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the database, empty the Redis db")
+    parser.add_argument("--run-dir", type=Path, default=ROOT / "test-artifacts" / "stack")
+    args = parser.parse_args(argv)
+
+    stack = Stack(run_dir=args.run_dir, port=args.port)
+    if not args.no_sandbox:
+        stack.sandbox_port = args.sandbox_port
+        stack.sandbox_command = sandbox_command(args.sandbox_port)
+    stack.prepare(fresh=args.fresh)
+    # SIGTERM (a supervisor, `timeout`) stops the children as Ctrl-C does: they run in their own sessions.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with stack:
+        stack.start()
+        print(f"web      {stack.base_url}/  (health {stack.base_url}/healthz)")  # noqa: T201
+        if stack.sandbox_url:
+            print(f"sandbox  {stack.sandbox_url}/")  # noqa: T201
+        print(f"logs     {args.run_dir}/  — Ctrl-C stops everything")  # noqa: T201
+        print(" ".join(shlex.quote(name) for name in stack.processes))  # noqa: T201
+        try:
+            while all(p.running for p in stack.processes.values()):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        dead = [name for name, p in stack.processes.items() if not p.running]
+        if dead:
+            print(f"stopped: {', '.join(dead)} exited; see their logs", file=sys.stderr)  # noqa: T201
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
