@@ -140,6 +140,12 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("When the sweeper may (re)queue processing; empty when no further attempt is due."),
+    )
     conversation_id = models.CharField(max_length=200, blank=True)
     comment_id = models.CharField(max_length=32, blank=True)
 
@@ -148,6 +154,7 @@ class WebhookEvent(models.Model):
         verbose_name_plural = _("webhook journal")
         indexes = [
             models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["account", "-id"]),
             models.Index(fields=["event", "-id"]),
             models.Index(fields=["business_id"]),

@@ -1,0 +1,480 @@
+"""What each TikTok webhook event does: a table from event name to handler, plus the events we ignore on purpose.
+
+Every handler works from the stored journal row and is idempotent: messages are keyed by TikTok's id, bot events
+by a key made of the journal row, the window only moves forward. Replaying a row changes nothing twice.
+
+Decisions (contracts other parts rely on):
+- Echoes of our own API sends (`im_send_msg`, `message_tag.source = API`, or no source at all) never create a
+  message row: the send service owns that row and records TikTok's message id when TikTok answers. An echo that
+  arrives first finds no row and is journaled with a note; one that arrives later marks a queued row sent.
+- A person's message from the TikTok app (`APP`/`WEB`) is logged once as an operator message, takes one message
+  of the window (logged even when the window is already used up) and is told to the bot as `operator.message`.
+- A read receipt emits one `message.status` (`read`) per outbound message it marks read, keyed by that message,
+  so the bot can update each send it tracks and never hears twice about one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from clients import events, services
+from clients.models import BotEvent, Client, Message
+
+from . import constants, tokens, webhooks, window
+from .client import TikTokError
+from .models import Conversation, TikTokAccount, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+BLOCKED_REASON = "restricted_region"
+BLOCKED_NOTE = (
+    "A user in the EEA, Switzerland, the UK or the US wrote; TikTok does not deliver the content of such messages."
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    note: str = ""
+
+
+PROCESSED = Outcome(WebhookEvent.Status.PROCESSED)
+
+
+def ignored(note: str) -> Outcome:
+    return Outcome(WebhookEvent.Status.IGNORED, note)
+
+
+@dataclass
+class Inbound:
+    """One journal row being processed, with what every handler needs."""
+
+    event: WebhookEvent
+    envelope: webhooks.Envelope
+    account: TikTokAccount
+    _emitted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return self.envelope.content
+
+    @property
+    def channel(self):
+        return self.account.channel
+
+    def at(self) -> dt.datetime:
+        """When it happened by TikTok (`content.timestamp`, ms), never later than now."""
+        now = timezone.now()
+        millis = self.content.get("timestamp")
+        if isinstance(millis, int) and not isinstance(millis, bool) and millis > 0:
+            return min(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC), now)
+        if self.envelope.create_time:
+            return min(dt.datetime.fromtimestamp(self.envelope.create_time, tz=dt.UTC), now)
+        return self.event.received_at or now
+
+    def emit(self, event_type: str, *, client: Client | None, text: str = "", data: dict | None = None, key=None):
+        """A bot event made from this row; the n-th event of a type gets the same key on every replay."""
+        if key is None:
+            number = self._emitted.get(event_type, 0)
+            self._emitted[event_type] = number + 1
+            key = f"tiktok:{self.event.pk}:{event_type}:{number}"
+        return events.emit(
+            project=self.channel.project,
+            event_type=event_type,
+            dedupe_key=key,
+            account={"id": self.account.pk, "business_id": self.account.business_id, "username": self.account.username},
+            channel=self.channel,
+            client=client,
+            text=text,
+            data=data,
+        )
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def _user(content: dict, key: str) -> dict:
+    value = content.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text_body(content: dict) -> str:
+    text = content.get("text")
+    if isinstance(text, dict):
+        return str(text.get("body") or "")
+    return str(text or "")
+
+
+def _is_follower(content: dict) -> str | None:
+    value = content.get("is_follower")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip().lower() == "true"
+    return "True" if value else "False"
+
+
+def _upsert_sender(inbound: Inbound, *, external_id: str, profile: dict, seen_at: dt.datetime) -> Client:
+    return services.upsert_client(
+        channel=inbound.channel,
+        external_id=external_id,
+        display_name=str(profile.get("display_name") or profile.get("nickname") or ""),
+        username=str(profile.get("username") or ""),
+        seen_at=seen_at,
+    )
+
+
+def _upsert_conversation(inbound: Inbound, *, client: Client, conversation_id: str) -> Conversation:
+    conversation, _ = Conversation.objects.update_or_create(
+        client=client, defaults={"account": inbound.account, "conversation_id": conversation_id}
+    )
+    return conversation
+
+
+def _log_message(inbound: Inbound, *, external_id: str | None, direction: str, defaults: dict) -> tuple[Message, bool]:
+    if external_id is None:
+        return Message.objects.create(channel=inbound.channel, direction=direction, **defaults), True
+    return Message.objects.get_or_create(
+        channel=inbound.channel, direction=direction, external_id=external_id, defaults=defaults
+    )
+
+
+def _image_reference(inbound: Inbound, *, conversation_id: str, message_id: str) -> dict:
+    """The inbound image's media id and a download URL (valid 24 h). Without a usable token the reference is
+    kept and the failure noted: the message still reaches the bot."""
+    media_id = webhooks.as_id(_user(inbound.content, "image").get("media_id"))
+    reference: dict[str, Any] = {"media_id": media_id}
+    if not media_id:
+        return reference
+    try:
+        reference["url"] = tokens.call(
+            inbound.account,
+            lambda client: client.media_download_url(
+                business_id=inbound.account.business_id,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                media_id=media_id,
+            ),
+        )
+    except (TikTokError, tokens.AccountUnavailableError) as exc:
+        logger.warning(
+            "tiktok.webhook.media_download_failed",
+            extra={"webhook_event": inbound.event.pk, "error": type(exc).__name__},
+        )
+        reference["error"] = str(getattr(exc, "message", None) or getattr(exc, "reason", None) or exc)
+    return reference
+
+
+# ------------------------------------------------------------------------------------------- handlers
+def receive_message(inbound: Inbound) -> Outcome:
+    """im_receive_msg: a user wrote. Client, variables, conversation, window, message log, `client.message`."""
+    content = inbound.content
+    message_id = inbound.envelope.id_of("message_id")
+    conversation_id = inbound.envelope.id_of("conversation_id")
+    sender = _user(content, "from_user")
+    external_id = webhooks.as_id(content.get("unique_identifier")) or webhooks.as_id(sender.get("id"))
+    if not (message_id and conversation_id and external_id):
+        return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
+    at = inbound.at()
+    client = _upsert_sender(inbound, external_id=external_id, profile=sender, seen_at=at)
+    variables = {constants.VAR_CONVERSATION_ID: conversation_id}
+    follower = _is_follower(content)
+    if follower is not None:
+        variables[constants.VAR_IS_FOLLOWER] = follower
+    services.set_variables(client=client, values=variables)
+    conversation = _upsert_conversation(inbound, client=client, conversation_id=conversation_id)
+    window.open_window(conversation, at=at)
+
+    message_type = str(content.get("type") or "")
+    data: dict[str, Any] = {"message_id": message_id, "conversation_id": conversation_id, "type": message_type}
+    payload: dict[str, Any] = {"type": message_type, "webhook_event": inbound.event.pk}
+    text = ""
+    kind = Message.Kind.TEXT
+    reply_source = _user(content, "reply_source_payload")
+    if message_type == constants.MSG_TYPE_TEXT and reply_source:
+        # A button tap: the body is the button's text; the unique id is the button id we sent.
+        kind = Message.Kind.BUTTON_TAP
+        text = _text_body(content)
+        data["button_id"] = webhooks.as_id(reply_source.get("reply_source_unique_id"))
+        data["button_message_id"] = webhooks.as_id(reply_source.get("reply_source_msg_id"))
+    elif message_type == constants.MSG_TYPE_TEXT:
+        text = _text_body(content)
+    elif message_type == constants.MSG_TYPE_SHARE_POST:
+        kind = Message.Kind.SHARE_POST
+        share = _user(content, "share_post")
+        video_id = webhooks.as_id(share.get("video_id"))
+        url = str(share.get("embed_url") or share.get("share_url") or "")
+        text = f"{constants.CALLBACK_SHARE_POST} {video_id} {url}".strip()
+        data.update(video_id=video_id, url=url)
+    elif message_type == constants.MSG_TYPE_IMAGE:
+        kind = Message.Kind.IMAGE
+        data["image"] = payload["image"] = _image_reference(
+            inbound, conversation_id=conversation_id, message_id=message_id
+        )
+    else:
+        kind = Message.Kind.UNSUPPORTED
+        data["unsupported"] = True
+    payload.update({key: value for key, value in data.items() if key not in ("message_id", "type")})
+
+    _log_message(
+        inbound,
+        external_id=message_id,
+        direction=Message.Direction.INBOUND,
+        defaults={
+            "client": client,
+            "kind": kind,
+            "source": Message.Source.CLIENT,
+            "status": Message.Status.RECEIVED,
+            "text": text,
+            "payload": payload,
+        },
+    )
+    inbound.emit(BotEvent.Type.CLIENT_MESSAGE, client=client, text=text, data=data)
+    if kind == Message.Kind.UNSUPPORTED:
+        return Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {message_type!r}")
+    return PROCESSED
+
+
+def receive_message_restricted(inbound: Inbound) -> Outcome:
+    """im_receive_msg_eu: TikTok stripped the content (R4). Logged with the reason; the bot is told; no client."""
+    already = Message.objects.filter(
+        channel=inbound.channel, kind=Message.Kind.BLOCKED, payload__webhook_event=inbound.event.pk
+    ).exists()
+    if not already:
+        Message.objects.create(
+            channel=inbound.channel,
+            client=None,
+            direction=Message.Direction.INBOUND,
+            kind=Message.Kind.BLOCKED,
+            source=Message.Source.CLIENT,
+            status=Message.Status.BLOCKED,
+            error_code=BLOCKED_REASON,
+            error_message=BLOCKED_NOTE,
+            payload={"webhook_event": inbound.event.pk, "reason": BLOCKED_REASON},
+        )
+    inbound.emit(
+        BotEvent.Type.CLIENT_MESSAGE_BLOCKED,
+        client=None,
+        data={"reason": BLOCKED_REASON, "message": BLOCKED_NOTE, "timestamp": inbound.at().isoformat()},
+    )
+    return Outcome(WebhookEvent.Status.PROCESSED, BLOCKED_REASON)
+
+
+def _conversation_client(inbound: Inbound, conversation_id: str) -> tuple[Conversation | None, Client | None]:
+    conversation = (
+        Conversation.objects.select_related("client")
+        .filter(account=inbound.account, conversation_id=conversation_id)
+        .first()
+    )
+    return conversation, (conversation.client if conversation else None)
+
+
+def send_echo(inbound: Inbound) -> Outcome:
+    """im_send_msg: the business sent a message, through our API or from the TikTok app."""
+    content = inbound.content
+    message_id = inbound.envelope.id_of("message_id")
+    conversation_id = inbound.envelope.id_of("conversation_id")
+    source = str(_user(content, "message_tag").get("source") or "").upper()
+    if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
+        updated = Message.objects.filter(
+            channel=inbound.channel,
+            direction=Message.Direction.OUTBOUND,
+            external_id=message_id,
+            status=Message.Status.QUEUED,
+        ).update(status=Message.Status.SENT, sent_at=inbound.at())
+        if updated or Message.objects.filter(channel=inbound.channel, external_id=message_id).exists():
+            return PROCESSED
+        return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
+
+    conversation, client = _conversation_client(inbound, conversation_id)
+    if client is None:
+        recipient = _user(content, "to_user")
+        external_id = webhooks.as_id(content.get("unique_identifier")) or webhooks.as_id(recipient.get("id"))
+        if not external_id:
+            return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
+        client = _upsert_sender(inbound, external_id=external_id, profile=recipient, seen_at=None)
+        services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
+        conversation = _upsert_conversation(inbound, client=client, conversation_id=conversation_id)
+
+    message_type = str(content.get("type") or "")
+    text = _text_body(content)
+    kind = {constants.MSG_TYPE_TEXT: Message.Kind.TEXT, constants.MSG_TYPE_IMAGE: Message.Kind.IMAGE}.get(
+        message_type, Message.Kind.UNSUPPORTED
+    )
+    message, created = _log_message(
+        inbound,
+        external_id=message_id or None,
+        direction=Message.Direction.OUTBOUND,
+        defaults={
+            "client": client,
+            "kind": kind,
+            "source": Message.Source.OPERATOR,
+            "status": Message.Status.SENT,
+            "text": text,
+            "sent_at": inbound.at(),
+            "payload": {"type": message_type, "source": source, "webhook_event": inbound.event.pk},
+        },
+    )
+    note = ""
+    if created and window.reserve(conversation) is None:
+        # The person sent it anyway: keep it in the log and say why the quota looks over-used.
+        note = "sent from the TikTok app with the window already used up or closed"
+        message.payload["window_exceeded"] = True
+        message.save(update_fields=["payload"])
+    inbound.emit(
+        BotEvent.Type.OPERATOR_MESSAGE,
+        client=client,
+        text=text,
+        data={"message_id": message_id, "conversation_id": conversation_id, "type": message_type, "source": source},
+    )
+    return Outcome(WebhookEvent.Status.PROCESSED, note)
+
+
+def mark_read(inbound: Inbound) -> Outcome:
+    """im_mark_read_msg: the user read the conversation; our outbound messages up to then become `read`."""
+    conversation_id = inbound.envelope.id_of("conversation_id")
+    _, client = _conversation_client(inbound, conversation_id)
+    if client is None:
+        return ignored(f"read receipt for an unknown conversation {conversation_id}")
+    millis = _user(inbound.content, "read").get("last_read_timestamp")
+    read_at = (
+        dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
+        if isinstance(millis, int) and not isinstance(millis, bool)
+        else inbound.at()
+    )
+    unread = list(
+        Message.objects.filter(
+            client=client,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+        )
+        .filter(Q(sent_at__lte=read_at) | Q(sent_at__isnull=True, created_at__lte=read_at))
+        .order_by("id")
+    )
+    Message.objects.filter(pk__in=[message.pk for message in unread]).update(
+        status=Message.Status.READ, read_at=read_at
+    )
+    for message in unread:
+        inbound.emit(
+            BotEvent.Type.MESSAGE_STATUS,
+            client=client,
+            key=f"tiktok:message:{message.pk}:read",
+            data={
+                "message": message.pk,
+                "message_id": message.external_id,
+                "status": Message.Status.READ,
+                "read_at": read_at.isoformat(),
+            },
+        )
+    return Outcome(WebhookEvent.Status.PROCESSED, f"{len(unread)} message(s) marked read")
+
+
+def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
+    account = inbound.account
+    if author and author in {account.business_id, account.username}:
+        return True
+    return Message.objects.filter(
+        channel=inbound.channel, kind=Message.Kind.COMMENT_REPLY, external_id=comment_id
+    ).exists()
+
+
+def _fetch_comment(inbound: Inbound, *, video_id: str, comment_id: str) -> dict | None:
+    comments = tokens.call(
+        inbound.account,
+        lambda client: client.list_comments(
+            business_id=inbound.account.business_id, video_id=video_id, comment_ids=[comment_id]
+        ),
+    )
+    return next((item for item in comments if webhooks.as_id(item.get("comment_id")) == comment_id), None)
+
+
+def comment_update(inbound: Inbound) -> Outcome:
+    """comment.update: a user's new comment becomes `tiktok_client_new_comment <video_id>: <text>` (R11)."""
+    content = inbound.content
+    action = str(content.get("comment_action") or "")
+    if action != constants.COMMENT_ACTION_INSERT:
+        return ignored(f"comment action {action!r} is not told to the bot")
+    comment_id = inbound.envelope.id_of("comment_id")
+    video_id = inbound.envelope.id_of("video_id")
+    author = webhooks.as_id(content.get("unique_identifier"))
+    if _own_comment(inbound, author=author, comment_id=comment_id):
+        return ignored("the account's own comment or reply")
+    try:
+        comment = _fetch_comment(inbound, video_id=video_id, comment_id=comment_id)
+    except tokens.AccountUnavailableError as exc:
+        # Webhooks still arrive for an account that needs reauthorisation, but the text cannot be read.
+        return Outcome(WebhookEvent.Status.FAILED, f"comment text not fetched: account unavailable ({exc.reason})")
+    if comment is None:
+        return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
+    author = webhooks.as_id(comment.get("unique_identifier")) or author
+    if _own_comment(inbound, author=author, comment_id=comment_id):
+        return ignored("the account's own comment or reply")
+    if not author:
+        return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")
+    text = str(comment.get("text") or "")
+    at = inbound.at()
+    client = _upsert_sender(inbound, external_id=author, profile=comment, seen_at=at)
+    services.set_variables(
+        client=client, values={constants.VAR_COMMENT_ID: comment_id, constants.VAR_COMMENT_VIDEO_ID: video_id}
+    )
+    parent_id = webhooks.as_id(content.get("parent_comment_id"))
+    data = {"type": "comment", "comment_id": comment_id, "video_id": video_id, "parent_comment_id": parent_id}
+    _log_message(
+        inbound,
+        external_id=comment_id,
+        direction=Message.Direction.INBOUND,
+        defaults={
+            "client": client,
+            "kind": Message.Kind.COMMENT,
+            "source": Message.Source.CLIENT,
+            "status": Message.Status.RECEIVED,
+            "text": text,
+            "payload": {**data, "webhook_event": inbound.event.pk},
+        },
+    )
+    inbound.emit(
+        BotEvent.Type.CLIENT_MESSAGE,
+        client=client,
+        text=f"{constants.CALLBACK_NEW_COMMENT} {video_id}: {text}",
+        data=data,
+    )
+    return PROCESSED
+
+
+HANDLERS: dict[str, Callable[[Inbound], Outcome]] = {
+    constants.EVENT_RECEIVE_MSG: receive_message,
+    constants.EVENT_RECEIVE_MSG_EU: receive_message_restricted,
+    constants.EVENT_SEND_MSG: send_echo,
+    constants.EVENT_MARK_READ: mark_read,
+    constants.EVENT_COMMENT_UPDATE: comment_update,
+}
+# Known events the bot is not told about, with the note the journal keeps.
+IGNORED_EVENTS = {
+    constants.EVENT_REFERRAL: "referral (ad or tiktok.me link) events are journaled only",
+}
+
+
+def handle(event: WebhookEvent) -> Outcome:
+    """Route one journal row to its handler. Sets `event.account` when the business id is known."""
+    try:
+        envelope = webhooks.parse_envelope(event.raw_body.encode())
+    except webhooks.MalformedPayloadError as exc:
+        return Outcome(WebhookEvent.Status.FAILED, f"malformed payload: {exc}")
+    handler = HANDLERS.get(envelope.event)
+    if handler is None:
+        return ignored(IGNORED_EVENTS.get(envelope.event, f"unknown event {envelope.event!r}"))
+    account = TikTokAccount.objects.select_related("channel__project").filter(business_id=envelope.business_id).first()
+    if account is None:
+        return ignored(f"no connected account with business_id {envelope.business_id!r}")
+    event.account = account
+    if account.status == TikTokAccount.Status.DISCONNECTED:
+        return ignored("the account is disconnected")
+    TikTokAccount.objects.filter(pk=account.pk).filter(
+        Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=event.received_at)
+    ).update(last_webhook_at=event.received_at)
+    return handler(Inbound(event=event, envelope=envelope, account=account))

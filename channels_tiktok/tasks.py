@@ -1,0 +1,16 @@
+"""Celery tasks of the TikTok channel: thin wrappers around services."""
+
+from celery import shared_task
+
+from . import journal
+
+
+# ---------------------------------------------------------------------------------- webhook journal
+@shared_task(name="channels_tiktok.tasks.process_webhook_event")
+def process_webhook_event(event_id: int) -> None:
+    journal.process_event(event_id=event_id)
+
+
+@shared_task(name="channels_tiktok.tasks.sweep_webhook_events")
+def sweep_webhook_events() -> int:
+    return journal.sweep()

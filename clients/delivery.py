@@ -1,0 +1,169 @@
+"""Push delivery of bot events to the project's callback URL: signed, retried with backoff for 24 hours.
+
+Guarantees:
+- at least once: a row stays `pending` until a 2xx is recorded; a lost task is re-queued by `sweep`;
+- one attempt at a time per event: a worker claims the row with a conditional UPDATE (a lease) before it
+  POSTs, so duplicate tasks (the sweeper and the original enqueue, two sweepers) never POST concurrently;
+- per-client order: an event is not pushed while an older event of the same client is still pending; when an
+  event is settled (delivered or given up) the client's next pending event is queued at once. The sweeper
+  queues due events oldest first.
+The bot deduplicates by `X-Event-Id` (a 2xx lost on the way back makes us push again).
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import requests
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import BotEvent, DeliveryAttempt
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+RETRY_PERIOD = dt.timedelta(hours=24)
+FIRST_BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 3600
+# Longer than one POST with its timeout: a claimed row is not claimed again while its POST may be running.
+CLAIM_LEASE = dt.timedelta(seconds=TIMEOUT_SECONDS * 6)
+SWEEP_BATCH = 500
+EXCERPT_CHARS = 2000
+SIGNATURE_HEADER = "X-Signature"
+EVENT_ID_HEADER = "X-Event-Id"
+
+
+def signature_header(*, body: bytes, secret: str, timestamp: int) -> str:
+    """`t=<unix>,s=<hex HMAC-SHA256 of "t." + body>` — the same scheme TikTok uses towards us."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},s={digest}"
+
+
+def serialize(event: BotEvent) -> bytes:
+    return json.dumps(event.body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(FIRST_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def enqueue(event_id: int) -> None:
+    """Queue one delivery; a broker failure is logged and left to the sweeper (the row stays pending)."""
+    from . import tasks
+
+    try:
+        tasks.deliver_bot_event.delay(event_id)
+    except Exception:  # whatever the broker raises, the outbox row is the source of truth
+        logger.warning("bot_event.enqueue_failed", extra={"bot_event": event_id}, exc_info=True)
+
+
+def _older_pending(event: BotEvent) -> bool:
+    if event.client_id is None:
+        return False
+    return BotEvent.objects.filter(
+        client_id=event.client_id, status=BotEvent.DeliveryStatus.PENDING, id__lt=event.pk
+    ).exists()
+
+
+def _queue_next_of_client(event: BotEvent) -> None:
+    if event.client_id is None:
+        return
+    next_id = (
+        BotEvent.objects.filter(client_id=event.client_id, status=BotEvent.DeliveryStatus.PENDING, id__gt=event.pk)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if next_id is not None:
+        enqueue(next_id)
+
+
+def _post(event: BotEvent, body: bytes) -> DeliveryAttempt:
+    project = event.project
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature_header(body=body, secret=project.callback_secret, timestamp=int(time.time())),
+        EVENT_ID_HEADER: str(event.uuid),
+    }
+    attempt = DeliveryAttempt(event=event, url=project.callback_url)
+    started = time.monotonic()
+    try:
+        response = requests.post(
+            project.callback_url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        attempt.error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
+    else:
+        attempt.response_status = response.status_code
+        attempt.response_body = response.text[:EXCERPT_CHARS]
+        if not 200 <= response.status_code < 300:
+            attempt.error = f"HTTP {response.status_code}"
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    attempt.save()
+    return attempt
+
+
+def deliver(*, event_id: int) -> BotEvent | None:
+    """Make one push attempt of a pending event, if it is due and no older event of its client is waiting."""
+    event = BotEvent.objects.select_related("project").filter(pk=event_id).first()
+    if event is None or event.status != BotEvent.DeliveryStatus.PENDING:
+        return event
+    if not event.project.callback_url:
+        BotEvent.objects.filter(pk=event.pk).update(status=BotEvent.DeliveryStatus.NOT_PUSHED, next_attempt_at=None)
+        return event
+    if _older_pending(event):
+        logger.info("bot_event.delivery.waits_for_older", extra={"bot_event": event.pk, "client": event.client_id})
+        return event
+    now = timezone.now()
+    claimed = (
+        BotEvent.objects.filter(pk=event.pk, status=BotEvent.DeliveryStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(next_attempt_at=now + CLAIM_LEASE)
+    )
+    if not claimed:
+        return event  # another worker holds it, or its next attempt is not due yet
+    attempt = _post(event, serialize(event))
+    now = timezone.now()
+    changes: dict = {"attempts": F("attempts") + 1}
+    if not attempt.error:
+        changes.update(status=BotEvent.DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
+        logger.info("bot_event.delivered", extra={"bot_event": event.pk, "duration_ms": attempt.duration_ms})
+    elif now - event.created_at >= RETRY_PERIOD:
+        changes.update(status=BotEvent.DeliveryStatus.FAILED, next_attempt_at=None)
+        logger.warning("bot_event.delivery.gave_up", extra={"bot_event": event.pk, "error": attempt.error})
+    else:
+        changes.update(next_attempt_at=now + backoff(event.attempts + 1))
+        logger.info("bot_event.delivery.retry_later", extra={"bot_event": event.pk, "error": attempt.error})
+    BotEvent.objects.filter(pk=event.pk).update(**changes)
+    event.refresh_from_db()
+    if event.status != BotEvent.DeliveryStatus.PENDING:
+        _queue_next_of_client(event)
+    return event
+
+
+def redeliver(*, event: BotEvent) -> None:
+    """Staff's "re-deliver": make the event due now and queue it (one more attempt even after 24 hours)."""
+    BotEvent.objects.filter(pk=event.pk).update(status=BotEvent.DeliveryStatus.PENDING, next_attempt_at=timezone.now())
+    enqueue(event.pk)
+
+
+def sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Queue pending events that are due (lost tasks, retries after backoff), oldest first.
+
+    Safe to run concurrently with itself and with workers: a queued duplicate finds the row claimed and stops.
+    """
+    now = now or timezone.now()
+    ids = list(
+        BotEvent.objects.filter(status=BotEvent.DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for event_id in ids:
+        enqueue(event_id)
+    if ids:
+        logger.info("bot_event.sweep.queued", extra={"count": len(ids)})
+    return len(ids)

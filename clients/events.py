@@ -1,0 +1,81 @@
+"""Bot events: what the project's bot is told, written to the outbox once, then pushed and served by the feed.
+
+The body is the contract of `architecture.md` ("Bot events"):
+`{"id", "type", "created_at", "account": {...}, "client": {...} | null, "text", "data"}`.
+`clients` knows no channel, so the caller passes the account part as a plain dict.
+"""
+
+import functools
+import logging
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import delivery
+from .models import BotEvent, Channel, Client, Project
+
+logger = logging.getLogger(__name__)
+
+
+def client_part(client: Client | None) -> dict[str, Any] | None:
+    if client is None:
+        return None
+    return {
+        "id": client.pk,
+        "external_id": client.external_id,
+        "display_name": client.display_name,
+        "variables": dict(client.variables.order_by("key").values_list("key", "value")),
+    }
+
+
+def emit(
+    *,
+    project: Project,
+    event_type: str,
+    dedupe_key: str,
+    account: dict[str, Any],
+    channel: Channel | None = None,
+    client: Client | None = None,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+) -> BotEvent:
+    """Write one bot event to the outbox, at most once per `dedupe_key`; delivery is queued after commit.
+
+    Re-emitting with the same key (a replayed webhook) returns the stored event and changes nothing, so the bot
+    never hears about one fact twice from us (a push can still repeat after a lost 2xx: use X-Event-Id).
+    """
+    existing = BotEvent.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    body = {
+        "id": str(event_id),
+        "type": event_type,
+        "created_at": now.isoformat(),
+        "account": account,
+        "client": client_part(client),
+        "text": text,
+        "data": data or {},
+    }
+    pushed = bool(project.callback_url)
+    event, created = BotEvent.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "uuid": event_id,
+            "project": project,
+            "channel": channel,
+            "client": client,
+            "type": event_type,
+            "body": body,
+            "status": BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
+            "next_attempt_at": now if pushed else None,
+        },
+    )
+    if created:
+        logger.info("bot_event.emitted", extra={"bot_event": event.pk, "type": event_type, "project": project.pk})
+        if pushed:
+            transaction.on_commit(functools.partial(delivery.enqueue, event.pk))
+    return event

@@ -1,0 +1,158 @@
+"""The receiver: verify on the raw body, journal with a dedupe key, answer 200 at once, queue after commit."""
+
+import json
+
+import pytest
+
+from channels_tiktok import webhooks
+from channels_tiktok.models import WebhookEvent
+from tests import webhook_cases as wc
+
+pytestmark = pytest.mark.django_db
+
+
+class TestDirectMessageSecurity(wc.WebhookSecurityCases):
+    @pytest.fixture
+    def delivery(self):
+        return wc.body_of("im_receive_msg_text")
+
+
+class TestCommentSecurity(wc.WebhookSecurityCases):
+    @pytest.fixture
+    def delivery(self):
+        return wc.body_of("comment_update_insert")
+
+
+EXPECTED_KEYS = {
+    "im_receive_msg_text": "im_receive_msg:7440000000000000001",
+    "im_receive_msg_image": "im_receive_msg:7440000000000000002",
+    "im_receive_msg_share_post": "im_receive_msg:7440000000000000003",
+    "im_receive_msg_button_tap": "im_receive_msg:7440000000000000004",
+    "im_receive_msg_sticker": "im_receive_msg:7440000000000000005",
+    "im_send_msg_api": "im_send_msg:7440000000000000101",
+    "im_send_msg_app": "im_send_msg:7440000000000000102",
+    "im_referral_msg": "im_referral_msg:7440000000000000201",
+    "unknown_event": "im_reaction_msg:7440000000000000301",
+    "comment_update_insert": "comment:7439122334455667788:insert",
+    "comment_update_delete": "comment:7439122334455667788:delete",
+}
+
+
+@pytest.mark.parametrize("name", wc.FIXTURE_NAMES)
+def test_every_fixture_is_journaled_with_its_dedupe_key(client, name, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = wc.post(client, wc.body_of(name))
+    assert response.status_code == 200
+    row = WebhookEvent.objects.get()
+    envelope = wc.load(name)
+    assert row.event == envelope["event"]
+    assert row.business_id == wc.BUSINESS_ID
+    assert row.status == WebhookEvent.Status.PENDING
+    assert row.raw_body.encode() == wc.body_of(name)
+    assert row.headers["TikTok-Signature"].startswith("t=")
+    assert row.dedupe_key == EXPECTED_KEYS.get(name, row.dedupe_key)
+    if name not in EXPECTED_KEYS:  # no message or comment id: a hash of the envelope
+        assert row.dedupe_key.startswith("sha256:")
+    assert len(callbacks) == 1
+
+
+def test_comment_ids_are_stored_as_exact_strings(client):
+    wc.post(client, wc.body_of("comment_update_insert"))
+    row = WebhookEvent.objects.get()
+    assert row.comment_id == wc.COMMENT_ID
+    assert row.conversation_id == ""
+
+
+def test_the_same_delivery_twice_is_one_row(client, django_capture_on_commit_callbacks):
+    body = wc.body_of("im_receive_msg_text")
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = wc.post(client, body)
+        second = wc.post(client, body, signature=wc.sign(body, timestamp=1_700_000_000))
+        third = wc.post(client, body)
+    assert second.status_code == 401  # a stale retry is still refused by its signature
+    assert (first.status_code, third.status_code) == (200, 200)
+    assert WebhookEvent.objects.count() == 1
+    assert len(callbacks) == 1
+
+
+def test_a_reserialised_retry_without_ids_is_still_one_row(client):
+    envelope = wc.load("im_mark_read_msg")
+    wc.post(client, json.dumps(envelope).encode())
+    wc.post(client, json.dumps(envelope, indent=2, sort_keys=True).encode())
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_malformed_json_with_a_valid_signature_is_kept_as_failed(client, django_capture_on_commit_callbacks):
+    body = b'{"event": "im_receive_msg", "content": '
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = wc.post(client, body)
+    assert response.status_code == 200  # TikTok must not retry it for 72 hours
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.FAILED
+    assert row.error.startswith("malformed payload")
+    assert row.raw_body == body.decode()
+    assert row.next_attempt_at is None
+    assert callbacks == []
+    wc.post(client, body)
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_content_that_is_not_json_is_malformed(client):
+    envelope = wc.load("im_receive_msg_text")
+    envelope["content"] = "{not json"
+    wc.post(client, json.dumps(envelope).encode())
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED
+
+
+def test_an_id_that_went_through_a_float_is_refused_as_malformed(client):
+    wc.post(client, wc.with_content("comment_update_insert", comment_id=7.439122334455668e18))
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.FAILED
+    assert "floating-point" in row.error
+
+
+def test_unknown_event_is_stored_and_answered_200(client):
+    response = wc.post(client, wc.body_of("unknown_event"))
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().event == "im_reaction_msg"
+
+
+def test_hot_path_is_one_insert(client, django_assert_max_num_queries, django_capture_on_commit_callbacks):
+    body = wc.body_of("im_receive_msg_text")
+    with django_capture_on_commit_callbacks(), django_assert_max_num_queries(3) as captured:
+        assert wc.post(client, body).status_code == 200
+    statements = [
+        q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert len(statements) == 1
+    assert statements[0].upper().startswith("INSERT")
+
+
+def test_bad_signature_flood_is_throttled_but_valid_deliveries_are_not(client):
+    body = wc.body_of("im_receive_msg_text")
+    bad = wc.sign(body, secret="attacker")
+    codes = [wc.post(client, body, signature=bad).status_code for _ in range(32)]  # settings: 30/min
+    assert codes == [401] * 30 + [429, 429]
+    assert wc.post(client, body).status_code == 200
+    assert WebhookEvent.objects.count() == 1
+    other_ip = client.post(
+        wc.WEBHOOK_URL,
+        data=body,
+        content_type="application/json",
+        headers={"TikTok-Signature": bad},
+        REMOTE_ADDR="10.9.8.7",
+    )
+    assert other_ip.status_code == 401
+
+
+def test_get_is_not_allowed(client):
+    assert client.get(wc.WEBHOOK_URL).status_code == 405
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_signature_helpers_agree_with_the_test_signer():
+    body = wc.body_of("im_receive_msg_text")
+    header = wc.sign(body, timestamp=1_764_000_000)
+    timestamp, signatures = webhooks.parse_signature_header(header)
+    assert timestamp == 1_764_000_000
+    assert signatures == [webhooks.compute_signature(body=body, secret=wc.SECRET, timestamp=timestamp)]
