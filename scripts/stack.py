@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +191,9 @@ class Stack:
         env.setdefault("TIKTOK_APP_ID", SANDBOX_APP_ID)
         env.setdefault("TIKTOK_APP_SECRET", SANDBOX_APP_SECRET)
         env.setdefault("WEB_CONCURRENCY", "2")
+        # Never TikTok itself from loopback runs: without the sandbox, API calls fail fast on a closed port.
+        env["TIKTOK_API_BASE_URL"] = f"http://{LOOPBACK}:9/open_api/v1.3/"
+        env["TIKTOK_AUTHORIZE_URL"] = f"http://{LOOPBACK}:9/v2/auth/authorize/"
         if self.sandbox_url:
             env["TIKTOK_API_BASE_URL"] = f"{self.sandbox_url}/open_api/v1.3/"
             env["TIKTOK_AUTHORIZE_URL"] = f"{self.sandbox_url}/v2/auth/authorize/"
@@ -214,6 +219,27 @@ class Stack:
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+    def python(self, code: str, *, timeout: float = 300) -> object:
+        """Run `code` in a fresh process with the stack's settings after `django.setup()`; it assigns `result`,
+        which comes back as JSON. How tests and the benchmark seed and inspect the stack's database."""
+        program = (
+            "import django, json\ndjango.setup()\nresult = None\n"
+            + textwrap.dedent(code)
+            + "\nprint('\\n@@RESULT@@' + json.dumps(result, default=str))\n"
+        )
+        completed = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", program],
+            cwd=ROOT,
+            env=self.environment() | {"LOG_LEVEL": "WARNING"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if completed.returncode != 0 or "@@RESULT@@" not in completed.stdout:
+            raise RuntimeError(f"stack python failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}")
+        return json.loads(completed.stdout.rsplit("@@RESULT@@", 1)[1])
 
     def prepare(self, *, fresh: bool = False) -> None:
         """Database, schema, static files; an empty Redis db when `fresh`."""
