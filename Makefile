@@ -21,10 +21,14 @@ install: $(VENV)/.installed
 messages: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
+# The TikTok sandbox runs in the background for as long as runserver does.
 run: install messages
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py setup_dev
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py run_sandbox --host $(HOST) --port $(SANDBOX_PORT) \
+		--callback-url http://$(HOST):$(PORT)/webhooks/tiktok/ & SANDBOX_PID=$$!; \
+	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
+	TIKTOK_SANDBOX_URL=http://$(HOST):$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install messages
 	$(BIN)/pytest $(PYTEST_ARGS)

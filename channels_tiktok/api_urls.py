@@ -1,3 +1,14 @@
 """The TikTok part of the bot builder's REST API (`/api/v1/`)."""
 
-urlpatterns = []
+from django.urls import path
+
+from .api.accounts import AccountDetailView, AccountListView
+from .api.comments import CommentRepliesView
+from .api.validate import ValidateMessageView
+
+urlpatterns = [
+    path("tiktok/accounts/", AccountListView.as_view(), name="api-tiktok-accounts"),
+    path("tiktok/accounts/<int:pk>/", AccountDetailView.as_view(), name="api-tiktok-account"),
+    path("clients/<int:pk>/comment-replies/", CommentRepliesView.as_view(), name="api-client-comment-replies"),
+    path("messages/validate/", ValidateMessageView.as_view(), name="api-messages-validate"),
+]

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ChannelsTiktokConfig(AppConfig):
     name = "channels_tiktok"
     verbose_name = _("TikTok channel")
+
+    def ready(self):
+        from clients.channel_registry import register
+        from clients.models import Channel
+
+        from .provider import TikTokProvider, document_error_codes
+
+        register(Channel.Kind.TIKTOK, TikTokProvider())
+        document_error_codes()

@@ -56,6 +56,15 @@ ALL_SCOPES = MESSAGING_SCOPES + PROFILE_SCOPES + COMMENT_SCOPES + VIDEO_SCOPES
 # A connection without these is refused: the channel cannot work at all.
 REQUIRED_SCOPES = MESSAGING_SCOPES
 
+# §3/§4: business/get refuses the whole call (40001) when one asked field's scope was not granted.
+PROFILE_FIELD_SCOPES = {
+    "username": SCOPE_USER_USERNAME,
+    "display_name": SCOPE_USER_BASIC,
+    "profile_image": SCOPE_USER_BASIC,
+    "followers_count": SCOPE_USER_BASIC,
+    "is_business_account": SCOPE_USER_ACCOUNT_TYPE,
+}
+
 # What stops working without each scope: shown to the owner, to staff and to the bot builder (R3).
 SCOPE_FEATURES = {
     SCOPE_MESSAGE_SEND: _("sending messages to clients"),

@@ -119,12 +119,15 @@ def _is_follower(content: dict) -> str | None:
     return "True" if value else "False"
 
 
-def _upsert_sender(inbound: Inbound, *, external_id: str, profile: dict, seen_at: dt.datetime) -> Client:
+def _upsert_user(
+    inbound: Inbound, *, external_id: str, username: str, display_name: str, seen_at: dt.datetime | None
+) -> Client:
+    # TikTok names the user only in some payloads (`from`/`to` of DMs, `username`/`display_name` of comments).
     return services.upsert_client(
         channel=inbound.channel,
         external_id=external_id,
-        display_name=str(profile.get("display_name") or profile.get("nickname") or ""),
-        username=str(profile.get("username") or ""),
+        display_name=display_name if display_name != external_id else "",
+        username=username if username != external_id else "",
         seen_at=seen_at,
     )
 
@@ -181,7 +184,9 @@ def receive_message(inbound: Inbound) -> Outcome:
     if not (message_id and conversation_id and external_id):
         return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
     at = inbound.at()
-    client = _upsert_sender(inbound, external_id=external_id, profile=sender, seen_at=at)
+    client = _upsert_user(
+        inbound, external_id=external_id, username=str(content.get("from") or ""), display_name="", seen_at=at
+    )
     variables = {constants.VAR_CONVERSATION_ID: conversation_id}
     follower = _is_follower(content)
     if follower is not None:
@@ -293,11 +298,13 @@ def send_echo(inbound: Inbound) -> Outcome:
 
     conversation, client = _conversation_client(inbound, conversation_id)
     if client is None:
-        recipient = _user(content, "to_user")
-        external_id = webhooks.as_id(content.get("unique_identifier")) or webhooks.as_id(recipient.get("id"))
+        # The echo's unique_identifier is the business (the sender): the client is the recipient.
+        external_id = webhooks.as_id(_user(content, "to_user").get("id"))
         if not external_id:
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
-        client = _upsert_sender(inbound, external_id=external_id, profile=recipient, seen_at=None)
+        client = _upsert_user(
+            inbound, external_id=external_id, username=str(content.get("to") or ""), display_name="", seen_at=None
+        )
         services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
         conversation = _upsert_conversation(inbound, client=client, conversation_id=conversation_id)
 
@@ -418,7 +425,13 @@ def comment_update(inbound: Inbound) -> Outcome:
         return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")
     text = str(comment.get("text") or "")
     at = inbound.at()
-    client = _upsert_sender(inbound, external_id=author, profile=comment, seen_at=at)
+    client = _upsert_user(
+        inbound,
+        external_id=author,
+        username=str(comment.get("username") or ""),
+        display_name=str(comment.get("display_name") or ""),
+        seen_at=at,
+    )
     services.set_variables(
         client=client, values={constants.VAR_COMMENT_ID: comment_id, constants.VAR_COMMENT_VIDEO_ID: video_id}
     )

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import journal
+from . import journal, tokens
 
 
 # ---------------------------------------------------------------------------------- webhook journal
@@ -14,3 +14,9 @@ def process_webhook_event(event_id: int) -> None:
 @shared_task(name="channels_tiktok.tasks.sweep_webhook_events")
 def sweep_webhook_events() -> int:
     return journal.sweep()
+
+
+# ---------------------------------------------------------------------------------- tokens: B6
+@shared_task(name="channels_tiktok.tasks.refresh_expiring_tokens")
+def refresh_expiring_tokens() -> dict[str, int]:
+    return tokens.refresh_expiring()

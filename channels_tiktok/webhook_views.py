@@ -31,6 +31,7 @@ class TikTokWebhookView(APIView):
     throttle_classes = []
     # The body is read raw (the signature covers its exact bytes); DRF never parses it.
     parser_classes = []
+    schema = None  # TikTok's endpoint, not part of the bot builder's API docs
 
     def post(self, request):
         body = request.body

@@ -4,6 +4,8 @@
 - rule violations:  `{"errors": [{"code", "field", "message"}]}` with HTTP 422
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -11,14 +13,27 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class ApiError(exceptions.APIException):
-    """An error answered as `{"code", "message", **extra}` with the given HTTP status."""
+    """An error answered as `{"code", "message", **extra}` with the given HTTP status.
 
-    def __init__(self, *, code: str, message, status_code: int = status.HTTP_400_BAD_REQUEST, **extra):
+    `retry_after` (seconds) also sets the `Retry-After` header, through DRF's `wait`."""
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message,
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        retry_after: int | None = None,
+        **extra,
+    ):
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.extra = extra
+        if retry_after is not None:
+            self.wait = retry_after
+            self.extra["retry_after"] = retry_after
 
 
 class ViolationsError(exceptions.APIException):
@@ -29,6 +44,33 @@ class ViolationsError(exceptions.APIException):
     def __init__(self, errors: list[dict]):
         super().__init__(detail=_("The request breaks one or more rules."), code="rule_violation")
         self.errors = errors
+
+
+# Every code the API answers with: code -> (HTTP status, meaning). The API docs print this table; channels add
+# their codes with `document_codes` (channels_tiktok does it in its AppConfig.ready()).
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "not_authenticated": (401, "No `Authorization: Api-Key <key>` header."),
+    "invalid_api_key": (401, "The API key is unknown or revoked."),
+    "permission_denied": (403, "The caller may not do this."),
+    "not_found": (404, "No such object in the caller's project (another project's objects are not found either)."),
+    "method_not_allowed": (405, "The HTTP method is not supported here."),
+    "unsupported_media_type": (415, "Send JSON (or multipart where a file is accepted)."),
+    "malformed_request": (400, "The body could not be parsed."),
+    "invalid": (422, "A field of the request is invalid (see `field`)."),
+    "required": (422, "A required field is missing (see `field`)."),
+    "rate_limited": (429, "Too many calls; retry after the `Retry-After` header's seconds."),
+    "variable_read_only": (422, "The variable is maintained by the channel; the API cannot change or delete it."),
+    "variable_required": (409, "The channel cannot work without this variable, so it cannot be deleted."),
+    "variable_key_invalid": (422, "A variable key has 1 to 100 characters."),
+    "variable_value_invalid": (422, "A variable value is a string (numbers and booleans are stored as text)."),
+    "channel_cannot_send": (409, "The client's channel cannot send messages."),
+}
+
+
+def document_codes(codes: dict[str, str], *, status_code: int) -> None:
+    """Add a channel's codes to the documented table (the first registration of a code wins)."""
+    for code, meaning in codes.items():
+        ERROR_CODES.setdefault(code, (status_code, meaning))
 
 
 # DRF's own errors get stable codes too.
@@ -58,6 +100,11 @@ def _flatten(detail, field=None):
 
 
 def exception_handler(exc, context):
+    # DRF answers Django's Http404 / PermissionDenied too; give them the stable codes of their DRF twins.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -11,6 +11,7 @@ The bot deduplicates by `X-Event-Id` (a 2xx lost on the way back makes us push a
 """
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ import logging
 import time
 
 import requests
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -148,7 +150,7 @@ def deliver(*, event_id: int) -> BotEvent | None:
 def redeliver(*, event: BotEvent) -> None:
     """Staff's "re-deliver": make the event due now and queue it (one more attempt even after 24 hours)."""
     BotEvent.objects.filter(pk=event.pk).update(status=BotEvent.DeliveryStatus.PENDING, next_attempt_at=timezone.now())
-    enqueue(event.pk)
+    transaction.on_commit(functools.partial(enqueue, event.pk))
 
 
 def sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:

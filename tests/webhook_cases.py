@@ -133,3 +133,12 @@ class WebhookSecurityCases:
         now = int(time.time())
         digest = sign(delivery, timestamp=now - 1).split("s=")[1]
         assert rejected(delivery, f"t={now},s={digest}").status_code == 401
+
+
+def deliver(client, capture, body: bytes) -> WebhookEvent | None:
+    """Post a signed delivery and run what it queued after commit (processing runs in-process in tests).
+    Returns the journal row of that delivery (the existing one for a duplicate)."""
+    with capture(execute=True):
+        response = post(client, body)
+    assert response.status_code == 200, response.content
+    return WebhookEvent.objects.order_by("-id").first()

@@ -156,6 +156,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clients.api.docs.add_error_codes"],
 }
 
 # --------------------------------------------------------------------------------------- security
@@ -179,6 +180,11 @@ TIKTOK_RATE_LIMIT_QPS = env.int("TIKTOK_RATE_LIMIT_QPS", default=10)
 TIKTOK_HTTP_TIMEOUT_SECONDS = env.float("TIKTOK_HTTP_TIMEOUT_SECONDS", default=10.0)
 # Image URLs are fetched only from public addresses; the sandbox (on loopback) is allowed by this list.
 IMAGE_FETCH_ALLOWED_HOSTS = env.list("IMAGE_FETCH_ALLOWED_HOSTS", default=[])
+IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5.0)
+# How long a conversation's image capability (R8) is trusted before TikTok is asked again.
+TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
+# A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.
+TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS", default=3.0)
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {

@@ -1,5 +1,17 @@
-"""The embedded default for one machine and the demo: DEBUG on, SQLite, tasks in-process."""
+"""The embedded default for one machine and the demo: DEBUG on, SQLite, tasks in-process, the sandbox as TikTok.
+
+`make run` starts the TikTok sandbox (`manage.py run_sandbox`) on TIKTOK_SANDBOX_URL; every TikTok URL points
+at it unless set in the environment.
+"""
+
+from urllib.parse import urlsplit
 
 from .base import *
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+TIKTOK_SANDBOX_URL = env("TIKTOK_SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
+TIKTOK_API_BASE_URL = env("TIKTOK_API_BASE_URL", default=f"{TIKTOK_SANDBOX_URL}/open_api/v1.3/")
+TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"{TIKTOK_SANDBOX_URL}/v2/auth/authorize/")
+# The sandbox serves media download URLs on loopback: allow it despite its private address.
+IMAGE_FETCH_ALLOWED_HOSTS = env.list("IMAGE_FETCH_ALLOWED_HOSTS", default=[urlsplit(TIKTOK_SANDBOX_URL).hostname])

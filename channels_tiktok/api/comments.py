@@ -1,0 +1,41 @@
+"""`POST /api/v1/clients/{id}/comment-replies/`: `tiktok_create_comment` (R15)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clients.api.clients import project_clients
+from clients.api.docs import error_responses
+from clients.api.serializers import MessageSerializer
+from clients.permissions import ProjectScopedMixin
+
+from ..comments import reply_to_comment
+from ..outbound import OutboundError
+from .messages import as_api_error
+from .serializers import CommentReplySerializer
+
+
+@extend_schema(
+    tags=["messages"],
+    request=CommentReplySerializer,
+    responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+    description=_(
+        "Replies to the client's comment. `comment_video_id` and `comment_id` default to the client's "
+        "`tiktok_comment_video_id` and `tiktok_comment_id` variables (422 `comment_target_missing` when neither "
+        "gives them). Not retried once the request may have reached TikTok: a 502 `tiktok_unavailable` means the "
+        "reply may or may not have been posted."
+    ),
+)
+class CommentRepliesView(ProjectScopedMixin, APIView):
+    def post(self, request, pk):
+        client = get_object_or_404(project_clients(self.project), pk=pk)
+        body = CommentReplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            message = reply_to_comment(client=client, **body.validated_data)
+        except OutboundError as exc:
+            raise as_api_error(exc) from exc
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,54 @@
+"""The send endpoint's TikTok part: the body parsed by `clients.api.messages` becomes a send, refusals become
+the API's answers (422 violations, 409 state, 429 rate limit, 502 TikTok)."""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+from clients.api_errors import ApiError, ViolationsError
+from clients.channel_registry import OutgoingRequest
+from clients.models import Client, Message
+
+from .. import messaging, rules
+from ..outbound import BlockedError, OutboundError, RuleViolationsError, SendRateLimitedError, UpstreamError
+
+
+def as_api_error(exc: OutboundError) -> APIException:
+    if isinstance(exc, RuleViolationsError):
+        return ViolationsError([v.as_dict() for v in exc.violations])
+    if isinstance(exc, BlockedError):
+        return ApiError(code=exc.code, message=exc.message, status_code=status.HTTP_409_CONFLICT)
+    if isinstance(exc, SendRateLimitedError):
+        return ApiError(
+            code=exc.code,
+            message=exc.message,
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            retry_after=exc.retry_after,
+        )
+    if isinstance(exc, UpstreamError):
+        return ApiError(
+            code=exc.code,
+            message=exc.message,
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            tiktok_code=exc.tiktok_code,
+            log_id=exc.log_id,
+        )
+    return ApiError(code=exc.code, message=exc.message, status_code=status.HTTP_409_CONFLICT)
+
+
+def buttons_of(request: OutgoingRequest) -> list[rules.Button]:
+    return [rules.Button(type=b["type"], text=b["text"], url=b.get("url") or "") for b in request.buttons]
+
+
+def image_of(request: OutgoingRequest) -> messaging.ImageSource | None:
+    if request.image_file is None and not request.image_url:
+        return None
+    return messaging.ImageSource(url=request.image_url, upload=request.image_file)
+
+
+def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
+    try:
+        return messaging.send_message(
+            client=client, text=request.text, buttons=buttons_of(request), image=image_of(request)
+        )
+    except OutboundError as exc:
+        raise as_api_error(exc) from exc

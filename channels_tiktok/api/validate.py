@@ -1,0 +1,55 @@
+"""`POST /api/v1/messages/validate/`: the send's rules as a dry run, for the bot builder at design time (B4)."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clients.api.clients import project_clients
+from clients.api.docs import error_responses
+from clients.channel_registry import OutgoingRequest
+from clients.permissions import ProjectScopedMixin
+
+from ..messaging import validate_message
+from ..models import TikTokAccount
+from .messages import buttons_of, image_of
+from .serializers import ValidateMessageSerializer, ValidationResultSerializer
+
+
+@extend_schema(
+    tags=["messages"],
+    request={"application/json": ValidateMessageSerializer, "multipart/form-data": ValidateMessageSerializer},
+    responses={200: ValidationResultSerializer, **error_responses(401, 404, 422)},
+    description=_(
+        "Checks a message against every rule without sending it: the same body as a send, plus `account` and "
+        "optionally `client` (then its window and image capability are checked too). An image URL is fetched to "
+        "check its size and format. Warnings do not make a message invalid."
+    ),
+)
+class ValidateMessageView(ProjectScopedMixin, APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def post(self, request):
+        body = ValidateMessageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        account = get_object_or_404(TikTokAccount, pk=data["account"], channel__project=self.project)
+        client = None
+        if data["client"] is not None:
+            client = get_object_or_404(project_clients(self.project), pk=data["client"], channel_id=account.pk)
+        image = data["image"] or {}
+        outgoing = OutgoingRequest(
+            text=data["text"], buttons=data["buttons"], image_url=image.get("url", ""), image_file=image.get("file")
+        )
+        verdict = validate_message(
+            account=account, client=client, text=outgoing.text, buttons=buttons_of(outgoing), image=image_of(outgoing)
+        )
+        return Response(
+            {
+                "valid": verdict.valid,
+                "errors": [v.as_dict() for v in verdict.errors],
+                "warnings": [v.as_dict() for v in verdict.warnings],
+            }
+        )

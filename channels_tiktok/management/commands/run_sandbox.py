@@ -1,0 +1,50 @@
+"""`manage.py run_sandbox --port 8001`: the TikTok sandbox as its own process (the demo's stand-in for TikTok)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from channels_tiktok import constants
+from channels_tiktok.sandbox import Config, SandboxServer
+
+
+class Command(BaseCommand):
+    help = "Run the TikTok sandbox: Business API, consent page, signed webhooks and a control page at /sandbox/."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument(
+            "--callback-url",
+            default="",
+            help="Subscribe both webhook event types to this URL at start (the product also subscribes on connect).",
+        )
+        parser.add_argument("--app-id", default=settings.TIKTOK_APP_ID)
+        parser.add_argument("--app-secret", default=",".join(settings.TIKTOK_APP_SECRET), help="comma-separated")
+        parser.add_argument("--rate-limit-qps", type=int, default=constants.DEFAULT_RATE_LIMIT_QPS)
+        parser.add_argument("--access-token-ttl", type=int, default=86_400)
+        parser.add_argument("--refresh-token-ttl", type=int, default=31_536_000)
+
+    def handle(self, *args, **options):
+        config = Config(
+            app_id=options["app_id"],
+            app_secrets=tuple(s for s in options["app_secret"].split(",") if s),
+            rate_limit_qps=options["rate_limit_qps"],
+            access_token_ttl=options["access_token_ttl"],
+            refresh_token_ttl=options["refresh_token_ttl"],
+        )
+        server = SandboxServer(config=config, host=options["host"], port=options["port"])
+        if options["callback_url"]:
+            server.control.subscribe(callback_url=options["callback_url"])
+        self.stdout.write(
+            f"TikTok sandbox for app {config.app_id!r} on {server.url}\n"
+            f"  API base URL   {server.api_base_url}\n"
+            f"  consent page   {server.authorize_url}\n"
+            f"  control page   {server.url}/sandbox/\n"
+            f"  webhooks to    {options['callback_url'] or '(subscribed by the product on connect)'}"
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()

@@ -1,0 +1,220 @@
+"""Python clients of the control surface, for tests and the demo.
+
+    control = SandboxControl("http://127.0.0.1:8001")   # over HTTP (any process)
+    control = sandbox.control                            # in-process, same methods and results
+    sent = control.user_writes(account="sbx-acct-mx-001", user="sbx-user-lucia", text="Hola")
+    sent["conversation_id"], sent["message_id"], sent["delivery"]["http_status"]
+
+Every method takes keyword arguments only and returns the action's JSON result (see `control.py` for each
+action's meaning). A refused action raises `SandboxControlError` with the sandbox's message. Webhook deliveries
+made by a call happen in the thread that runs the action: the sandbox's server thread over HTTP, the caller's
+thread in-process (so an in-process call can deliver into the Django test client, see tests/sandbox.py).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+from . import control
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+
+class SandboxControlError(Exception):
+    def __init__(self, message: str, *, code: int | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class SandboxControl:
+    """The control surface over HTTP."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, action: str, **arguments: Any) -> dict:
+        body = json.dumps({k: v for k, v in arguments.items() if v is not None}).encode()
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's own http URL
+            f"{self.url}/sandbox/control/{action}/",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            payload = json.loads(error.read() or b"{}")
+            raise SandboxControlError(payload.get("error", str(error)), code=payload.get("code")) from error
+
+    # ------------------------------------------------------------------------------ the user's side
+    def user_writes(
+        self, *, text: str, account: str | None = None, user: str | None = None, deliver: str | None = None
+    ):
+        """`im_receive_msg` (or `im_receive_msg_eu` for a restricted-region user). → conversation_id, message_id,
+        event, content, delivery."""
+        return self._call("user_writes", text=text, account=account, user=user, deliver=deliver)
+
+    def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
+        return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)
+
+    def user_sends_image(self, *, account=None, user=None, image_base64=None, deliver=None):
+        """→ ... and media_id (download it with media/download and `x-user`)."""
+        return self._call("user_sends_image", account=account, user=user, image_base64=image_base64, deliver=deliver)
+
+    def user_shares_video(self, *, account=None, user=None, video_id=None, deliver=None):
+        """`share_post{video_id, embed_url}`. → ... and video_id, embed_url."""
+        return self._call("user_shares_video", account=account, user=user, video_id=video_id, deliver=deliver)
+
+    def user_taps_button(
+        self, *, account=None, user=None, button_id=None, button_title=None, message_id=None, deliver=None
+    ):
+        """A tap on a button of a card the business sent: text = button title + reply_source_payload."""
+        return self._call(
+            "user_taps_button",
+            account=account,
+            user=user,
+            button_id=button_id,
+            button_title=button_title,
+            message_id=message_id,
+            deliver=deliver,
+        )
+
+    def user_comments(self, *, text: str, user=None, video_id=None, account=None, parent_comment_id=None, deliver=None):
+        """`comment.update` insert to the video's owner. → comment_id, video_id, content, delivery."""
+        return self._call(
+            "user_comments",
+            text=text,
+            user=user,
+            video_id=video_id,
+            account=account,
+            parent_comment_id=parent_comment_id,
+            deliver=deliver,
+        )
+
+    def comment_action(self, *, comment_id: str, action: str, deliver=None):
+        return self._call("comment_action", comment_id=comment_id, action=action, deliver=deliver)
+
+    def user_reads(self, *, account=None, user=None, deliver=None):
+        """`im_mark_read_msg`."""
+        return self._call("user_reads", account=account, user=user, deliver=deliver)
+
+    def operator_writes(self, *, text: str, account=None, user=None, source=None, deliver=None):
+        """A person answers from the TikTok app: `im_send_msg` with `message_tag.source` APP (or WEB)."""
+        return self._call("operator_writes", text=text, account=account, user=user, source=source, deliver=deliver)
+
+    # ------------------------------------------------------------------------------ the world
+    def create_user(
+        self,
+        *,
+        username: str,
+        display_name=None,
+        country=None,
+        is_follower=None,
+        image_send=None,
+        unique_identifier=None,
+    ):
+        return self._call(
+            "create_user",
+            username=username,
+            display_name=display_name,
+            country=country,
+            is_follower=is_follower,
+            image_send=image_send,
+            unique_identifier=unique_identifier,
+        )
+
+    def set_user(self, *, user: str, country=None, is_follower=None, image_send=None):
+        return self._call("set_user", user=user, country=country, is_follower=is_follower, image_send=image_send)
+
+    def set_capability(self, *, user: str, image_send: bool):
+        return self._call("set_capability", user=user, image_send=image_send)
+
+    def create_account(self, *, username: str, country=None, is_business=None, display_name=None):
+        return self._call(
+            "create_account", username=username, country=country, is_business=is_business, display_name=display_name
+        )
+
+    def set_account(self, *, account: str, country=None, is_business=None):
+        return self._call("set_account", account=account, country=country, is_business=is_business)
+
+    def add_video(self, *, account=None, caption=None):
+        return self._call("add_video", account=account, caption=caption)
+
+    def issue_token(self, *, account=None, scopes=None):
+        """Authorise the app for an account without the consent page → TikTok's token data."""
+        return self._call("issue_token", account=account, scopes=scopes)
+
+    def expire_token(self, *, account=None, which=None):
+        """`which`: access (default), refresh or both."""
+        return self._call("expire_token", account=account, which=which)
+
+    def advance_clock(self, *, seconds=None, hours=None):
+        return self._call("advance_clock", seconds=seconds, hours=hours)
+
+    def subscribe(self, *, callback_url: str, event_types=None):
+        return self._call("subscribe", callback_url=callback_url, event_types=event_types)
+
+    def configure(self, **settings):
+        """rate_limit_qps, echo_mode (after/before/manual), retry_attempts, retry_backoff_seconds,
+        access_token_ttl, refresh_token_ttl, approved_scopes, redirect_uris, signing_secret, ids_as_numbers, ..."""
+        return self._call("configure", **settings)
+
+    def inject_failure(self, *, path: str, mode: str, count=None, code=None, status=None, delay=None, after=None):
+        """Fail the next `count` calls of an API path; modes http_error, code, delay, drop (see app.Fault)."""
+        return self._call(
+            "inject_failure", path=path, mode=mode, count=count, code=code, status=status, delay=delay, after=after
+        )
+
+    def clear_failures(self):
+        return self._call("clear_failures")
+
+    def reset(self):
+        return self._call("reset")
+
+    def flush_deliveries(self):
+        return self._call("flush_deliveries")
+
+    def redeliver(self, *, delivery_id: int, times=None):
+        return self._call("redeliver", delivery_id=delivery_id, times=times)
+
+    def wait_for_deliveries(self, *, timeout=None):
+        return self._call("wait_for_deliveries", timeout=timeout)
+
+    # ------------------------------------------------------------------------------ reading back
+    def deliveries(self, *, event=None, business_id=None) -> list[dict]:
+        """Every webhook event with its envelope, parsed content, status and attempts."""
+        return self._call("deliveries", event=event, business_id=business_id)["deliveries"]
+
+    def messages(self, *, account=None, user=None) -> dict:
+        return self._call("messages", account=account, user=user)
+
+    def sent_messages(self, *, account=None, user=None) -> list[dict]:
+        """What the account sent (API and app): type, body, source, message_id, timestamp_ms, user_id."""
+        return self._call("sent_messages", account=account, user=user)["messages"]
+
+    def comments(self, *, video_id=None) -> list[dict]:
+        return self._call("comments", video_id=video_id)["comments"]
+
+    def state(self) -> dict:
+        return self._call("state")
+
+
+class LocalControl(SandboxControl):
+    """The same methods, run in this process and thread (no HTTP), with JSON-identical results."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+        self.url = ""
+
+    def _call(self, action: str, **arguments: Any) -> dict:
+        try:
+            result = control.run(self.sandbox, action, {k: v for k, v in arguments.items() if v is not None})
+        except control.ControlError as error:
+            raise SandboxControlError(str(error), code=error.code) from error
+        return json.loads(json.dumps(result, default=str))

@@ -1,0 +1,122 @@
+"""Serving the sandbox over real HTTP: a threaded stdlib WSGI server, in a thread (tests) or in the foreground
+(`manage.py run_sandbox`).
+
+    server = SandboxServer(port=0).start()      # a free port
+    server.url            # "http://127.0.0.1:54321"
+    server.api_base_url   # ".../open_api/v1.3/"      -> TIKTOK_API_BASE_URL
+    server.authorize_url  # ".../v2/auth/authorize/"  -> TIKTOK_AUTHORIZE_URL
+    server.sandbox        # the Sandbox (state, configure, control, reset)
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+from .app import API_PREFIX, AUTHORIZE_PATH, DropConnectionError, Sandbox
+from .state import Config
+
+logger = logging.getLogger(__name__)
+
+
+class _ServerHandler(ServerHandler):
+    def handle_error(self):
+        """A dropped connection (failure injection) gets no answer at all; anything else is a logged 500."""
+        if isinstance(getattr(self, "_exc", None), DropConnectionError):
+            self.close()
+            return
+        super().handle_error()
+
+    def run(self, application):
+        try:
+            super().run(application)
+        except DropConnectionError:
+            self.close()
+
+    def log_exception(self, exc_info):
+        self._exc = exc_info[1]
+        if not isinstance(exc_info[1], DropConnectionError):
+            logger.error("sandbox.server.error", exc_info=exc_info)
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def get_environ(self):
+        environ = super().get_environ()
+        environ["sandbox.socket"] = self.connection
+        return environ
+
+    def handle(self):
+        # wsgiref's handle(), with our handler (quiet drops) and multithread=True.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+
+    def log_message(self, format, *args):
+        logger.debug("sandbox.server.request %s", format % args)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class SandboxServer:
+    """The sandbox on `host:port` (port 0: a free one). `start()` serves in a daemon thread and returns self."""
+
+    def __init__(
+        self, sandbox: Sandbox | None = None, *, host: str = "127.0.0.1", port: int = 0, config: Config | None = None
+    ):
+        self.sandbox = sandbox or Sandbox(config)
+        self.httpd = _ThreadingWSGIServer((host, port), _RequestHandler)
+        self.httpd.set_app(self.sandbox)
+        self.host, self.port = self.httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.url + API_PREFIX
+
+    @property
+    def authorize_url(self) -> str:
+        return self.url + AUTHORIZE_PATH
+
+    @property
+    def control(self):
+        """The control surface in-process (`LocalControl`): deliveries it causes run in the caller's thread."""
+        return self.sandbox.control
+
+    @property
+    def http_control(self):
+        """The control surface over HTTP (`SandboxControl`)."""
+        from .client import SandboxControl
+
+        return SandboxControl(self.url)
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="tiktok-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.sandbox.deliverer.stop()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,70 @@
+"""OpenAPI pieces shared by every endpoint: the error bodies and the table of error codes."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from ..api_errors import ERROR_CODES
+from ..authentication import KEYWORD
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Api-Key <key>` in the schema, so the docs page can send it."""
+
+    target_class = "clients.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": f"`{KEYWORD} <key>`: a project's API key (staff create them in the admin).",
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable snake_case code; see the table in the API description.")
+    message = serializers.CharField()
+    tiktok_code = serializers.IntegerField(required=False, allow_null=True, help_text="TikTok's code (502).")
+    log_id = serializers.CharField(required=False, help_text="TikTok's x-tt-logid, for TikTok support (502).")
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429).")
+
+
+class ViolationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ViolationsSerializer(serializers.Serializer):
+    errors = ViolationSerializer(many=True)
+
+
+_DESCRIPTIONS = {
+    401: "Missing or wrong API key (`not_authenticated`, `invalid_api_key`).",
+    404: "Not found in the caller's project (`not_found`).",
+    409: "Refused because of the client's or account's state (see `code`).",
+    422: "The request breaks one or more rules: every violation is listed.",
+    429: "Rate limited (`rate_limited`); the `Retry-After` header says when to retry.",
+    502: "TikTok refused or did not answer (`tiktok_rejected`, `tiktok_unavailable`).",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {
+        status: OpenApiResponse(ViolationsSerializer if status == 422 else ErrorSerializer, _DESCRIPTIONS[status])
+        for status in statuses
+    }
+
+
+def codes_table() -> str:
+    rows = [f"| `{code}` | {status} | {meaning} |" for code, (status, meaning) in sorted(ERROR_CODES.items())]
+    return "\n".join(["| code | HTTP status | meaning |", "| --- | --- | --- |", *rows])
+
+
+def add_error_codes(result, generator, request, public):
+    """drf-spectacular postprocessing hook: append the table of every error code to the API description."""
+    info = result.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')}\n\n## Error codes\n\n{codes_table()}\n"
+    return result

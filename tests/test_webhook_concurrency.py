@@ -1,0 +1,78 @@
+"""At-least-once delivery from TikTok, processed exactly once: duplicates race through the real receiver from
+several threads, each with its own database connection, and leave one journal row, one message and one bot
+event per distinct event (B2)."""
+
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+
+from channels_tiktok.models import WebhookEvent
+from clients.models import BotEvent, Client, Message
+from tests import webhook_cases as wc
+from tests.factories import TikTokAccountFactory
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def _bodies(events: int, users: int) -> list[bytes]:
+    return [
+        wc.with_content(
+            "im_receive_msg_text",
+            message_id=str(7440000000000100000 + n),
+            unique_identifier=f"user-{n % users}",
+            conversation_id=f"0:1:{n % users}:conv",
+            text={"body": f"message {n}"},
+            timestamp=int(time.time() * 1000) - events + n,
+        )
+        for n in range(events)
+    ]
+
+
+def _race(bodies: list[bytes], *, copies: int, threads: int) -> list[int]:
+    deliveries = [body for body in bodies for _ in range(copies)]
+    random.Random(42).shuffle(deliveries)
+    local = threading.local()
+
+    def send(body: bytes) -> int:
+        if not hasattr(local, "client"):
+            local.client = HttpClient()
+        return wc.post(local.client, body).status_code
+
+    def send_all(chunk: list[bytes]) -> list[int]:
+        try:
+            return [send(body) for body in chunk]
+        finally:
+            connection.close()
+
+    chunks = [deliveries[i::threads] for i in range(threads)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return [code for codes in pool.map(send_all, chunks) for code in codes]
+
+
+def _assert_exactly_once(events: int, users: int):
+    assert WebhookEvent.objects.count() == events
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    assert Message.objects.count() == events
+    assert BotEvent.objects.count() == events
+    assert Client.objects.count() == users
+    assert Message.objects.values("external_id").distinct().count() == events
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
+@pytest.mark.django_db(transaction=True)
+def test_thousand_events_five_copies_each_from_eight_threads():
+    TikTokAccountFactory(business_id=wc.BUSINESS_ID)
+    events, users = 1000, 50
+    started = time.monotonic()
+    codes = _race(_bodies(events, users), copies=5, threads=8)
+    elapsed = time.monotonic() - started
+    assert codes == [200] * (events * 5)
+    _assert_exactly_once(events, users)
+    print(f"\n5000 deliveries (1000 distinct) through the receiver with processing: {elapsed:.1f}s")  # noqa: T201
