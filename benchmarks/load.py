@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -246,5 +247,56 @@ def run_burst(
         thread.start()
     for thread in threads:
         thread.join(timeout=timeout + 10)
+    result.seconds = time.perf_counter() - start
+    return result.finish()
+
+
+def run_api_sends(base_url: str, client_ids: list[int], *, api_key: str, seconds: float, clients: int) -> LoadResult:
+    """POST a text message to `/api/v1/clients/<id>/messages/` for each id in turn from `clients` concurrent
+    callers, for at most `seconds` (or until the ids run out)."""
+    host, port, _path = _check_loopback(base_url)
+    queue = iter(client_ids)
+    lock = threading.Lock()
+    result = LoadResult(requests=0, seconds=0.0, errors=0)
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    def caller() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            while time.perf_counter() < deadline:
+                with lock:
+                    client_id = next(queue, None)
+                if client_id is None:
+                    return
+                sent = time.perf_counter()
+                try:
+                    conn.request(
+                        "POST",
+                        f"/api/v1/clients/{client_id}/messages/",
+                        body=json.dumps({"text": f"benchmark message to {client_id}"}),
+                        headers={"Content-Type": "application/json", "Authorization": f"Api-Key {api_key}"},
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, port, timeout=30)
+                    status = 0
+                with lock:
+                    result.requests += 1
+                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
+                    result.status_counts[status] = result.status_counts.get(status, 0) + 1
+                    if status != 201:
+                        result.errors += 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=caller, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
     result.seconds = time.perf_counter() - start
     return result.finish()

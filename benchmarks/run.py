@@ -25,12 +25,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.stack import ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack
+from channels_tiktok.sandbox import Config, SandboxServer
+from channels_tiktok.sandbox.app import Sandbox
+from scripts.stack import ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack, seed_connected_account
 
 from . import load, payloads
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 BUSINESS_ID = "-000bench_business_account"
+OUTBOUND_ACCOUNT = "sbx-acct-mx-001"
 SIGNATURE_HEADER = "TikTok-Signature"
 
 
@@ -56,6 +59,7 @@ class Plan:
     burst_copies: int = 10
     burst_clients: int = 16
     outbound_seconds: int = 20
+    outbound_callers: int = 4
 
     @classmethod
     def quick(cls) -> Plan:
@@ -329,6 +333,94 @@ def bench_burst(stack: Stack, plan: Plan) -> list[Row]:
     return rows
 
 
+class CountingSandbox(Sandbox):
+    """The sandbox, counting the calls its per-app QPS limit refused (each answered with code 40100)."""
+
+    refused = 0
+
+    def _admit(self) -> bool:
+        admitted = super()._admit()
+        if not admitted:
+            with self.state.lock:
+                self.refused += 1
+        return admitted
+
+
+def bench_outbound(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[Row]:
+    """Sends through the product's API for `outbound_seconds` at full speed; the sandbox limits the app to 10/s."""
+    control = sandbox.control
+    token = control.issue_token(account=OUTBOUND_ACCOUNT)
+    seeded = seed_connected_account(stack, token=token, project="Outbound benchmark")
+    control.subscribe(callback_url=f"{stack.base_url}/webhooks/tiktok/")
+    # Enough conversations, each opened by a user message (10 sends per window), for the whole run.
+    users = []
+    for number in range(plan.outbound_seconds * 12 // 10 + 5):
+        user = control.create_user(username=f"bench.user{number}", country="MX")["unique_identifier"]
+        control.user_writes(account=OUTBOUND_ACCOUNT, user=user, text=f"hello {number}")
+        users.append(user)
+    clients = wait_for_clients(stack, business_id=seeded["business_id"], expected=len(users))
+    slots = [client for _round in range(10) for client in clients]
+    refused_before = sandbox.refused
+    result = load.run_api_sends(
+        stack.base_url,
+        slots,
+        api_key=seeded["api_key"],
+        seconds=plan.outbound_seconds,
+        clients=plan.outbound_callers,
+    )
+    sent = control.sent_messages(account=OUTBOUND_ACCOUNT)
+    api_sent = [m for m in sent if m.get("source") in (None, "API")]
+    stamps = sorted(m["timestamp_ms"] for m in api_sent)
+    tiktok_rate = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1000) if len(stamps) > 1 else 0.0
+    refused = sandbox.refused - refused_before
+    ok = result.status_counts.get(201, 0)
+    rate = ok / result.seconds if result.seconds else 0.0
+    return [
+        Row(
+            "outbound",
+            f"sends/s through the rate limiter, {plan.outbound_callers} concurrent API callers, "
+            f"{plan.outbound_seconds} s (201 answers)",
+            f"{rate:.2f}",
+            "≥ 9.5/s",
+            verdict(rate >= 9.5),
+        ),
+        Row("outbound", "sends/s as TikTok (the sandbox) received them", f"{tiktok_rate:.2f}", "≤ 10/s", ""),
+        Row(
+            "outbound",
+            "calls refused with 40100 by the sandbox's 10/s app limit",
+            str(refused),
+            "0",
+            verdict(refused == 0),
+        ),
+        Row(
+            "outbound",
+            "API answers",
+            ", ".join(f"{status}: {count}" for status, count in sorted(result.status_counts.items())),
+            "201 only",
+            verdict(set(result.status_counts) == {201}),
+        ),
+    ]
+
+
+WAIT_CLIENTS = """
+from channels_tiktok.models import Conversation
+rows = Conversation.objects.filter(account__business_id=BUSINESS).values_list("client_id", flat=True)
+result = sorted(rows)
+"""
+
+
+def wait_for_clients(stack: Stack, *, business_id: str, expected: int, timeout: float = 120) -> list[int]:
+    """The product's client ids of the account once its workers have processed `expected` users' first message."""
+    deadline = time.monotonic() + timeout
+    clients: list[int] = []
+    while time.monotonic() < deadline:
+        clients = stack.python(f"BUSINESS = {business_id!r}\n" + WAIT_CLIENTS)
+        if len(clients) >= expected:
+            return clients
+        time.sleep(1)
+    raise TimeoutError(f"only {len(clients)} of {expected} conversations were processed")
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -408,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_POOL_MAX": "4",
         },
     )
+    # The sandbox runs in this process so the benchmark can count the calls it refused; it is tiny at 10/s.
+    sandbox = CountingSandbox(Config(app_id=SANDBOX_APP_ID, app_secrets=(SANDBOX_APP_SECRET,), rate_limit_qps=10))
+    server = SandboxServer(sandbox).start()
+    stack.sandbox_port = server.port
     rows: list[Row] = []
     print("preparing the stack (database, migrations, static files)…", file=sys.stderr)  # noqa: T201
     stack.prepare(fresh=True)
@@ -427,6 +523,11 @@ def main(argv: list[str] | None = None) -> int:
             print("duplicate burst…", file=sys.stderr)  # noqa: T201
             start_inbound_workers(stack)
             rows += bench_burst(stack, plan)
+        if "outbound" in parts:
+            print("outbound…", file=sys.stderr)  # noqa: T201
+            stack.start(["worker-inbound#1", "worker-outbound"], timeout=90)
+            rows += bench_outbound(stack, plan, sandbox)
+    server.stop()
     text = render(rows, started=started, seconds=time.monotonic() - clock, plan=plan)
     print(text)  # noqa: T201
     args.output.write_text(text)

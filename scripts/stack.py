@@ -339,12 +339,59 @@ class Stack:
         self.close()
 
 
-def sandbox_command(port: int) -> str:
-    """How the sandbox runs as its own process (B1): its WSGI app under gunicorn on loopback."""
-    return (
-        f"gunicorn --bind {LOOPBACK}:{port} --workers 1 --threads 8 --worker-class gthread "
-        f"--access-logfile - channels_tiktok.sandbox.wsgi:application"
+def sandbox_command(port: int, *, callback_url: str = "") -> str:
+    """How the sandbox runs as its own process (B1), playing the stack's app."""
+    command = (
+        f"python manage.py run_sandbox --host {LOOPBACK} --port {port} "
+        f"--app-id {SANDBOX_APP_ID} --app-secret {SANDBOX_APP_SECRET}"
     )
+    return f"{command} --callback-url {callback_url}" if callback_url else command
+
+
+SEED_CONNECTED_ACCOUNT = """
+import datetime as dt
+from django.utils import timezone
+from channels_tiktok.models import GrantedScope, TikTokAccount
+from clients.api_keys import create_api_key
+from clients.models import Channel, Project
+now = timezone.now()
+project = Project.objects.create(name=PROJECT, callback_url=CALLBACK_URL, callback_secret=CALLBACK_SECRET)
+channel = Channel.objects.create(project=project, name=TOKEN["open_id"])
+account = TikTokAccount.objects.create(
+    channel=channel, business_id=TOKEN["open_id"], username=USERNAME, country=COUNTRY, is_business_account=True,
+    access_token=TOKEN["access_token"], refresh_token=TOKEN["refresh_token"],
+    access_token_expires_at=now + dt.timedelta(seconds=TOKEN["expires_in"]),
+    refresh_token_expires_at=now + dt.timedelta(seconds=TOKEN["refresh_token_expires_in"]),
+    token_refreshed_at=now, webhooks_subscribed_at=now,
+)
+GrantedScope.objects.bulk_create([GrantedScope(account=account, scope=s) for s in TOKEN["scope"].split(",") if s])
+_key, raw_key = create_api_key(project=project, name="stack")
+result = {"project": project.pk, "account": account.pk, "business_id": account.business_id, "api_key": raw_key}
+"""
+
+
+def seed_connected_account(
+    stack: Stack,
+    *,
+    token: dict,
+    project: str = "Stack project",
+    username: str = "taqueria_sandbox",
+    country: str = "MX",
+    callback_url: str = "",
+    callback_secret: str = "",
+) -> dict:
+    """A project whose TikTok account is connected with `token` (TikTok's token data, e.g. the sandbox's
+    `issue_token`), and an API key for it. The OAuth connect flow itself is covered by its own tests."""
+    names = {
+        "TOKEN": token,
+        "PROJECT": project,
+        "USERNAME": username,
+        "COUNTRY": country,
+        "CALLBACK_URL": callback_url,
+        "CALLBACK_SECRET": callback_secret,
+    }
+    preamble = "".join(f"{name} = {value!r}\n" for name, value in names.items())
+    return stack.python(preamble + SEED_CONNECTED_ACCOUNT)
 
 
 def _interrupt(signum, frame):
@@ -364,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(run_dir=args.run_dir, port=args.port)
     if not args.no_sandbox:
         stack.sandbox_port = args.sandbox_port
-        stack.sandbox_command = sandbox_command(args.sandbox_port)
+        stack.sandbox_command = sandbox_command(args.sandbox_port, callback_url=f"{stack.base_url}/webhooks/tiktok/")
     stack.prepare(fresh=args.fresh)
     # SIGTERM (a supervisor, `timeout`) stops the children as Ctrl-C does: they run in their own sessions.
     signal.signal(signal.SIGTERM, _interrupt)
