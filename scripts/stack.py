@@ -348,6 +348,36 @@ def sandbox_command(port: int, *, callback_url: str = "") -> str:
     return f"{command} --callback-url {callback_url}" if callback_url else command
 
 
+def launch(
+    name: str,
+    *,
+    processes: list[str] | None = None,
+    sandbox: bool = True,
+    extra_env: dict[str, str] | None = None,
+    redis_url: str = DEFAULT_REDIS_URL,
+) -> Stack:
+    """A fresh stack for one test module: its own database `tiktok_<name>`, an emptied Redis db, free ports, the
+    sandbox as its own process subscribed to the stack's webhook URL, and `processes` (default: all) started.
+    Logs go to test-artifacts/<name>/. The caller closes it."""
+    admin = urlsplit(os.environ.get("STACK_DATABASE_URL", DEFAULT_DATABASE_URL))
+    stack = Stack(
+        run_dir=ROOT / "test-artifacts" / name,
+        database_url=urlunsplit(admin._replace(path=f"/tiktok_{name}")),
+        redis_url=redis_url,
+        extra_env={"WEB_CONCURRENCY": "2", "CELERY_INBOUND_CONCURRENCY": "1", **(extra_env or {})},
+    )
+    if sandbox:
+        stack.sandbox_port = free_port()
+        stack.sandbox_command = sandbox_command(stack.sandbox_port, callback_url=f"{stack.base_url}/webhooks/tiktok/")
+    stack.prepare(fresh=True)
+    try:
+        stack.start(processes, timeout=120)
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
 SEED_CONNECTED_ACCOUNT = """
 import datetime as dt
 from django.utils import timezone
