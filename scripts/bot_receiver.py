@@ -2,8 +2,9 @@
 
     python -m scripts.bot_receiver --port 9000 --secret s3cret    # prints each event; point a project at it
 
-The stack tests start it in a thread (`BotReceiver(secret=...).start()`), read `events` and may script the
-answers (`answers = [500, 200]`: the first push gets a 500, every later one the last status).
+The stack tests start it in a thread (`BotReceiver(secret=...).start()`), read `pushes` and may script the
+answers: `script(predicate, [500, 200])` answers the first push of an event matching `predicate` with a 500 and
+every later one with 200; other events get `default_status`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,9 +50,10 @@ def signature_valid(*, body: bytes, header: str, secret: str, tolerance: int = 3
 
 
 class BotReceiver:
-    def __init__(self, *, secret: str, host: str = LOOPBACK, port: int = 0, answers: list[int] | None = None):
+    def __init__(self, *, secret: str, host: str = LOOPBACK, port: int = 0, default_status: int = 200):
         self.secret = secret
-        self.answers = list(answers or [200])
+        self.default_status = default_status
+        self._scripts: list[tuple[Callable[[dict], bool], list[int]]] = []
         self.pushes: list[Push] = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -60,7 +63,7 @@ class BotReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._cond:
-                    answered = receiver.answers.pop(0) if len(receiver.answers) > 1 else receiver.answers[0]
+                    answered = receiver._answer(body)
                     receiver.pushes.append(
                         Push(
                             body=body,
@@ -85,6 +88,21 @@ class BotReceiver:
         self.httpd.daemon_threads = True
         self.host, self.port = self.httpd.server_address[:2]
         self._thread: threading.Thread | None = None
+
+    def script(self, predicate: Callable[[dict], bool], statuses: list[int]) -> None:
+        """Answer pushes of events matching `predicate` with `statuses` in turn (the last one repeats)."""
+        with self._lock:
+            self._scripts.append((predicate, list(statuses)))
+
+    def _answer(self, body: bytes) -> int:
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return 400
+        for predicate, statuses in self._scripts:
+            if predicate(event):
+                return statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        return self.default_status
 
     @property
     def url(self) -> str:

@@ -17,10 +17,12 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from dataclasses import dataclass, field
@@ -100,6 +102,7 @@ class Process:
     env: dict[str, str]
     log_path: Path
     popen: subprocess.Popen | None = None
+    port: int | None = None  # a server process (PostgreSQL, Redis): ready when it accepts connections here
 
     def start(self) -> None:
         log = self.log_path.open("ab")
@@ -118,20 +121,20 @@ class Process:
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
-    def signal(self, signum: int) -> None:
+    def send_signal(self, signum: int) -> None:
         if self.running:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signum)
 
-    def stop(self, *, timeout: float = 15) -> None:
-        """Warm shutdown (SIGTERM), then SIGKILL for the whole group if it does not end in time."""
+    def stop(self, *, timeout: float = 15, signum: int = signal.SIGTERM) -> None:
+        """Warm shutdown (SIGTERM, or `signum`), then SIGKILL for the whole group if it does not end in time."""
         if self.popen is None:
             return
-        self.signal(signal.SIGTERM)
+        self.send_signal(signum)
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
+            self.send_signal(signal.SIGKILL)
             self.popen.wait(timeout=5)
         # Children that outlived their parent (a prefork child, a gunicorn worker) go too.
         with contextlib.suppress(ProcessLookupError):
@@ -162,6 +165,7 @@ class Stack:
     sandbox_port: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
+    temporary: list[Path] = field(default_factory=list)  # removed by close()
 
     @property
     def base_url(self) -> str:
@@ -312,15 +316,32 @@ class Stack:
         if process is not None and process.popen is not None and process.popen.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.popen.returncode}:\n{process.log_text()[-3000:]}")
 
-    def restart(self, name: str, *, timeout: float = 60) -> None:
+    def wait_service(self, name: str, port: int, *, timeout: float = 60) -> None:
+        """Wait until a server process (PostgreSQL, Redis) accepts connections on `port`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._fail_if_dead(name)
+            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.5):
+                if name != "postgres":
+                    return
+                # PostgreSQL listens before it accepts queries (startup, crash recovery).
+                with contextlib.suppress(Exception):
+                    ensure_database(self.database_url, fresh=False)
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"{name} not ready on port {port} after {timeout:.0f}s\n{self.logs(name)[-3000:]}")
+
+    def restart(self, name: str, *, timeout: float = 60, signum: int = signal.SIGTERM) -> None:
         process = self.processes[name]
-        process.stop()
+        process.stop(signum=signum)
         offset = len(process.log_text())
         process.start()
         if name.startswith("worker"):
             self.wait_log(name, WORKER_READY, timeout=timeout, after=offset)
         elif name.startswith("web"):
             self.wait_healthy(timeout=timeout)
+        elif process.port:
+            self.wait_service(name, process.port, timeout=timeout)
 
     def logs(self, name: str) -> str:
         return self.processes[name].log_text()
@@ -331,6 +352,8 @@ class Stack:
     def close(self) -> None:
         for process in reversed(list(self.processes.values())):
             process.stop()
+        for path in self.temporary:
+            shutil.rmtree(path, ignore_errors=True)
 
     def __enter__(self) -> Stack:
         return self
@@ -348,6 +371,39 @@ def sandbox_command(port: int, *, callback_url: str = "") -> str:
     return f"{command} --callback-url {callback_url}" if callback_url else command
 
 
+POSTGRES_BIN = Path("/usr/lib/postgresql")
+
+
+def _postgres_bin(program: str) -> str:
+    versions = sorted(POSTGRES_BIN.glob(f"*/bin/{program}"), key=lambda p: int(p.parts[-3]))
+    if not versions:
+        raise RuntimeError(f"PostgreSQL's {program} not found under {POSTGRES_BIN}")
+    return str(versions[-1])
+
+
+def private_postgres(port: int) -> tuple[str, str, Path]:
+    """A PostgreSQL server of our own (a fresh data directory, run as the `postgres` user): one a fault test may
+    restart without touching the machine's shared server. Returns (command, admin database URL, data directory)."""
+    data = Path(tempfile.mkdtemp(prefix="tiktok-pg-"))
+    shutil.chown(data, "postgres", "postgres")
+    data.chmod(0o700)
+    as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+    subprocess.run(  # noqa: S603
+        [*as_postgres, _postgres_bin("initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    options = ["-c", f"listen_addresses={LOOPBACK}", "-c", "max_connections=200"]
+    command = " ".join([*as_postgres, _postgres_bin("postgres"), "-D", str(data), "-p", str(port), "-k", str(data)])
+    return f"{command} {' '.join(options)}", f"postgres://postgres@{LOOPBACK}:{port}/postgres", data
+
+
+def private_redis(port: int) -> str:
+    """A Redis server of our own (nothing on disk), for a test that takes the broker down."""
+    return f"redis-server --bind {LOOPBACK} --port {port} --save '' --appendonly no"
+
+
 def launch(
     name: str,
     *,
@@ -355,22 +411,45 @@ def launch(
     sandbox: bool = True,
     extra_env: dict[str, str] | None = None,
     redis_url: str = DEFAULT_REDIS_URL,
+    own_redis: bool = False,
+    own_postgres: bool = False,
 ) -> Stack:
     """A fresh stack for one test module: its own database `tiktok_<name>`, an emptied Redis db, free ports, the
     sandbox as its own process subscribed to the stack's webhook URL, and `processes` (default: all) started.
-    Logs go to test-artifacts/<name>/. The caller closes it."""
+    Logs go to test-artifacts/<name>/. `own_redis` / `own_postgres` run private servers as processes of the
+    stack (`redis`, `postgres`) that a test may stop and start. The caller closes it."""
+    run_dir = ROOT / "test-artifacts" / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    services: list[tuple[str, str, int]] = []
+    temporary: list[Path] = []
     admin = urlsplit(os.environ.get("STACK_DATABASE_URL", DEFAULT_DATABASE_URL))
+    if own_postgres:
+        port = free_port()
+        command, admin_url, data = private_postgres(port)
+        admin = urlsplit(admin_url)
+        temporary.append(data)
+        services.append(("postgres", command, port))
+    if own_redis:
+        port = free_port()
+        redis_url = f"redis://{LOOPBACK}:{port}/0"
+        services.append(("redis", private_redis(port), port))
     stack = Stack(
-        run_dir=ROOT / "test-artifacts" / name,
+        run_dir=run_dir,
         database_url=urlunsplit(admin._replace(path=f"/tiktok_{name}")),
         redis_url=redis_url,
         extra_env={"WEB_CONCURRENCY": "2", "CELERY_INBOUND_CONCURRENCY": "1", **(extra_env or {})},
+        temporary=temporary,
     )
+    for service, command, port in services:
+        process = stack.add(service, command)
+        process.port = port
+        process.start()
+        stack.wait_service(service, port)
     if sandbox:
         stack.sandbox_port = free_port()
         stack.sandbox_command = sandbox_command(stack.sandbox_port, callback_url=f"{stack.base_url}/webhooks/tiktok/")
-    stack.prepare(fresh=True)
     try:
+        stack.prepare(fresh=True)
         stack.start(processes, timeout=120)
     except BaseException:
         stack.close()
