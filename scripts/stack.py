@@ -202,7 +202,6 @@ class Stack:
             env["TIKTOK_API_BASE_URL"] = f"{self.sandbox_url}/open_api/v1.3/"
             env["TIKTOK_AUTHORIZE_URL"] = f"{self.sandbox_url}/v2/auth/authorize/"
             env["SANDBOX_PORT"] = str(self.sandbox_port)
-            env.setdefault("IMAGE_FETCH_ALLOWED_HOSTS", f"{LOOPBACK}:{self.sandbox_port},{LOOPBACK}")
         env["TIKTOK_REDIRECT_URI"] = f"{self.base_url}/tiktok/oauth/callback/"
         env["TIKTOK_WEBHOOK_CALLBACK_URL"] = f"{self.base_url}/webhooks/tiktok/"
         # The venv's executables (gunicorn, celery) first, whoever started us.
@@ -517,7 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, default=ROOT / "test-artifacts" / "stack")
     args = parser.parse_args(argv)
 
-    stack = Stack(run_dir=args.run_dir, port=args.port)
+    # The demo may send images the sandbox serves on loopback; production allows no internal host.
+    stack = Stack(run_dir=args.run_dir, port=args.port, extra_env={"IMAGE_FETCH_ALLOWED_HOSTS": LOOPBACK})
     if not args.no_sandbox:
         stack.sandbox_port = args.sandbox_port
         stack.sandbox_command = sandbox_command(args.sandbox_port, callback_url=f"{stack.base_url}/webhooks/tiktok/")
