@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: install run test lint check messages clean
+.PHONY: install run test lint check messages clean stack test-stack bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,22 @@ test: install messages
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# The production process types (Procfile) on loopback against PostgreSQL and Redis, with the sandbox; Ctrl-C stops.
+stack: install messages
+	$(BIN)/python -m scripts.stack up --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+
+# The long suites through the real stack: production smoke test, faults, security (see README "Running in production").
+test-stack: install messages
+	$(BIN)/pytest -m stack $(PYTEST_ARGS)
+
+# wrk, the HTTP load generator of the benchmark (Debian's package).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# The benchmark (B10): prints the table and writes benchmarks/RESULTS.md. Loopback only; bounded in time.
+bench: install messages wrk
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .sandbox-state.pickle
