@@ -91,6 +91,8 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 # Without a broker every task runs in-process, right where it is enqueued (after the commit).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Never fall back to Celery's default (AMQP on localhost): in-process mode has no broker at all.
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
