@@ -1,29 +1,23 @@
 """Admin for bot events and their deliveries: status, attempts, re-deliver."""
 
-import json
-
 from django.contrib import admin, messages
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import delivery
 from ..models import BotEvent, DeliveryAttempt
+from .readonly import ReadOnlyAdminMixin, pretty_json
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
-    can_delete = False
     ordering = ("-id",)
     readonly_fields = ("created_at", "url", "response_status", "response_body", "error", "duration_ms")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(BotEvent)
-class BotEventAdmin(admin.ModelAdmin):
+class BotEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "type", "project", "client", "status", "attempts", "created_at", "delivered_at")
     list_filter = ("status", "type")
     list_select_related = ("project", "client")
@@ -48,20 +42,9 @@ class BotEventAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("body"))
     def pretty_body(self, obj):
-        return format_html(
-            "<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(obj.body, indent=2, ensure_ascii=False)
-        )
+        return pretty_json(obj.body)
 
     @admin.action(description=_("Re-deliver to the callback URL"))
     def redeliver(self, request, queryset):
