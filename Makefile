@@ -26,7 +26,7 @@ run: install messages
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py setup_dev
 	$(BIN)/python manage.py run_sandbox --host $(HOST) --port $(SANDBOX_PORT) \
-		--callback-url http://$(HOST):$(PORT)/webhooks/tiktok/ & SANDBOX_PID=$$!; \
+		--callback-url http://$(HOST):$(PORT)/webhooks/tiktok/ --state-file .sandbox-state.pickle & SANDBOX_PID=$$!; \
 	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
 	TIKTOK_SANDBOX_URL=http://$(HOST):$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -54,4 +54,4 @@ bench: install messages wrk
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles .sandbox-state.pickle

@@ -121,3 +121,14 @@ def test_the_sweeper_run_twice_queues_each_row_once(
     assert journal.sweep() == 0  # the first pushed the lease forward
     time_machine.shift(journal.PROCESSING_LEASE + dt.timedelta(seconds=1))
     assert journal.sweep() == 1  # that task was lost too: queued again
+
+
+def test_the_sweeper_takes_every_due_row_in_batches(account, broker_down, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    for n in range(5):
+        journal.record_delivery(
+            body=wc.with_content("im_receive_msg_text", message_id=f"74400000000000009{n:02d}"), headers={}
+        )
+    time_machine.shift(journal.PROCESSING_LEASE + dt.timedelta(seconds=1))
+    assert journal.sweep(batch=2) == 5
+    assert journal.sweep(batch=2) == 0
