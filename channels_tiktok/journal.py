@@ -8,11 +8,13 @@
 - `sweep` re-queues rows whose task was lost (pending past their lease) or whose retry is due (failed).
 """
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 from collections.abc import Mapping
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,14 +37,79 @@ ERROR_CHARS = 2000
 STORED_HEADERS = ("Content-Type", "User-Agent", constants.SIGNATURE_HEADER)
 
 
+# Wake-ups. A worker task drains every pending row (in batches) before it stops, so a committed row needs a task
+# only when none is queued or running. Each row falls in one of LANES lanes; a lane's flag in the cache (Redis in
+# production) says "a task of this lane is queued or draining". Intake sets the flag with an atomic add and
+# queues a task only when it set it: a cache round trip instead of a broker publish for most deliveries, and
+# no task per row for the workers to wade through. A draining task clears its lane's flag, then takes one more
+# look, so a row whose intake found the flag still set is always seen by that task (see `drain`). LANES tasks
+# may drain at once: as many as the workers that should share a backlog. The flag's TTL only bounds how long a
+# lane stays blocked should its task be lost; the sweeper still re-queues any row pending past its lease.
+LANES = 4
+LANE_TTL_SECONDS = 10
+DRAIN_BATCHES = 40
+
+
+def _lane_key(event_id: int) -> str:
+    return f"tiktok:webhook:lane:{event_id % LANES}"
+
+
 def enqueue_processing(event_id: int) -> None:
-    """Queue processing; a broker failure is logged and left to the sweeper (the row stays pending)."""
+    """Make sure a worker will process this committed row: queue a task unless one is already queued or draining
+    in its lane. A cache or broker failure is logged; the row stays pending and the sweeper re-queues it."""
     from . import tasks
 
+    try:
+        claimed = cache.add(_lane_key(event_id), event_id, timeout=LANE_TTL_SECONDS)
+    except Exception:  # no cache: queue regardless
+        logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_event": event_id}, exc_info=True)
+        claimed = True
+    if not claimed:
+        return
     try:
         tasks.process_webhook_event.delay(event_id)
     except Exception:  # whatever the broker raises, TikTok must still get its 200
         logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_event": event_id}, exc_info=True)
+        _release_lane(event_id)  # the next delivery tries the broker again
+
+
+def release_lanes() -> None:
+    """Clear every lane's flag: after the broker's queue was purged, so that the next delivery queues a task."""
+    cache.delete_many([_lane_key(lane) for lane in range(LANES)])
+
+
+def _release_lane(event_id: int) -> None:
+    try:
+        cache.delete(_lane_key(event_id))
+    except Exception:  # the flag then expires by itself
+        logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_event": event_id}, exc_info=True)
+
+
+def drain(*, event_id: int) -> int:
+    """The worker task: process row `event_id`, then every pending row, in batches. Returns the rows taken.
+
+    Stops when a batch comes back short (nothing left that no other worker holds), clears the lane's flag, then
+    drains once more: a row committed before the flag was cleared, whose intake therefore queued no task, is
+    taken here; a row committed after it queues a task of its own. Bounded: a backlog still there after
+    2 x DRAIN_BATCHES batches is handed to a fresh task instead of keeping this one running.
+    """
+    taken = 0
+    try:
+        process_event(event_id=event_id, batch=PROCESS_BATCH)
+        for _ in range(DRAIN_BATCHES):
+            count = _drain_batch()
+            taken += count
+            if count < PROCESS_BATCH:
+                break
+    finally:
+        _release_lane(event_id)
+    for _ in range(DRAIN_BATCHES):
+        count = _drain_batch()
+        taken += count
+        if count < PROCESS_BATCH:
+            return taken
+    enqueue_processing(event_id)
+    return taken
 
 
 def _has_nul(value) -> bool:
@@ -80,22 +147,27 @@ def _fields_from(body: bytes, now: dt.datetime) -> dict:
 
 
 def record_delivery(*, body: bytes, headers: Mapping[str, str]) -> tuple[WebhookEvent | None, bool]:
-    """Journal one verified delivery. Returns (row, created); a duplicate gives (None, False)."""
+    """Journal one verified delivery. Returns (row, created); a duplicate gives (None, False).
+
+    One INSERT, committed by itself (autocommit: no BEGIN and COMMIT round trips) unless the caller holds a
+    transaction; processing is queued once the row is committed, so a worker always finds it."""
     fields = _fields_from(body, timezone.now())
+    # Inside a caller's transaction (tests, an admin action) a savepoint keeps it usable after a duplicate.
+    savepoint = transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with savepoint:
             event = WebhookEvent.objects.create(
                 # NUL cannot be stored in PostgreSQL text; a body with one is malformed and kept for staff only.
                 raw_body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
                 headers={name: headers[name] for name in STORED_HEADERS if name in headers},
                 **fields,
             )
-            if event.status == WebhookEvent.Status.PENDING:
-                transaction.on_commit(functools.partial(enqueue_processing, event.pk))
     except IntegrityError:
-        logger.info("tiktok.webhook.duplicate", extra={"dedupe_key": fields["dedupe_key"]})
+        logger.debug("tiktok.webhook.duplicate", extra={"dedupe_key": fields["dedupe_key"]})
         return None, False
-    logger.info(
+    if event.status == WebhookEvent.Status.PENDING:
+        transaction.on_commit(functools.partial(enqueue_processing, event.pk))
+    logger.debug(
         "tiktok.webhook.stored",
         extra={"webhook_event": event.pk, "event": event.event, "status": event.status},
     )
@@ -127,9 +199,9 @@ def process_event(*, event_id: int, replay: bool = False, batch: int = 1) -> Web
     """Process one journal row. Without `replay`, only rows still to do are processed; `replay` re-runs a row in
     any state (handlers are idempotent).
 
-    With `batch` > 1 (the worker's task) the same transaction also takes up to `batch - 1` other pending rows
-    that need no remote read: one commit for all of them instead of one each. Should anything in a batch raise,
-    the batch is rolled back and its rows are processed one by one, each failure journaled for its own row.
+    With `batch` > 1 (the worker's task) the same transaction also takes up to `batch - 1` other pending rows:
+    one commit for all of them instead of one each. Should anything in a batch raise, the batch is rolled back
+    and its rows are processed one by one, each failure journaled for its own row.
     """
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None or not (replay or _to_do(event)):
@@ -137,13 +209,35 @@ def process_event(*, event_id: int, replay: bool = False, batch: int = 1) -> Web
     prepared = _prepare(event)
     if batch > 1 and not replay:
         try:
-            return _process_batch(event, prepared, size=batch)
+            own, _taken, remote = _process_batch(event, prepared, size=batch)
         except _BatchFailedError as failed:
             logger.warning("tiktok.webhook.batch_failed", extra={"webhook_event": event_id, "rows": len(failed.ids)})
             for other_id in failed.ids:
                 if other_id != event_id:
                     process_event(event_id=other_id)
+        else:
+            _process_remote(remote)
+            return own
     return _process_one(event_id, prepared, replay=replay)
+
+
+def _drain_batch() -> int:
+    """One batch of the oldest pending rows no other worker holds; returns how many rows it took."""
+    try:
+        _own, taken, remote = _process_batch(None, None, size=PROCESS_BATCH)
+    except _BatchFailedError as failed:
+        logger.warning("tiktok.webhook.batch_failed", extra={"rows": len(failed.ids)})
+        for event_id in failed.ids:
+            process_event(event_id=event_id)
+        return len(failed.ids)
+    _process_remote(remote)
+    return taken
+
+
+def _process_remote(event_ids: list[int]) -> None:
+    # Rows that need TikTok (an image's URL, a comment's text): one by one, the remote read outside any lock.
+    for event_id in event_ids:
+        process_event(event_id=event_id)
 
 
 def _process_one(
@@ -195,28 +289,38 @@ def _lock_order(item: tuple[WebhookEvent, object]) -> tuple[str, str, int]:
 
 
 def _process_batch(
-    event: WebhookEvent, prepared: handlers.Inbound | handlers.Outcome | Exception, *, size: int
-) -> WebhookEvent:
-    ids: list[int] = [event.pk]
+    event: WebhookEvent | None, prepared: handlers.Inbound | handlers.Outcome | Exception | None, *, size: int
+) -> tuple[WebhookEvent | None, int, list[int]]:
+    """Apply `event` (prepared outside) and up to `size` - 1 other pending rows in one transaction.
+
+    Returns (the locked `event`, rows taken, ids of taken rows left out because they need a remote read)."""
+    ids: list[int] = [event.pk] if event is not None else []
     try:
         with transaction.atomic():
-            # SKIP LOCKED: a row locked by another worker is being processed there (its batch); waiting for it
-            # would only find it done. Should that worker die, the row stays pending and the sweeper re-queues it.
-            locked = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
-            if locked is None or not _to_do(locked):
-                return locked or event
-            extras = list(
+            work: list[tuple[WebhookEvent, handlers.Inbound | handlers.Outcome | Exception]] = []
+            locked = None
+            if event is not None:
+                # SKIP LOCKED: a row locked by another worker is being processed there (in its batch); waiting
+                # would only find it done. Should that worker die, the row stays pending and is taken again.
+                locked = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event.pk).first()
+                if locked is None or not _to_do(locked):
+                    return locked or event, 0, []
+                work.append((locked, prepared))
+            others = (
                 WebhookEvent.objects.select_for_update(skip_locked=True)
                 .filter(status=WebhookEvent.Status.PENDING)
-                .exclude(pk=event.pk)
-                .order_by("next_attempt_at")[: size - 1]
+                .order_by("next_attempt_at")
             )
+            if event is not None:
+                others = others.exclude(pk=event.pk)
             accounts: dict = {}
-            work: list[tuple[WebhookEvent, handlers.Inbound | handlers.Outcome | Exception]] = [(locked, prepared)]
-            for extra in extras:
-                ready = handlers.prepare(extra, remote=False, accounts=accounts)
-                if ready is not None:  # a row that needs TikTok is left to its own task
-                    work.append((extra, ready))
+            remote = []
+            for other in others[: size - len(work)]:
+                ready = handlers.prepare(other, remote=False, accounts=accounts)
+                if ready is None:  # needs TikTok: processed on its own once this batch is committed
+                    remote.append(other.pk)
+                else:
+                    work.append((other, ready))
             work.sort(key=_lock_order)
             ids = [row.pk for row, _ in work]
             now = timezone.now()
@@ -249,8 +353,9 @@ def _process_batch(
                 )
     except Exception as exc:
         raise _BatchFailedError(ids) from exc
-    logger.info("tiktok.webhook.batch_processed", extra={"webhook_event": event.pk, "rows": len(work)})
-    return locked
+    if work:
+        logger.info("tiktok.webhook.batch_processed", extra={"rows": len(work), "remote": len(remote)})
+    return locked, len(work) + len(remote), remote
 
 
 def _record_failure(event: WebhookEvent, exc: Exception, now: dt.datetime) -> None:
