@@ -14,12 +14,11 @@ import functools
 import logging
 from collections.abc import Mapping
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import constants, handlers, webhooks
+from . import constants, handlers, lanes, webhooks
 from .models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -37,31 +36,18 @@ ERROR_CHARS = 2000
 STORED_HEADERS = ("Content-Type", "User-Agent", constants.SIGNATURE_HEADER)
 
 
-# Wake-ups. A worker task drains every pending row (in batches) before it stops, so a committed row needs a task
-# only when none is queued or running. Each row falls in one of LANES lanes; a lane's flag in the cache (Redis in
-# production) says "a task of this lane is queued or draining". Intake sets the flag with an atomic add and
-# queues a task only when it set it: a cache round trip instead of a broker publish for most deliveries, and
-# no task per row for the workers to wade through. A draining task clears its lane's flag, then takes one more
-# look, so a row whose intake found the flag still set is always seen by that task (see `drain`). LANES tasks
-# may drain at once: as many as the workers that should share a backlog. The flag's TTL only bounds how long a
-# lane stays blocked should its task be lost; the sweeper still re-queues any row pending past its lease.
-LANES = 4
-LANE_TTL_SECONDS = 10
 DRAIN_BATCHES = 40
-
-
-def _lane_key(event_id: int) -> str:
-    return f"tiktok:webhook:lane:{event_id % LANES}"
 
 
 def enqueue_processing(event_id: int) -> None:
     """Make sure a worker will process this committed row: queue a task unless one is already queued or draining
-    in its lane. A cache or broker failure is logged; the row stays pending and the sweeper re-queues it."""
+    in its lane (see lanes.py). A Redis or broker failure is logged; the row stays pending and the sweeper
+    re-queues it."""
     from . import tasks
 
     try:
-        claimed = cache.add(_lane_key(event_id), event_id, timeout=LANE_TTL_SECONDS)
-    except Exception:  # no cache: queue regardless
+        claimed = lanes.claim(event_id)
+    except Exception:  # no Redis: queue regardless
         logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_event": event_id}, exc_info=True)
         claimed = True
     if not claimed:
@@ -73,14 +59,9 @@ def enqueue_processing(event_id: int) -> None:
         _release_lane(event_id)  # the next delivery tries the broker again
 
 
-def release_lanes() -> None:
-    """Clear every lane's flag: after the broker's queue was purged, so that the next delivery queues a task."""
-    cache.delete_many([_lane_key(lane) for lane in range(LANES)])
-
-
 def _release_lane(event_id: int) -> None:
     try:
-        cache.delete(_lane_key(event_id))
+        lanes.release(event_id)
     except Exception:  # the flag then expires by itself
         logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_event": event_id}, exc_info=True)
 
