@@ -96,10 +96,14 @@ class Inbound:
     ) -> BotEvent:
         """A bot event made from this row; the n-th event of a type gets the same key on every replay.
         `variables`: the client's variables when the handler has just written them (saves reading them again)."""
+        new_key = False
         if not key:
             number = self._emitted.get(event_type, 0)
             self._emitted[event_type] = number + 1
             key = f"tiktok:{self.event.pk}:{event_type}:{number}"
+            # A row's writes commit only together with its attempt count: on its first attempt none of its
+            # keys can exist yet.
+            new_key = self.event.attempts == 1
         return events.emit(
             project=self.channel.project,
             event_type=event_type,
@@ -110,6 +114,7 @@ class Inbound:
             text=text,
             data=data,
             variables=variables,
+            new_key=new_key,
         )
 
 

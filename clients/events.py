@@ -43,11 +43,16 @@ def emit(
     text: str = "",
     data: dict[str, Any] | None = None,
     variables: dict[str, str] | None = None,
+    new_key: bool = False,
 ) -> BotEvent:
     """Write one bot event to the outbox, at most once per `dedupe_key`; delivery is queued after commit.
 
     Re-emitting with the same key (a replayed webhook) returns the stored event and changes nothing, so the bot
     never hears about one fact twice from us (a push can still repeat after a lost 2xx: use X-Event-Id).
+
+    `new_key`: the caller knows no event can have this key yet (made from a journal row on its first attempt), so
+    the INSERT needs no savepoint. Were it wrong, the INSERT fails and so does the caller's transaction, which is
+    retried later without the flag: never a second event.
     """
     now = timezone.now()
     event_id = uuid.uuid4()
@@ -61,26 +66,30 @@ def emit(
         "data": data or {},
     }
     pushed = bool(project.callback_url)
-    try:
-        # Insert first, look only on a conflict: the usual case (a new event) is one INSERT. The savepoint keeps
-        # the caller's transaction usable when the key exists.
-        with transaction.atomic():
-            event = BotEvent.objects.create(
-                uuid=event_id,
-                project=project,
-                channel=channel,
-                client=client,
-                type=event_type,
-                body=body,
-                dedupe_key=dedupe_key,
-                status=BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
-                next_attempt_at=now if pushed else None,
-            )
-    except IntegrityError:
-        existing = BotEvent.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is None:
-            raise  # not the dedupe key: a real integrity problem
-        return existing
+    fields = {
+        "uuid": event_id,
+        "project": project,
+        "channel": channel,
+        "client": client,
+        "type": event_type,
+        "body": body,
+        "dedupe_key": dedupe_key,
+        "status": BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
+        "next_attempt_at": now if pushed else None,
+    }
+    if new_key:
+        event = BotEvent.objects.create(**fields)
+    else:
+        try:
+            # Insert first, look only on a conflict: the usual case (a new event) is one INSERT. The savepoint
+            # keeps the caller's transaction usable when the key exists.
+            with transaction.atomic():
+                event = BotEvent.objects.create(**fields)
+        except IntegrityError:
+            existing = BotEvent.objects.filter(dedupe_key=dedupe_key).first()
+            if existing is None:
+                raise  # not the dedupe key: a real integrity problem
+            return existing
     logger.debug("bot_event.emitted", extra={"bot_event": event.pk, "type": event_type, "project": project.pk})
     if pushed:
         transaction.on_commit(functools.partial(delivery.enqueue, event.pk))

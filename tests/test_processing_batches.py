@@ -16,7 +16,7 @@ from channels_tiktok import constants, journal, lanes
 from channels_tiktok.models import Conversation, WebhookEvent
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
-from tests.factories import TikTokAccountFactory
+from tests.factories import BotEventFactory, TikTokAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +190,17 @@ def test_three_workers_draining_at_once_process_each_row_once(account):
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(WebhookEvent.Status.PROCESSED, 1)}
     assert Message.objects.count() == BotEvent.objects.count() == 300
     assert BotEvent.objects.values("dedupe_key").distinct().count() == 300
+
+
+def test_a_bot_event_key_taken_before_the_first_attempt_is_never_emitted_twice(account):
+    """The first attempt inserts its bot event without a savepoint; should the key exist after all, that attempt
+    fails as a whole and the retry (not a first attempt any more) finds the event instead of writing another."""
+    hold_every_lane()
+    row = record(text_body(0))
+    BotEventFactory(project=account.channel.project, dedupe_key=f"tiktok:{row.pk}:client.message:0")
+    assert journal.process_event(event_id=row.pk).status == WebhookEvent.Status.FAILED
+    assert Message.objects.count() == 0  # the failed attempt left nothing behind
+    retried = journal.process_event(event_id=row.pk)
+    assert (retried.status, retried.attempts) == (WebhookEvent.Status.PROCESSED, 2)
+    assert BotEvent.objects.count() == 1
+    assert Message.objects.count() == 1
