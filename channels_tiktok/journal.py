@@ -1,10 +1,13 @@
 """The webhook journal (B2, B3): store a verified delivery first, process it later from the stored row.
 
-- `record_delivery` is the receiver's only database work: one INSERT; the unique `dedupe_key` makes
-  concurrent duplicate deliveries collapse into one row (the losers get an IntegrityError and are answered
-  200 like the winner). Processing is queued after the commit.
-- `process_event` runs the handler for one row under a row lock, so a re-queued task and the original never
-  process one event at the same time; handlers are idempotent, so a replay changes nothing twice.
+- `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING; the unique
+  `dedupe_key` makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like
+  the first). Once the row is committed, a task is queued unless one is already on its way (lanes.py).
+- `drain` is the worker task: it processes its row, then every pending row, in batches of PROCESS_BATCH rows
+  per transaction (one commit for the batch). Rows are locked FOR UPDATE SKIP LOCKED, so two workers never
+  process one row, and each row's outcome is written in the transaction of its effects: exactly once.
+  Handlers are idempotent, so a replay changes nothing twice. A batch that raises is rolled back and its rows
+  are processed one by one (`process_event`), each failure journaled for its own row and retried.
 - `sweep` re-queues rows whose task was lost (pending past their lease) or whose retry is due (failed).
 """
 
