@@ -117,7 +117,7 @@ def test_refuses_beyond_max_wait_with_retry_after(backend):
     # too far, and a refused call reserves nothing, so the latecomer is told 0.5 s.
     assert len(admitted) == 4
     assert len(refused) == 1
-    assert 0.3 < refused[0] <= 0.5 + 1e-5  # 0.5 s, less however late the last thread asked
+    assert 0 < refused[0] <= 0.5 + 1e-5  # 0.5 s, less however late the last thread asked
     assert ratelimit.RateLimitedError(0.2).retry_after_seconds == 1
 
 
@@ -186,5 +186,5 @@ def test_every_endpoint_counts_against_the_apps_limit(one_per_second, path, meth
         call(client)
     error = caught.value
     assert (error.code, error.sent, error.path, error.retry_safe) == (constants.CODE_RATE_LIMITED, False, path, True)
-    assert 0.5 < error.retry_after <= 1.05
+    assert 0 < error.retry_after <= 1.05  # one window after the send, less the time since
     assert [c.request.url.split("?")[0] for c in one_per_second.calls] == [tiktok_url(constants.PATH_MESSAGE_SEND)]
