@@ -112,7 +112,10 @@ class Conversation(models.Model):
                 condition=models.Q(window_sent__lte=constants.WINDOW_MAX_MESSAGES), name="window_sent_within_quota"
             ),
         ]
-        indexes = [models.Index(fields=["conversation_id"])]
+        indexes = [
+            models.Index(fields=["conversation_id"]),
+            models.Index(fields=["account", "-last_inbound_at"]),
+        ]
 
     def __str__(self):
         return self.conversation_id
@@ -160,6 +163,10 @@ class WebhookEvent(models.Model):
             models.Index(fields=["business_id"]),
             models.Index(fields=["conversation_id"]),
             models.Index(fields=["comment_id"]),
+            # The admin's filters with the list's ordering, and the account page's failures of the last 24 hours.
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["received_at"]),
+            models.Index(fields=["account", "status", "received_at"]),
         ]
 
     def __str__(self):

@@ -102,6 +102,7 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["external_id"]),
             models.Index(fields=["channel", "-last_message_at"]),
+            models.Index(fields=["username"]),
         ]
 
     def __str__(self):
@@ -204,6 +205,10 @@ class Message(models.Model):
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["direction", "-id"]),
             models.Index(fields=["error_code", "-id"]),
+            # The admin's filters, each with the list's ordering (newest first), and the account page's chart.
+            models.Index(fields=["kind", "-id"]),
+            models.Index(fields=["source", "-id"]),
+            models.Index(fields=["channel", "created_at", "direction"]),
         ]
 
     def __str__(self):
@@ -248,6 +253,8 @@ class BotEvent(models.Model):
             models.Index(fields=["project", "id"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["type", "-id"]),
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["created_at"]),
         ]
 
     def __str__(self):
@@ -268,7 +275,7 @@ class DeliveryAttempt(models.Model):
     class Meta:
         verbose_name = _("delivery attempt")
         verbose_name_plural = _("delivery attempts")
-        indexes = [models.Index(fields=["event", "-id"])]
+        indexes = [models.Index(fields=["event", "-id"]), models.Index(fields=["created_at"])]
 
     def __str__(self):
         return f"{self.event_id} → {self.response_status or self.error[:40]}"

@@ -14,4 +14,4 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: COUNT_CAP].count()
+        return self.object_list[:COUNT_CAP].count()
