@@ -5,11 +5,20 @@ import datetime as dt
 
 from django.contrib import admin
 from django.contrib.admin import ShowFacets
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .paginator import CappedCountPaginator
+
+
+class BigListChangeList(ChangeList):
+    def get_ordering_field(self, field_name):
+        # Hidden sort links are not enough: a hand-made `?o=` must not sort millions of rows by a plain column.
+        if field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
 
 
 class BigListAdmin(admin.ModelAdmin):
@@ -27,6 +36,9 @@ class BigListAdmin(admin.ModelAdmin):
     list_per_page = 50
     exact_search_fields: tuple[str, ...] = ()
     sortable_by = ("id",)
+
+    def get_changelist(self, request, **kwargs):
+        return BigListChangeList
 
     def get_search_fields(self, request):
         # Non-empty so that the admin shows the search box; the lookups themselves are in get_search_results.

@@ -75,6 +75,7 @@ class Command(BaseCommand):
             ("conversations: search", f"/admin/channels_tiktok/conversation/?q={conversation.conversation_id}"),
             ("conversations: by account", f"/admin/channels_tiktok/conversation/?account={account.pk}"),
         ]
+        self._warn_without_statistics()
         user, _ = get_user_model().objects.get_or_create(
             username="measure-admin", defaults={"is_staff": True, "is_superuser": True}
         )
@@ -95,6 +96,23 @@ class Command(BaseCommand):
                 verdict = "ok" if median < budget_ms else "SLOW"
                 self.stdout.write(f"{label:<32} {median:>10.1f} {peak:>8.1f} {queries:>8}  {verdict}")
         self.stdout.write(f"worst median: {worst:.1f} ms (budget {budget_ms:.0f} ms)")
+
+    def _warn_without_statistics(self):
+        """Plans on never-analysed tables (a fresh bulk load with autovacuum off) are not production's plans."""
+        if connection.vendor != "postgresql":
+            return
+        tables = [Message._meta.db_table, WebhookEvent._meta.db_table]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+                "AND last_analyze IS NULL AND last_autoanalyze IS NULL",
+                [tables],
+            )
+            missing = [row[0] for row in cursor.fetchall()]
+        if missing:
+            self.stderr.write(
+                self.style.WARNING(f"Never analysed: {', '.join(missing)}. Run ANALYZE first (seed_volume does).")
+            )
 
     @staticmethod
     def _time(http, url, runs):
