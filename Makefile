@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: install run test lint check messages clean
+.PHONY: install run test lint check messages clean stack test-stack bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: install messages
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py setup_dev
 	$(BIN)/python manage.py run_sandbox --host $(HOST) --port $(SANDBOX_PORT) \
-		--callback-url http://$(HOST):$(PORT)/webhooks/tiktok/ & SANDBOX_PID=$$!; \
+		--callback-url http://$(HOST):$(PORT)/webhooks/tiktok/ --state-file .sandbox-state.pickle & SANDBOX_PID=$$!; \
 	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
 	TIKTOK_SANDBOX_URL=http://$(HOST):$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -37,5 +37,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The production process types (Procfile) on loopback against PostgreSQL and Redis, with the sandbox; Ctrl-C stops.
+stack: install messages
+	$(BIN)/python -m scripts.stack up --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+
+# The long suites through the real stack: production smoke test, faults, security (see README "Running in production").
+test-stack: install messages
+	$(BIN)/pytest -m stack $(PYTEST_ARGS)
+
+# wrk, the HTTP load generator of the benchmark (Debian's package).
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# The benchmark (B10): prints the table and writes benchmarks/RESULTS.md. Loopback only; bounded in time.
+bench: install messages wrk
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles .sandbox-state.pickle

@@ -3,6 +3,10 @@
 Every handler works from the stored journal row and is idempotent: messages are keyed by TikTok's id, bot events
 by a key made of the journal row, the window only moves forward. Replaying a row changes nothing twice.
 
+Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an
+image's download URL) outside any transaction, so no lock is held during a remote call; `apply` then writes
+everything in one transaction, under the journal row's lock (see journal.process_event).
+
 Decisions (contracts other parts rely on):
 - Echoes of our own API sends (`im_send_msg`, `message_tag.source = API`, or no source at all) never create a
   message row: the send service owns that row and records TikTok's message id when TikTok answers. An echo that
@@ -18,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q
@@ -59,6 +63,7 @@ class Inbound:
     event: WebhookEvent
     envelope: webhooks.Envelope
     account: TikTokAccount
+    fetched: dict[str, Any] = field(default_factory=dict)
     _emitted: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -79,9 +84,11 @@ class Inbound:
             return min(dt.datetime.fromtimestamp(self.envelope.create_time, tz=dt.UTC), now)
         return self.event.received_at or now
 
-    def emit(self, event_type: str, *, client: Client | None, text: str = "", data: dict | None = None, key=None):
+    def emit(
+        self, event_type: str, *, client: Client | None, text: str = "", data: dict | None = None, key: str = ""
+    ) -> BotEvent:
         """A bot event made from this row; the n-th event of a type gets the same key on every replay."""
-        if key is None:
+        if not key:
             number = self._emitted.get(event_type, 0)
             self._emitted[event_type] = number + 1
             key = f"tiktok:{self.event.pk}:{event_type}:{number}"
@@ -98,7 +105,7 @@ class Inbound:
 
 
 # ------------------------------------------------------------------------------------------- helpers
-def _user(content: dict, key: str) -> dict:
+def _object(content: dict, key: str) -> dict:
     value = content.get(key)
     return value if isinstance(value, dict) else {}
 
@@ -139,28 +146,28 @@ def _upsert_conversation(inbound: Inbound, *, client: Client, conversation_id: s
     return conversation
 
 
-def _log_message(inbound: Inbound, *, external_id: str | None, direction: str, defaults: dict) -> tuple[Message, bool]:
-    if external_id is None:
-        return Message.objects.create(channel=inbound.channel, direction=direction, **defaults), True
+def _log_message(inbound: Inbound, *, external_id: str, direction: str, defaults: dict) -> tuple[Message, bool]:
     return Message.objects.get_or_create(
         channel=inbound.channel, direction=direction, external_id=external_id, defaults=defaults
     )
 
 
-def _image_reference(inbound: Inbound, *, conversation_id: str, message_id: str) -> dict:
-    """The inbound image's media id and a download URL (valid 24 h). Without a usable token the reference is
-    kept and the failure noted: the message still reaches the bot."""
-    media_id = webhooks.as_id(_user(inbound.content, "image").get("media_id"))
+def fetch_image(inbound: Inbound) -> dict:
+    """An inbound image's media id and download URL (valid 24 h). Without a usable token the reference is kept
+    and the failure noted: the message still reaches the bot."""
+    if inbound.content.get("type") != constants.MSG_TYPE_IMAGE:
+        return {}
+    media_id = webhooks.as_id(_object(inbound.content, "image").get("media_id"))
     reference: dict[str, Any] = {"media_id": media_id}
     if not media_id:
-        return reference
+        return {"image": reference}
     try:
         reference["url"] = tokens.call(
             inbound.account,
             lambda client: client.media_download_url(
                 business_id=inbound.account.business_id,
-                conversation_id=conversation_id,
-                message_id=message_id,
+                conversation_id=inbound.envelope.id_of("conversation_id"),
+                message_id=inbound.envelope.id_of("message_id"),
                 media_id=media_id,
             ),
         )
@@ -170,7 +177,7 @@ def _image_reference(inbound: Inbound, *, conversation_id: str, message_id: str)
             extra={"webhook_event": inbound.event.pk, "error": type(exc).__name__},
         )
         reference["error"] = str(getattr(exc, "message", None) or getattr(exc, "reason", None) or exc)
-    return reference
+    return {"image": reference}
 
 
 # ------------------------------------------------------------------------------------------- handlers
@@ -179,7 +186,7 @@ def receive_message(inbound: Inbound) -> Outcome:
     content = inbound.content
     message_id = inbound.envelope.id_of("message_id")
     conversation_id = inbound.envelope.id_of("conversation_id")
-    sender = _user(content, "from_user")
+    sender = _object(content, "from_user")
     external_id = webhooks.as_id(content.get("unique_identifier")) or webhooks.as_id(sender.get("id"))
     if not (message_id and conversation_id and external_id):
         return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
@@ -200,7 +207,7 @@ def receive_message(inbound: Inbound) -> Outcome:
     payload: dict[str, Any] = {"type": message_type, "webhook_event": inbound.event.pk}
     text = ""
     kind = Message.Kind.TEXT
-    reply_source = _user(content, "reply_source_payload")
+    reply_source = _object(content, "reply_source_payload")
     if message_type == constants.MSG_TYPE_TEXT and reply_source:
         # A button tap: the body is the button's text; the unique id is the button id we sent.
         kind = Message.Kind.BUTTON_TAP
@@ -211,16 +218,14 @@ def receive_message(inbound: Inbound) -> Outcome:
         text = _text_body(content)
     elif message_type == constants.MSG_TYPE_SHARE_POST:
         kind = Message.Kind.SHARE_POST
-        share = _user(content, "share_post")
+        share = _object(content, "share_post")
         video_id = webhooks.as_id(share.get("video_id"))
         url = str(share.get("embed_url") or share.get("share_url") or "")
         text = f"{constants.CALLBACK_SHARE_POST} {video_id} {url}".strip()
         data.update(video_id=video_id, url=url)
     elif message_type == constants.MSG_TYPE_IMAGE:
         kind = Message.Kind.IMAGE
-        data["image"] = payload["image"] = _image_reference(
-            inbound, conversation_id=conversation_id, message_id=message_id
-        )
+        data["image"] = payload["image"] = inbound.fetched.get("image", {})
     else:
         kind = Message.Kind.UNSUPPORTED
         data["unsupported"] = True
@@ -284,7 +289,7 @@ def send_echo(inbound: Inbound) -> Outcome:
     content = inbound.content
     message_id = inbound.envelope.id_of("message_id")
     conversation_id = inbound.envelope.id_of("conversation_id")
-    source = str(_user(content, "message_tag").get("source") or "").upper()
+    source = str(_object(content, "message_tag").get("source") or "").upper()
     if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
         updated = Message.objects.filter(
             channel=inbound.channel,
@@ -296,10 +301,12 @@ def send_echo(inbound: Inbound) -> Outcome:
             return PROCESSED
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
+    if not message_id:
+        return Outcome(WebhookEvent.Status.FAILED, "operator message without message_id")
     conversation, client = _conversation_client(inbound, conversation_id)
     if client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
-        external_id = webhooks.as_id(_user(content, "to_user").get("id"))
+        external_id = webhooks.as_id(_object(content, "to_user").get("id"))
         if not external_id:
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
         client = _upsert_user(
@@ -315,7 +322,7 @@ def send_echo(inbound: Inbound) -> Outcome:
     )
     message, created = _log_message(
         inbound,
-        external_id=message_id or None,
+        external_id=message_id,
         direction=Message.Direction.OUTBOUND,
         defaults={
             "client": client,
@@ -348,7 +355,7 @@ def mark_read(inbound: Inbound) -> Outcome:
     _, client = _conversation_client(inbound, conversation_id)
     if client is None:
         return ignored(f"read receipt for an unknown conversation {conversation_id}")
-    millis = _user(inbound.content, "read").get("last_read_timestamp")
+    millis = _object(inbound.content, "read").get("last_read_timestamp")
     read_at = (
         dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
         if isinstance(millis, int) and not isinstance(millis, bool)
@@ -390,32 +397,45 @@ def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
     ).exists()
 
 
-def _fetch_comment(inbound: Inbound, *, video_id: str, comment_id: str) -> dict | None:
-    comments = tokens.call(
-        inbound.account,
-        lambda client: client.list_comments(
-            business_id=inbound.account.business_id, video_id=video_id, comment_ids=[comment_id]
-        ),
-    )
-    return next((item for item in comments if webhooks.as_id(item.get("comment_id")) == comment_id), None)
+def _is_new_comment(inbound: Inbound) -> bool:
+    return str(inbound.content.get("comment_action") or "") == constants.COMMENT_ACTION_INSERT
+
+
+def fetch_comment(inbound: Inbound) -> dict:
+    """A new comment's text and author: `comment.update` carries neither. Skipped for our own comments."""
+    comment_id = inbound.envelope.id_of("comment_id")
+    author = webhooks.as_id(inbound.content.get("unique_identifier"))
+    if not _is_new_comment(inbound) or _own_comment(inbound, author=author, comment_id=comment_id):
+        return {}
+    try:
+        comments = tokens.call(
+            inbound.account,
+            lambda client: client.list_comments(
+                business_id=inbound.account.business_id,
+                video_id=inbound.envelope.id_of("video_id"),
+                comment_ids=[comment_id],
+            ),
+        )
+    except tokens.AccountUnavailableError as exc:
+        # Webhooks still arrive for an account that needs reauthorisation, but the text cannot be read.
+        return {"unavailable": exc.reason}
+    return {"comment": next((c for c in comments if webhooks.as_id(c.get("comment_id")) == comment_id), None)}
 
 
 def comment_update(inbound: Inbound) -> Outcome:
     """comment.update: a user's new comment becomes `tiktok_client_new_comment <video_id>: <text>` (R11)."""
     content = inbound.content
-    action = str(content.get("comment_action") or "")
-    if action != constants.COMMENT_ACTION_INSERT:
-        return ignored(f"comment action {action!r} is not told to the bot")
+    if not _is_new_comment(inbound):
+        return ignored(f"comment action {content.get('comment_action')!r} is not told to the bot")
     comment_id = inbound.envelope.id_of("comment_id")
     video_id = inbound.envelope.id_of("video_id")
     author = webhooks.as_id(content.get("unique_identifier"))
     if _own_comment(inbound, author=author, comment_id=comment_id):
         return ignored("the account's own comment or reply")
-    try:
-        comment = _fetch_comment(inbound, video_id=video_id, comment_id=comment_id)
-    except tokens.AccountUnavailableError as exc:
-        # Webhooks still arrive for an account that needs reauthorisation, but the text cannot be read.
-        return Outcome(WebhookEvent.Status.FAILED, f"comment text not fetched: account unavailable ({exc.reason})")
+    if "unavailable" in inbound.fetched:
+        reason = inbound.fetched["unavailable"]
+        return Outcome(WebhookEvent.Status.FAILED, f"comment text not fetched: account unavailable ({reason})")
+    comment = inbound.fetched.get("comment")
     if comment is None:
         return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
     author = webhooks.as_id(comment.get("unique_identifier")) or author
@@ -459,12 +479,19 @@ def comment_update(inbound: Inbound) -> Outcome:
     return PROCESSED
 
 
-HANDLERS: dict[str, Callable[[Inbound], Outcome]] = {
-    constants.EVENT_RECEIVE_MSG: receive_message,
-    constants.EVENT_RECEIVE_MSG_EU: receive_message_restricted,
-    constants.EVENT_SEND_MSG: send_echo,
-    constants.EVENT_MARK_READ: mark_read,
-    constants.EVENT_COMMENT_UPDATE: comment_update,
+@dataclass(frozen=True)
+class Route:
+    apply: Callable[[Inbound], Outcome]
+    # Remote reads the handler needs, made before the transaction; returns what lands in `Inbound.fetched`.
+    fetch: Callable[[Inbound], dict] | None = None
+
+
+HANDLERS: dict[str, Route] = {
+    constants.EVENT_RECEIVE_MSG: Route(receive_message, fetch=fetch_image),
+    constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
+    constants.EVENT_SEND_MSG: Route(send_echo),
+    constants.EVENT_MARK_READ: Route(mark_read),
+    constants.EVENT_COMMENT_UPDATE: Route(comment_update, fetch=fetch_comment),
 }
 # Known events the bot is not told about, with the note the journal keeps.
 IGNORED_EVENTS = {
@@ -472,22 +499,37 @@ IGNORED_EVENTS = {
 }
 
 
-def handle(event: WebhookEvent) -> Outcome:
-    """Route one journal row to its handler. Sets `event.account` when the business id is known."""
+def prepare(event: WebhookEvent) -> Inbound | Outcome:
+    """Route a journal row and make its remote reads. Outside any transaction: it may call TikTok.
+
+    Returns what `apply` needs, or the outcome right away when there is nothing to apply."""
     try:
         envelope = webhooks.parse_envelope(event.raw_body.encode())
     except webhooks.MalformedPayloadError as exc:
         return Outcome(WebhookEvent.Status.FAILED, f"malformed payload: {exc}")
-    handler = HANDLERS.get(envelope.event)
-    if handler is None:
+    route = HANDLERS.get(envelope.event)
+    if route is None:
         return ignored(IGNORED_EVENTS.get(envelope.event, f"unknown event {envelope.event!r}"))
     account = TikTokAccount.objects.select_related("channel__project").filter(business_id=envelope.business_id).first()
     if account is None:
         return ignored(f"no connected account with business_id {envelope.business_id!r}")
-    event.account = account
+    inbound = Inbound(event=event, envelope=envelope, account=account)
     if account.status == TikTokAccount.Status.DISCONNECTED:
+        return inbound  # apply journals it as ignored, linked to the account
+    if route.fetch is not None:
+        inbound.fetched = route.fetch(inbound)
+    return inbound
+
+
+def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
+    """Write what a prepared row means, in the caller's transaction; `event` is the locked journal row."""
+    if isinstance(prepared, Outcome):
+        return prepared
+    inbound = replace(prepared, event=event)
+    event.account = inbound.account
+    if inbound.account.status == TikTokAccount.Status.DISCONNECTED:
         return ignored("the account is disconnected")
-    TikTokAccount.objects.filter(pk=account.pk).filter(
+    TikTokAccount.objects.filter(pk=inbound.account.pk).filter(
         Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=event.received_at)
     ).update(last_webhook_at=event.received_at)
-    return handler(Inbound(event=event, envelope=envelope, account=account))
+    return HANDLERS[inbound.envelope.event].apply(inbound)

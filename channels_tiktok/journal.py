@@ -90,24 +90,36 @@ def _retry_at(attempts: int, now: dt.datetime) -> dt.datetime | None:
     return now + min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
 
 
+def _to_do(event: WebhookEvent) -> bool:
+    """Pending, or failed with a retry scheduled."""
+    return event.status == WebhookEvent.Status.PENDING or (
+        event.status == WebhookEvent.Status.FAILED and event.next_attempt_at is not None
+    )
+
+
 def process_event(*, event_id: int, replay: bool = False) -> WebhookEvent | None:
-    """Process one journal row. Without `replay`, only rows still to do (pending, or failed with a retry
-    scheduled) are processed; `replay` re-runs a row in any state (handlers are idempotent)."""
+    """Process one journal row. Without `replay`, only rows still to do are processed; `replay` re-runs a row in
+    any state (handlers are idempotent)."""
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None or not (replay or _to_do(event)):
+        return event
+    try:
+        # Remote reads first, outside any transaction: no lock is held while TikTok answers.
+        prepared: handlers.Inbound | handlers.Outcome | Exception = handlers.prepare(event)
+    except Exception as exc:  # noqa: BLE001 - recorded under the lock below, like a failure of apply
+        prepared = exc
     with transaction.atomic():
         # The row lock serialises workers on one event; the second finds it done and stops.
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None:
-            return None
-        to_do = event.status == WebhookEvent.Status.PENDING or (
-            event.status == WebhookEvent.Status.FAILED and event.next_attempt_at is not None
-        )
-        if not (to_do or replay):
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        if not (replay or _to_do(event)):
             return event
         now = timezone.now()
         event.attempts += 1
         try:
+            if isinstance(prepared, Exception):
+                raise prepared
             with transaction.atomic():
-                outcome = handlers.handle(event)
+                outcome = handlers.apply(prepared, event=event)
         except Exception as exc:  # any failure is journaled for staff and retried
             logger.exception("tiktok.webhook.process_failed", extra={"webhook_event": event.pk, "event": event.event})
             event.status = WebhookEvent.Status.FAILED
@@ -132,26 +144,32 @@ def replay(*, event: WebhookEvent) -> WebhookEvent | None:
     return process_event(event_id=event.pk, replay=True)
 
 
-def sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH, max_batches: int = 20) -> int:
     """Queue rows whose processing is due: pending past their lease (task lost) or failed with a retry due.
 
     Safe to run twice at once: rows are taken with SKIP LOCKED (PostgreSQL) and their lease is pushed forward
-    in the same transaction, so a second sweeper sees them as not due.
+    in the same transaction, so a second sweeper sees them as not due. Batches repeat until one comes back
+    short: a leased row is not due again, so no row is taken twice in one run.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(
-                status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED],
-                next_attempt_at__lte=now,
+    total = 0
+    for _ in range(max_batches):
+        with transaction.atomic():
+            ids = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.FAILED],
+                    next_attempt_at__lte=now,
+                )
+                .order_by("id")
+                .values_list("pk", flat=True)[:batch]
             )
-            .order_by("id")
-            .values_list("pk", flat=True)[:limit]
-        )
-        WebhookEvent.objects.filter(pk__in=ids).update(next_attempt_at=now + PROCESSING_LEASE)
-        for event_id in ids:
-            transaction.on_commit(functools.partial(enqueue_processing, event_id))
-    if ids:
-        logger.info("tiktok.webhook.sweep.queued", extra={"count": len(ids)})
-    return len(ids)
+            WebhookEvent.objects.filter(pk__in=ids).update(next_attempt_at=now + PROCESSING_LEASE)
+            for event_id in ids:
+                transaction.on_commit(functools.partial(enqueue_processing, event_id))
+        total += len(ids)
+        if len(ids) < batch:
+            break
+    if total:
+        logger.info("tiktok.webhook.sweep.queued", extra={"count": total})
+    return total

@@ -153,19 +153,24 @@ def redeliver(*, event: BotEvent) -> None:
     transaction.on_commit(functools.partial(enqueue, event.pk))
 
 
-def sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
-    """Queue pending events that are due (lost tasks, retries after backoff), oldest first.
+def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """Queue every pending event that is due (lost tasks, retries after backoff), oldest first.
 
     Safe to run concurrently with itself and with workers: a queued duplicate finds the row claimed and stops.
+    Pages by id, so each due row is queued once per run even while workers have not claimed it yet.
     """
     now = now or timezone.now()
-    ids = list(
-        BotEvent.objects.filter(status=BotEvent.DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for event_id in ids:
-        enqueue(event_id)
-    if ids:
-        logger.info("bot_event.sweep.queued", extra={"count": len(ids)})
-    return len(ids)
+    due = BotEvent.objects.filter(status=BotEvent.DeliveryStatus.PENDING, next_attempt_at__lte=now).order_by("id")
+    total = 0
+    last_id = 0
+    while True:
+        ids = list(due.filter(id__gt=last_id).values_list("pk", flat=True)[:batch])
+        for event_id in ids:
+            enqueue(event_id)
+        total += len(ids)
+        if len(ids) < batch:
+            break
+        last_id = ids[-1]
+    if total:
+        logger.info("bot_event.sweep.queued", extra={"count": total})
+    return total

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from . import delivery
 from .models import BotEvent, Channel, Client, Project
+from .variables import variables_of
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def client_part(client: Client | None) -> dict[str, Any] | None:
         "id": client.pk,
         "external_id": client.external_id,
         "display_name": client.display_name,
-        "variables": dict(client.variables.order_by("key").values_list("key", "value")),
+        "variables": variables_of(client),
     }
 
 

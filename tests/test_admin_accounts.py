@@ -95,21 +95,12 @@ def test_staff_correct_the_registered_country(admin_client):
     account = TikTokAccountFactory(country="DE")
     url = reverse("admin:channels_tiktok_tiktokaccount_change", args=[account.pk])
 
-    response = admin_client.post(url, {"country": "CO", **_inline_management()})
+    response = admin_client.post(url, {"country": "CO"})
 
     assert response.status_code == 302, response.content.decode()[:2000]
     account.refresh_from_db()
     assert account.country == "CO"
     assert account.region_available is True
-
-
-def _inline_management():
-    return {
-        "scopes-TOTAL_FORMS": "0",
-        "scopes-INITIAL_FORMS": "0",
-        "scopes-MIN_NUM_FORMS": "0",
-        "scopes-MAX_NUM_FORMS": "1000",
-    }
 
 
 def _run_action(admin_client, action: str, *accounts):
@@ -228,3 +219,26 @@ def _raw_column(pk) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT access_token FROM {TikTokAccount._meta.db_table} WHERE channel_id = %s", [pk])
         return cursor.fetchone()[0]
+
+
+@responses.activate
+def test_operation_buttons_on_the_account_page_run_on_that_account(admin_client):
+    account = TikTokAccountFactory(access_token="act.button")
+    other = TikTokAccountFactory()
+    responses.post(BASE + constants.PATH_OAUTH_REVOKE, json={"code": 0, "message": "OK", "data": {}})
+    page = _change_page(admin_client, account)
+    url = reverse("admin:channels_tiktok_tiktokaccount_operation", args=[account.pk, "disconnect"])
+    assert f'action="{url}"' in page
+    assert "Re-check permissions and profile from TikTok" in page
+
+    response = admin_client.post(url, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:channels_tiktok_tiktokaccount_change", args=[account.pk])
+    assert [str(m) for m in response.context["messages"]] == [f"{account}: disconnected."]
+    account.refresh_from_db()
+    other.refresh_from_db()
+    assert account.status == TikTokAccount.Status.DISCONNECTED
+    assert other.status == TikTokAccount.Status.ACTIVE
+    assert admin_client.get(url).status_code == 405
+    unknown = reverse("admin:channels_tiktok_tiktokaccount_operation", args=[account.pk, "delete_selected"])
+    assert admin_client.post(unknown).status_code == 405

@@ -185,3 +185,14 @@ def test_a_claimed_event_is_not_posted_by_a_second_worker(project, bot, emit):
     delivery.deliver(event_id=event.pk)
     delivery.deliver(event_id=event.pk)
     assert len(bot.calls) == 1
+
+
+def test_sweep_pages_through_every_due_event(project, bot, emit, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    bot.post(HOOK, status=500)
+    for n in range(5):
+        emit(project, text=f"m{n}")
+    time_machine.shift(dt.timedelta(seconds=31))
+    bot.replace(responses.POST, HOOK, status=200)
+    assert delivery.sweep(batch=2) == 5
+    assert set(BotEvent.objects.values_list("status", flat=True)) == {BotEvent.DeliveryStatus.DELIVERED}

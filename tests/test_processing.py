@@ -1,6 +1,7 @@
 """Processing journal rows into clients, variables, conversations, the message log and bot events (R4, R11-R13)."""
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -477,3 +478,24 @@ def test_a_processed_row_is_not_processed_again_by_a_late_task(account, deliver)
     journal.process_event(event_id=row.pk)
     row.refresh_from_db()
     assert row.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tiktok_is_called_outside_any_transaction(account, client, tiktok):
+    """No row lock (and on SQLite no database write lock) is held while TikTok answers."""
+    from django.db import connection
+
+    seen = []
+
+    def answer(request):
+        seen.append(connection.in_atomic_block)
+        body = {
+            "code": 0,
+            "data": {"comments": [{"comment_id": wc.COMMENT_ID, "text": "hi", "unique_identifier": "u"}]},
+        }
+        return 200, {}, json.dumps(body)
+
+    tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
+    assert wc.post(client, wc.body_of("comment_update_insert")).status_code == 200
+    assert seen == [False]
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED

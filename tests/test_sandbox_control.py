@@ -220,3 +220,53 @@ def test_run_sandbox_command_serves_its_own_process():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_sample_images_for_sends_by_url(sandbox):
+    png = requests.get(sandbox.url + "/sandbox/samples/sample.png", timeout=5)
+    too_big = requests.get(sandbox.url + "/sandbox/samples/too-big.png", timeout=5)
+    gif = requests.get(sandbox.url + "/sandbox/samples/sample.gif", timeout=5)
+
+    assert (png.headers["Content-Type"], png.content[:4]) == ("image/png", b"\x89PNG")
+    assert len(too_big.content) == constants.MAX_IMAGE_BYTES + 1
+    assert gif.content.startswith(b"GIF89a")
+
+
+def test_state_survives_a_restart_through_the_state_file(sandbox, tmp_path):
+    from channels_tiktok.sandbox import Sandbox
+
+    tokens = sandbox.control.issue_token(account=ACCOUNT)
+    sandbox.control.user_writes(text="before the restart")
+    sandbox.control.advance_clock(seconds=30)
+    path = str(tmp_path / "state.pickle")
+
+    sandbox.sandbox.state.save(path)
+    restarted = Sandbox(sandbox.sandbox.config)
+    restarted.state.load(path)
+
+    assert restarted.state.grant_for_access(tokens["access_token"]).business_id == ACCOUNT
+    assert restarted.control.messages()["messages"][0]["body"] == {"body": "before the restart"}
+    assert restarted.state.clock.offset == 30
+    assert restarted.control.user_writes(text="after")["message_id"] == "7400000000000000002"
+
+
+def test_curl_style_json_with_a_form_content_type_is_json(sandbox):
+    answer = requests.post(
+        sandbox.url + "/sandbox/control/user_writes/",
+        data='{"user": "lucia.mx", "text": "curl -d"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=5,
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["content"]["text"] == {"body": "curl -d"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sandbox_live_delivers_to_the_live_server_over_http(sandbox_live, live_server):
+    sandbox_live.control.issue_token(account=ACCOUNT)
+
+    result = sandbox_live.http_control.user_writes(text="hola")
+
+    assert sandbox_live.control.state()["subscriptions"]["DIRECT_MESSAGE"].startswith(live_server.url)
+    assert result["delivery"]["http_status"] is not None

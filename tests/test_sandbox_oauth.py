@@ -2,7 +2,7 @@
 profile, webhook subscriptions, and the conventions every TikTok answer follows."""
 
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -340,3 +340,23 @@ def test_malformed_json_body_is_an_invalid_parameter(sandbox):
     response = requests.post(sandbox.api_base_url + constants.PATH_OAUTH_TOKEN, data=b"{not json", timeout=5)
 
     assert response.json()["code"] == constants.CODE_INVALID_PARAM_2
+
+
+def test_consent_helper_plays_the_person(sandbox):
+    url = sandbox.authorize_url + "?" + urlencode(authorize_params(sandbox))
+
+    granted = sandbox.control.consent(url, account="sbx-acct-br-002", grant=list(constants.MESSAGING_SCOPES))
+    denied = sandbox.http_control.consent(url, decision="deny")
+    refused = sandbox.control.consent(
+        sandbox.authorize_url + "?" + urlencode(authorize_params(sandbox, client_key="x"))
+    )
+
+    assert granted["status"] == 302
+    assert granted["location"].startswith(REDIRECT_URI)
+    assert granted["query"]["state"] == "csrf-123"
+    tokens = exchange(sandbox, granted["query"]["code"])["data"]
+    assert tokens["open_id"] == "sbx-acct-br-002"
+    assert set(tokens["scope"].split(",")) == set(constants.MESSAGING_SCOPES)
+    assert denied["query"]["error"] == "access_denied"
+    assert refused["status"] == 400
+    assert "client_key" in refused["body"]

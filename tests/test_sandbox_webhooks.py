@@ -362,3 +362,10 @@ def test_unreachable_callback_is_a_failed_attempt(sandbox, token):
     assert result["delivery"]["status"] == "failed"
     assert result["delivery"]["http_status"] is None
     assert "Error" in result["delivery"]["error"]
+
+
+def test_other_message_types_are_sent_as_tiktok_names_them(sandbox, webhook_receiver, token):
+    sandbox.control.user_sends(type="sticker", body={"sticker_id": "42"})
+
+    content = webhook_receiver.events()[0]["content_json"]
+    assert (content["type"], content["sticker"]) == ("sticker", {"sticker_id": "42"})

@@ -192,7 +192,7 @@ def test_periodic_refresh_task_runs_the_service():
     TikTokAccountFactory(access_token_expires_at=timezone.now() + dt.timedelta(minutes=5))
     responses.post(REFRESH_URL, json=_token_answer(1))
 
-    assert refresh_expiring_tokens.delay().get()["refreshed"] == 1
+    assert refresh_expiring_tokens()["refreshed"] == 1
 
 
 def test_client_for_refuses_accounts_that_are_not_active():

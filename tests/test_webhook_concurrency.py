@@ -2,6 +2,7 @@
 several threads, each with its own database connection, and leave one journal row, one message and one bot
 event per distinct event (B2)."""
 
+import datetime as dt
 import os
 import random
 import threading
@@ -11,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 
+from channels_tiktok import journal
 from channels_tiktok.models import WebhookEvent
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
-from tests.factories import TikTokAccountFactory
+from tests.factories import TikTokAccountFactory, WebhookEventFactory
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
@@ -76,3 +79,34 @@ def test_thousand_events_five_copies_each_from_eight_threads():
     assert codes == [200] * (events * 5)
     _assert_exactly_once(events, users)
     print(f"\n5000 deliveries (1000 distinct) through the receiver with processing: {elapsed:.1f}s")  # noqa: T201
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
+@pytest.mark.django_db(transaction=True)
+def test_two_sweepers_at_once_take_each_lost_row_once():
+    TikTokAccountFactory(business_id=wc.BUSINESS_ID)
+    rows = 200
+    lost = timezone.now() - dt.timedelta(minutes=5)
+    for n, body in enumerate(_bodies(rows, users=10)):
+        WebhookEventFactory(
+            event="im_receive_msg",
+            business_id=wc.BUSINESS_ID,
+            dedupe_key=f"lost:{n}",
+            raw_body=body.decode(),
+            next_attempt_at=lost,
+        )
+    barrier = threading.Barrier(2)
+
+    def sweeper() -> int:
+        try:
+            barrier.wait()
+            return journal.sweep(batch=rows)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = list(pool.map(lambda _: sweeper(), range(2)))
+    assert sum(counts) == rows
+    assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED, attempts=1).count() == rows
+    assert Message.objects.count() == rows

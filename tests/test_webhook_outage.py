@@ -8,6 +8,7 @@ import time
 
 import pytest
 import responses
+from celery import Celery
 from django.utils import timezone
 
 from channels_tiktok import constants, journal
@@ -24,25 +25,29 @@ HOOK = "https://bot.example.com/events"
 API = "https://business-api.tiktok.com/open_api/v1.3/"
 
 
-def _drop_broker_connections():
-    """Connections and producers pooled for the previous broker URL must not be reused."""
-    celery_app.close()
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker_down(settings):
     """Tasks go to a broker nobody listens on (not in-process): every enqueue fails. Calling the fixture's
-    value brings the task runner back (in-process, as in the rest of the suite)."""
-    previous = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    value brings the task runner back (in-process, as in the rest of the suite).
+
+    The suite's app cannot be re-pointed: Celery builds an app's producer pool from the broker URL in force at
+    its first `delay()` (an eager one takes a producer too) and keeps it, so a later `broker_url` change is
+    ignored. The outage gets a fresh app, configured from the settings like config.celery_app, made current:
+    the shared tasks the product enqueues take their app from the current one at each call."""
+    previous = {name: getattr(settings, name) for name in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    celery_app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:9/0")
-    _drop_broker_connections()
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
+    outage_app = Celery(celery_app.main, set_as_current=False)
+    outage_app.config_from_object("django.conf:settings", namespace="CELERY")
+    outage_app.set_current()
+    assert not outage_app.conf.task_always_eager
+    assert outage_app.connection_for_write().as_uri(include_password=True) == settings.CELERY_BROKER_URL
 
     def back_up():
-        settings.CELERY_TASK_ALWAYS_EAGER = True
-        celery_app.conf.update(previous)
-        _drop_broker_connections()
+        for name, value in previous.items():
+            setattr(settings, name, value)
+        celery_app.set_current()
+        outage_app.close()
 
     yield back_up
     back_up()
@@ -116,3 +121,14 @@ def test_the_sweeper_run_twice_queues_each_row_once(
     assert journal.sweep() == 0  # the first pushed the lease forward
     time_machine.shift(journal.PROCESSING_LEASE + dt.timedelta(seconds=1))
     assert journal.sweep() == 1  # that task was lost too: queued again
+
+
+def test_the_sweeper_takes_every_due_row_in_batches(account, broker_down, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    for n in range(5):
+        journal.record_delivery(
+            body=wc.with_content("im_receive_msg_text", message_id=f"74400000000000009{n:02d}"), headers={}
+        )
+    time_machine.shift(journal.PROCESSING_LEASE + dt.timedelta(seconds=1))
+    assert journal.sweep(batch=2) == 5
+    assert journal.sweep(batch=2) == 0

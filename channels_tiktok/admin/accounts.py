@@ -6,7 +6,9 @@ Tokens are never shown, not even encrypted: the form excludes them and the panel
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -22,16 +24,6 @@ from ..oauth import requested_scopes
 from ..tokens import AccountUnavailableError, refresh_access_token
 from ..verdicts import permissions_verdict, region_verdict, token_state
 from .chart import messages_chart
-
-
-class GrantedScopeInline(admin.TabularInline):
-    model = GrantedScope
-    extra = 0
-    readonly_fields = ("scope", "granted_at")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False  # scopes change only on TikTok's consent page (R3)
 
 
 class TikTokAccountForm(forms.ModelForm):
@@ -157,8 +149,29 @@ class TikTokAccountAdmin(admin.ModelAdmin):
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
         ),
     )
-    inlines = [GrantedScopeInline]
     actions = ("refresh_token_now", "recheck_from_tiktok", "subscribe_webhooks", "disconnect")
+    change_form_template = "admin/channels_tiktok/tiktokaccount/change_form.html"
+
+    def get_urls(self):
+        # The same actions as buttons on each account's page: POST runs one on this account only.
+        operation = self.admin_site.admin_view(self.run_operation)
+        return [
+            path("<path:object_id>/operation/<str:name>/", operation, name="channels_tiktok_tiktokaccount_operation"),
+            *super().get_urls(),
+        ]
+
+    def run_operation(self, request, object_id, name):
+        if request.method != "POST" or name not in self.actions:
+            return HttpResponseNotAllowed(["POST"])
+        account = self.get_object(request, object_id)
+        if account is None or not self.has_change_permission(request, account):
+            raise Http404
+        getattr(self, name)(request, self.get_queryset(request).filter(pk=account.pk))
+        return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["operations"] = [(name, getattr(self, name).short_description) for name in self.actions]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("scopes")

@@ -1,10 +1,12 @@
-"""Admin for conversations and their messaging windows."""
+"""Admin for conversations and their messaging windows (R5, R6, R8)."""
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.admin.big_lists import BigListAdmin, IdInputFilter
+from clients.models import Client
 
 from .. import window
 from ..models import Conversation
@@ -18,11 +20,24 @@ class AccountIdFilter(IdInputFilter):
 
 @admin.register(Conversation)
 class ConversationAdmin(BigListAdmin):
-    list_display = ("conversation_id", "client", "account", "last_inbound_at", "window_sent", "window_column")
-    list_filter = (AccountIdFilter,)
+    list_display = (
+        "conversation_id",
+        "client",
+        "account",
+        "last_inbound_at",
+        "window_sent",
+        "window_column",
+        "image_send_allowed",
+    )
     list_select_related = ("client", "account")
+    list_filter = ("image_send_allowed", AccountIdFilter)
     exact_search_fields = ("conversation_id",)
     raw_id_fields = ("client", "account")
+    readonly_fields = ("window_expires_at", "messages_left", "image_checked_at", "updated_at")
+
+    def exact_search_q(self, term):
+        # The client's external id through an indexed subquery (a join would be planned per row).
+        return super().exact_search_q(term) | Q(client__in=Client.objects.filter(external_id=term).values("pk"))
 
     @admin.display(description=_("window"))
     def window_column(self, conversation):
@@ -33,3 +48,11 @@ class ConversationAdmin(BigListAdmin):
             "left": state.messages_left,
             "until": timezone.localtime(state.expires_at).strftime("%Y-%m-%d %H:%M"),
         }
+
+    @admin.display(description=_("messages left"))
+    def messages_left(self, conversation):
+        return window.state(conversation).messages_left
+
+    @admin.display(description=_("window ends"))
+    def window_expires_at(self, conversation):
+        return window.state(conversation).expires_at or "-"

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from clients.api.docs import error_responses
 from clients.pagination import NewestFirstPagination
 from clients.permissions import ProjectScopedMixin
 
@@ -86,11 +87,33 @@ class _AccountQuerysetMixin(ProjectScopedMixin):
         return TikTokAccount.objects.filter(channel__project=self.project).prefetch_related("scopes").order_by("-pk")
 
 
-@extend_schema_view(get=extend_schema(summary="List the project's TikTok accounts", tags=["tiktok accounts"]))
+_DESCRIPTION = (
+    "A connected TikTok Business Account: `status` (`active`, `needs_reauth`: the owner must reconnect, no call "
+    "is made with it; `disconnected`), the registered `country` with its `region` and whether TikTok's messaging "
+    "API is available there (`region_available`), the scopes granted and those missing with what each one "
+    "disables (R3). Tokens are never returned."
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the project's TikTok accounts",
+        description=_DESCRIPTION,
+        tags=["tiktok accounts"],
+        responses={200: TikTokAccountSerializer(many=True), **error_responses(401)},
+    )
+)
 class AccountListView(_AccountQuerysetMixin, ListAPIView):
     pagination_class = AccountPagination
 
 
-@extend_schema_view(get=extend_schema(summary="One TikTok account of the project", tags=["tiktok accounts"]))
+@extend_schema_view(
+    get=extend_schema(
+        summary="One TikTok account of the project",
+        description=_DESCRIPTION,
+        tags=["tiktok accounts"],
+        responses={200: TikTokAccountSerializer, **error_responses(401, 404)},
+    )
+)
 class AccountDetailView(_AccountQuerysetMixin, RetrieveAPIView):
     pass

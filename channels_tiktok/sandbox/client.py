@@ -17,6 +17,7 @@ import json
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import control
 
@@ -28,6 +29,61 @@ class SandboxControlError(Exception):
     def __init__(self, message: str, *, code: int | None = None):
         super().__init__(message)
         self.code = code
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _fetch(url: str, *, data: bytes | None = None, timeout: float) -> tuple[int, dict, str]:
+    """(status, headers, body) without following redirects."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, data=data, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def consent(
+    authorize_url: str,
+    *,
+    account: str = "sbx-acct-mx-001",
+    grant: list[str] | None = None,
+    decision: str = "allow",
+    account_type: str = "business",
+    new_username: str | None = None,
+    country: str | None = None,
+    timeout: float = 10.0,
+) -> dict:
+    """Play the person on the consent page: open `authorize_url` (the full URL the product redirected to, with
+    its query), then submit the form like a browser would.
+
+    `grant`: the scopes left ticked (default: every scope asked for); `account="new"` with `new_username`
+    creates an account; `account_type` business/personal. Returns `{"status", "location", "query", "body"}`:
+    `query` is the redirect's query (`code` and `state`, or `error` and `error_description`). When the page
+    itself refuses (unknown client_key, no redirect_uri: HTTP 400) or redirects at once (invalid_scope), that
+    answer is returned and nothing is submitted.
+    """
+    status, headers, body = _fetch(authorize_url, timeout=timeout)
+    if status == 200:
+        asked = {key: values[-1] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+        scopes = [s for s in asked.get("scope", "").split(",") if s]
+        form = {name: asked.get(name, "") for name in ("client_key", "response_type", "scope", "redirect_uri", "state")}
+        form |= {"account": account, "account_type": account_type, "decision": decision}
+        if new_username:
+            form["new_username"] = new_username
+        if country:
+            form["country"] = country
+        fields = [*form.items(), *(("grant", s) for s in (scopes if grant is None else grant))]
+        parts = urlsplit(authorize_url)
+        status, headers, body = _fetch(
+            f"{parts.scheme}://{parts.netloc}{parts.path}", data=urlencode(fields).encode(), timeout=timeout
+        )
+    location = headers.get("Location", "")
+    query = {key: values[-1] for key, values in parse_qs(urlsplit(location).query).items()} if location else {}
+    return {"status": status, "location": location, "query": query, "body": body if status != 302 else ""}
 
 
 class SandboxControl:
@@ -52,6 +108,11 @@ class SandboxControl:
             payload = json.loads(error.read() or b"{}")
             raise SandboxControlError(payload.get("error", str(error)), code=payload.get("code")) from error
 
+    # ------------------------------------------------------------------------------ the consent page
+    def consent(self, authorize_url: str, **choices) -> dict:
+        """Submit the consent page for `authorize_url` (see the module function `consent`)."""
+        return consent(authorize_url, **choices)
+
     # ------------------------------------------------------------------------------ the user's side
     def user_writes(
         self, *, text: str, account: str | None = None, user: str | None = None, deliver: str | None = None
@@ -59,6 +120,10 @@ class SandboxControl:
         """`im_receive_msg` (or `im_receive_msg_eu` for a restricted-region user). → conversation_id, message_id,
         event, content, delivery."""
         return self._call("user_writes", text=text, account=account, user=user, deliver=deliver)
+
+    def user_sends(self, *, type: str, body: dict | None = None, account=None, user=None, deliver=None):
+        """Another message type (`sticker`, `emoji`, `video`, ...): content `type` and `<type>: body`."""
+        return self._call("user_sends", type=type, body=body, account=account, user=user, deliver=deliver)
 
     def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
         return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)

@@ -36,6 +36,15 @@ TINY_PNG = base64.b64decode(
 )
 
 
+# Public sample images for trying image sends by URL (`/sandbox/samples/<name>`): one that TikTok accepts,
+# one in a format it refuses (40908) and one a byte over its size limit (40907).
+SAMPLES = {
+    "sample.png": (TINY_PNG, "image/png"),
+    "sample.gif": (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif"),
+    "too-big.png": (TINY_PNG + b"\x00" * (constants.MAX_IMAGE_BYTES + 1 - len(TINY_PNG)), "image/png"),
+}
+
+
 class ControlError(Exception):
     """A control call that cannot be done (unknown account, no card to tap, closed window, ...): HTTP 400."""
 
@@ -138,6 +147,19 @@ def user_writes(
     return _user_message(
         sandbox, account=account, user=user, type_=constants.MSG_TYPE_TEXT, body={"body": text}, deliver=deliver
     )
+
+
+def user_sends(
+    sandbox: Sandbox,
+    *,
+    account: str = "sbx-acct-mx-001",
+    user: str = "sbx-user-lucia",
+    type: str = "sticker",
+    body: dict | None = None,
+    deliver: str = "sync",
+) -> dict:
+    """Any other message type TikTok knows (`sticker`, `emoji`, `video`, ...) with the type's object as `body`."""
+    return _user_message(sandbox, account=account, user=user, type_=type, body=body or {}, deliver=deliver)
 
 
 def restricted_user_writes(
@@ -630,6 +652,7 @@ ACTIONS = {
     fn.__name__: fn
     for fn in (
         user_writes,
+        user_sends,
         restricted_user_writes,
         user_sends_image,
         user_shares_video,
@@ -683,6 +706,9 @@ def dispatch(sandbox: Sandbox, request: Request, path: str) -> Response:
     if path == "state/":
         return Response.json(sandbox.state.snapshot())
     parts = path.split("/")
+    if len(parts) == 2 and parts[0] == "samples" and parts[1] in SAMPLES:
+        content, content_type = SAMPLES[parts[1]]
+        return Response(body=content, content_type=content_type)
     if len(parts) == 3 and parts[0] == "media" and parts[2] == "":
         return media_file(sandbox, request, parts[1])
     if len(parts) == 3 and parts[0] == "control" and parts[2] == "":
@@ -693,7 +719,8 @@ def dispatch(sandbox: Sandbox, request: Request, path: str) -> Response:
 
 
 def _control(sandbox: Sandbox, request: Request, action: str) -> Response:
-    from_form = request.content_type == "application/x-www-form-urlencoded"
+    # The page's forms post url-encoded fields; anything else (also `curl -d '{...}'`) is a JSON object.
+    from_form = request.content_type == "application/x-www-form-urlencoded" and not request.body.startswith(b"{")
     if from_form:
         arguments = {key: values[-1] for key, values in request.form().items() if values[-1] != ""}
     else:

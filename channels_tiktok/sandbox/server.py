@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
@@ -25,21 +26,13 @@ logger = logging.getLogger(__name__)
 class _ServerHandler(ServerHandler):
     def handle_error(self):
         """A dropped connection (failure injection) gets no answer at all; anything else is a logged 500."""
-        if isinstance(getattr(self, "_exc", None), DropConnectionError):
+        if isinstance(sys.exc_info()[1], DropConnectionError):
             self.close()
             return
         super().handle_error()
 
-    def run(self, application):
-        try:
-            super().run(application)
-        except DropConnectionError:
-            self.close()
-
     def log_exception(self, exc_info):
-        self._exc = exc_info[1]
-        if not isinstance(exc_info[1], DropConnectionError):
-            logger.error("sandbox.server.error", exc_info=exc_info)
+        logger.error("sandbox.server.error", exc_info=exc_info)
 
 
 class _RequestHandler(WSGIRequestHandler):

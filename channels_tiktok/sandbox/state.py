@@ -22,6 +22,7 @@ import base64
 import hashlib
 import itertools
 import json
+import pickle
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -290,6 +291,24 @@ class SandboxState:
                 captions = SEED_VIDEO_CAPTIONS if account.is_business else SEED_VIDEO_CAPTIONS[:1]
                 for index, caption in enumerate(captions):
                     self.add_video(account.business_id, caption, create_time=SEED_TIME + index * 3600)
+
+    # ------------------------------------------------------------------------------ persistence (the demo)
+    def save(self, path: str) -> None:
+        """Keep the world across restarts of `run_sandbox` (connected accounts keep working tokens)."""
+        with self.lock:
+            data = {key: value for key, value in vars(self).items() if key != "lock"}
+            data["clock_offset"] = self.clock.offset
+            del data["clock"]
+            blob = pickle.dumps(data)
+        with open(path, "wb") as file:
+            file.write(blob)
+
+    def load(self, path: str) -> None:
+        with open(path, "rb") as file:
+            data = pickle.load(file)  # noqa: S301 - a file this process wrote itself
+        with self.lock:
+            self.clock.offset = data.pop("clock_offset")
+            vars(self).update(data)
 
     # ------------------------------------------------------------------------------ ids
     def next_message_id(self) -> str:

@@ -164,7 +164,9 @@ class Deliverer:
                 delivery.status = "delivered"
             elif len(delivery.attempts) > config.retry_attempts and delivery.status == "pending":
                 delivery.status = "failed"
-        logger.info(
+        # Failures are worth a line in the sandbox's console; every success would drown it.
+        logger.log(
+            logging.DEBUG if record["status"] == 200 else logging.WARNING,
             "sandbox.webhook.attempt",
             extra={"event": delivery.event, "delivery_id": delivery.delivery_id, "status": record["status"]},
         )

@@ -1,5 +1,8 @@
 """`manage.py run_sandbox --port 8001`: the TikTok sandbox as its own process (the demo's stand-in for TikTok)."""
 
+import os
+import signal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -18,6 +21,11 @@ class Command(BaseCommand):
             default="",
             help="Subscribe both webhook event types to this URL at start (the product also subscribes on connect).",
         )
+        parser.add_argument(
+            "--state-file",
+            default="",
+            help="Load the sandbox's world from this file at start and save it there at exit (the demo).",
+        )
         parser.add_argument("--app-id", default=settings.TIKTOK_APP_ID)
         parser.add_argument("--app-secret", default=",".join(settings.TIKTOK_APP_SECRET), help="comma-separated")
         parser.add_argument("--rate-limit-qps", type=int, default=constants.DEFAULT_RATE_LIMIT_QPS)
@@ -33,6 +41,10 @@ class Command(BaseCommand):
             refresh_token_ttl=options["refresh_token_ttl"],
         )
         server = SandboxServer(config=config, host=options["host"], port=options["port"])
+        state_file = options["state_file"]
+        if state_file and os.path.exists(state_file):
+            server.sandbox.state.load(state_file)
+            self.stdout.write(f"Loaded the sandbox's state from {state_file}.")
         if options["callback_url"]:
             server.control.subscribe(callback_url=options["callback_url"])
         self.stdout.write(
@@ -42,9 +54,14 @@ class Command(BaseCommand):
             f"  control page   {server.url}/sandbox/\n"
             f"  webhooks to    {options['callback_url'] or '(subscribed by the product on connect)'}"
         )
+        # `make run` stops the sandbox with SIGTERM: end like on Ctrl-C, so the state is saved.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             server.stop()
+            if state_file:
+                server.sandbox.state.save(state_file)
+                self.stdout.write(f"Saved the sandbox's state to {state_file}.")

@@ -1,0 +1,539 @@
+"""The benchmark (B10): `make bench` or `python -m benchmarks.run`. Prints a table, writes benchmarks/RESULTS.md.
+
+It starts the production process types (Procfile) on loopback with `config.settings.bench` (production plus a
+bare view), against PostgreSQL (`tiktok_bench` database, recreated) and Redis (db 6, emptied), and measures:
+
+- webhook intake: wrk against `POST /webhooks/tiktok/` with valid signed events and against the bare view, same
+  gunicorn, same run; then a fixed 200 requests per second for the p99;
+- processing: events per second from journal row to bot event with two inbound Celery workers, and the
+  database queries of processing one event of each type;
+- duplicate burst: 10 000 deliveries of 1 000 events from 16 concurrent clients, then count what was processed;
+- outbound: sends per second through the rate limiter against the sandbox at its 10 per second app limit.
+
+All load goes to 127.0.0.1, each phase is bounded in count and time, and the stack is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from channels_tiktok.sandbox import Config, SandboxServer
+from channels_tiktok.sandbox.app import Sandbox
+from scripts.stack import ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack, seed_connected_account
+
+from . import load, payloads
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+BUSINESS_ID = "-000bench_business_account"
+OUTBOUND_ACCOUNT = "sbx-acct-mx-001"
+SIGNATURE_HEADER = "TikTok-Signature"
+
+
+@dataclass
+class Row:
+    part: str
+    measure: str
+    value: str
+    target: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class Plan:
+    """How much load each phase sends (the defaults; `--quick` is for a smoke run of the harness itself)."""
+
+    intake_seconds: int = 10
+    intake_connections: int = 16
+    fixed_rate: int = 200
+    fixed_seconds: int = 10
+    processing_events: int = 3000
+    burst_events: int = 1000
+    burst_copies: int = 10
+    burst_clients: int = 16
+    outbound_seconds: int = 20
+    outbound_callers: int = 4
+
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(intake_seconds=3, fixed_seconds=3, processing_events=300, burst_events=100, outbound_seconds=5)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+SEED = """
+import datetime as dt
+from django.utils import timezone
+from channels_tiktok import constants
+from channels_tiktok.models import GrantedScope, TikTokAccount
+from clients.models import Channel, Project
+project = Project.objects.create(name="Benchmark")
+channel = Channel.objects.create(project=project, name="benchmark")
+account = TikTokAccount.objects.create(
+    channel=channel, business_id=BUSINESS_ID, username="bench", display_name="Bench", country="MX",
+    is_business_account=True, access_token="act.bench", refresh_token="rft.bench",
+    access_token_expires_at=timezone.now() + dt.timedelta(days=1),
+    refresh_token_expires_at=timezone.now() + dt.timedelta(days=365),
+)
+GrantedScope.objects.bulk_create([GrantedScope(account=account, scope=s) for s in constants.ALL_SCOPES])
+result = {"project": project.pk, "account": account.pk}
+"""
+
+RESET_INBOUND = """
+from config.celery_app import app
+from channels_tiktok.models import WebhookEvent
+from clients.models import BotEvent, Client, Message
+with app.connection_for_write() as conn:
+    purged = app.control.purge(connection=conn)
+WebhookEvent.objects.all().delete()
+BotEvent.objects.all().delete()
+Message.objects.all().delete()
+Client.objects.all().delete()
+result = purged
+"""
+
+PROGRESS = """
+from django.db.models import Count, Max, Min
+from channels_tiktok.models import WebhookEvent
+from clients.models import BotEvent, Message
+rows = WebhookEvent.objects.aggregate(
+    total=Count("id"), first=Min("processed_at"), last=Max("processed_at"),
+)
+by_status = dict(WebhookEvent.objects.values_list("status").annotate(n=Count("id")))
+result = {
+    "journal": rows["total"], "by_status": by_status,
+    "first": rows["first"].timestamp() if rows["first"] else None,
+    "last": rows["last"].timestamp() if rows["last"] else None,
+    "bot_events": BotEvent.objects.count(),
+    "messages": Message.objects.filter(direction="in").count(),
+}
+"""
+
+
+def seed(stack: Stack) -> None:
+    stack.python(f"BUSINESS_ID = {BUSINESS_ID!r}\n" + SEED)
+
+
+def reset_inbound(stack: Stack) -> None:
+    stack.python(RESET_INBOUND)
+
+
+def progress(stack: Stack) -> dict:
+    return stack.python(PROGRESS)
+
+
+def wait_processed(stack: Stack, *, expected: int, timeout: float) -> dict:
+    """Poll until `expected` journal rows are no longer pending (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    state = progress(stack)
+    while time.monotonic() < deadline:
+        state = progress(stack)
+        done = state["journal"] - state["by_status"].get("pending", 0)
+        if state["journal"] >= expected and done >= expected:
+            break
+        time.sleep(1)
+    return state
+
+
+def events(plan_count: int, *, users: int, run: int) -> list[load.SignedRequest]:
+    return payloads.direct_messages(
+        app_id=SANDBOX_APP_ID,
+        secret=SANDBOX_APP_SECRET,
+        business_id=BUSINESS_ID,
+        count=plan_count,
+        users=users,
+        run=run,
+    )
+
+
+def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
+    hook_url = f"{stack.base_url}/webhooks/tiktok/"
+    bare_url = f"{stack.base_url}/bench/bare/"
+    # More distinct events than wrk can send in the time: every request is a new journal row.
+    signed = events(plan.intake_seconds * 4000, users=500, run=1)
+    load.run_wrk(bare_url, signed[:2000], seconds=2, connections=plan.intake_connections)  # warm-up
+    bare = load.run_wrk(bare_url, signed, seconds=plan.intake_seconds, connections=plan.intake_connections)
+    hook = load.run_wrk(hook_url, signed, seconds=plan.intake_seconds, connections=plan.intake_connections)
+    reset_inbound(stack)
+    fixed = load.run_fixed_rate(
+        hook_url,
+        events(plan.fixed_rate * plan.fixed_seconds, users=500, run=2),
+        rate=plan.fixed_rate,
+        seconds=plan.fixed_seconds,
+        signature_header=SIGNATURE_HEADER,
+    )
+    reset_inbound(stack)
+    ratio = hook.rps / bare.rps if bare.rps else 0.0
+    conn = f"wrk, {plan.intake_connections} connections, {plan.intake_seconds} s"
+    return [
+        Row("intake", f"bare Django view, req/s ({conn})", f"{bare.rps:,.0f}", "", ""),
+        Row("intake", "bare Django view, p50 / p99 ms", f"{bare.p50_ms:.1f} / {bare.p99_ms:.1f}"),
+        Row("intake", f"POST /webhooks/tiktok/, req/s ({conn})", f"{hook.rps:,.0f}", "", ""),
+        Row("intake", "POST /webhooks/tiktok/, p50 / p99 ms", f"{hook.p50_ms:.1f} / {hook.p99_ms:.1f}"),
+        Row("intake", "webhook / bare throughput", f"{ratio:.2f} x", "≥ 0.5 x", verdict(ratio >= 0.5)),
+        Row(
+            "intake",
+            f"webhook at a fixed {plan.fixed_rate} req/s, p50 / p99 ms ({fixed.requests} requests)",
+            f"{fixed.p50_ms:.1f} / {fixed.p99_ms:.1f}",
+            "p99 < 50 ms",
+            verdict(fixed.p99_ms < 50 and fixed.errors == 0),
+        ),
+        Row(
+            "intake",
+            "non-200 answers (bare / webhook / fixed rate)",
+            f"{bare.errors} / {hook.errors} / {fixed.errors}",
+            "0",
+            verdict(bare.errors == hook.errors == fixed.errors == 0),
+        ),
+    ]
+
+
+def start_inbound_workers(stack: Stack) -> None:
+    # Two workers of one process each: the machine has two cores, and the figure is per two workers.
+    stack.start(["worker-inbound#1", "worker-inbound#2"], timeout=90)
+
+
+def bench_processing(stack: Stack, plan: Plan) -> list[Row]:
+    signed = events(plan.processing_events, users=max(plan.processing_events // 10, 1), run=3)
+    posted = load.run_burst(f"{stack.base_url}/webhooks/tiktok/", signed, clients=16, signature_header=SIGNATURE_HEADER)
+    start_inbound_workers(stack)
+    state = wait_processed(stack, expected=plan.processing_events, timeout=300)
+    seconds = (state["last"] or 0) - (state["first"] or 0)
+    processed = state["by_status"].get("processed", 0)
+    rate = (processed - 1) / seconds if seconds > 0 else 0.0
+    rows = [
+        Row(
+            "processing",
+            f"direct messages, journal → bot event, events/s (2 workers, {plan.processing_events} events)",
+            f"{rate:,.0f}",
+            "≥ 300/s",
+            verdict(rate >= 300 and processed == plan.processing_events),
+        ),
+        Row(
+            "processing",
+            "processed / bot events / messages logged",
+            f"{processed} / {state['bot_events']} / {state['messages']}",
+            f"{plan.processing_events} each",
+            verdict(processed == state["bot_events"] == state["messages"] == plan.processing_events),
+        ),
+    ]
+    if posted.errors:
+        rows.append(Row("processing", "non-200 answers while posting", str(posted.errors), "0", verdict(False)))
+    reset_inbound(stack)
+    return rows
+
+
+QUERY_COUNT = """
+import json as _json
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from channels_tiktok import journal
+from channels_tiktok.webhooks import compute_signature
+from config.celery_app import app
+
+def body_of(name, marker):
+    envelope = _json.loads((FIXTURES / f"{name}.json").read_text())
+    text = envelope["content"]
+    # A distinct message id per run, the benchmark account as the business.
+    for old in ("7440000000000000", "7439122334455667788"):
+        text = text.replace(old, old[:-3] + marker)
+    text = text.replace("-000AbCdEfGhIjKlMnOpQrStUvWxYz_biz", BUSINESS_ID)
+    # Events without a message id are told apart by their envelope (its hash is the dedupe key).
+    envelope.update(content=text, user_openid=BUSINESS_ID, create_time=envelope["create_time"] + int(marker))
+    return _json.dumps(envelope).encode()
+
+counts = {}
+for name in NAMES:
+    row = []
+    for marker in ("901", "902"):
+        event, _created = journal.record_delivery(body=body_of(name, marker), headers={})
+        with CaptureQueriesContext(connection) as queries:
+            done = journal.process_event(event_id=event.pk)
+        row.append({"queries": len(queries), "status": done.status})
+    counts[name] = row
+with app.connection_for_write() as conn:
+    app.control.purge(connection=conn)
+result = counts
+"""
+
+QUERY_EVENTS = [
+    "im_receive_msg_text",
+    "im_receive_msg_share_post",
+    "im_receive_msg_button_tap",
+    "im_receive_msg_image",
+    "im_receive_msg_eu",
+    "im_send_msg_app",
+    "im_send_msg_api",
+    "im_mark_read_msg",
+    "comment_update_insert",
+    "unknown_event",
+]
+
+
+def bench_queries(stack: Stack) -> list[Row]:
+    counts = stack.python(
+        f"from pathlib import Path\nFIXTURES = Path({str(payloads.FIXTURES)!r})\nBUSINESS_ID = {BUSINESS_ID!r}\n"
+        f"NAMES = {QUERY_EVENTS!r}\n" + QUERY_COUNT
+    )
+    rows = []
+    for name, (first, repeat) in counts.items():
+        rows.append(
+            Row(
+                "processing",
+                f"database queries, {name} (new client / known client)",
+                f"{first['queries']} / {repeat['queries']}",
+                "",
+                f"{first['status']}",
+            )
+        )
+    reset_inbound(stack)
+    return rows
+
+
+def bench_burst(stack: Stack, plan: Plan) -> list[Row]:
+    signed = events(plan.burst_events, users=max(plan.burst_events // 10, 1), run=4)
+    deliveries = [request for request in signed for _copy in range(plan.burst_copies)]
+    random.Random(4).shuffle(deliveries)
+    posted = load.run_burst(
+        f"{stack.base_url}/webhooks/tiktok/",
+        deliveries,
+        clients=plan.burst_clients,
+        signature_header=SIGNATURE_HEADER,
+    )
+    state = wait_processed(stack, expected=plan.burst_events, timeout=300)
+    processed = state["by_status"].get("processed", 0)
+    exact = state["journal"] == processed == state["bot_events"] == state["messages"] == plan.burst_events
+    rows = [
+        Row(
+            "duplicate burst",
+            f"{len(deliveries):,} deliveries of {plan.burst_events:,} events, {plan.burst_clients} clients: "
+            "req/s, non-200",
+            f"{posted.rps:,.0f}, {posted.errors}",
+            "0 non-200",
+            verdict(posted.errors == 0),
+        ),
+        Row(
+            "duplicate burst",
+            "journal rows / processed / bot events / messages",
+            f"{state['journal']} / {processed} / {state['bot_events']} / {state['messages']}",
+            f"exactly {plan.burst_events:,}",
+            verdict(exact),
+        ),
+    ]
+    reset_inbound(stack)
+    return rows
+
+
+class CountingSandbox(Sandbox):
+    """The sandbox, counting the calls its per-app QPS limit refused (each answered with code 40100)."""
+
+    refused = 0
+
+    def _admit(self) -> bool:
+        admitted = super()._admit()
+        if not admitted:
+            with self.state.lock:
+                self.refused += 1
+        return admitted
+
+
+def bench_outbound(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[Row]:
+    """Sends through the product's API for `outbound_seconds` at full speed; the sandbox limits the app to 10/s."""
+    control = sandbox.control
+    token = control.issue_token(account=OUTBOUND_ACCOUNT)
+    seeded = seed_connected_account(stack, token=token, project="Outbound benchmark")
+    control.subscribe(callback_url=f"{stack.base_url}/webhooks/tiktok/")
+    # Enough conversations, each opened by a user message (10 sends per window), for the whole run.
+    users = []
+    for number in range(plan.outbound_seconds * 12 // 10 + 5):
+        user = control.create_user(username=f"bench.user{number}", country="MX")["unique_identifier"]
+        control.user_writes(account=OUTBOUND_ACCOUNT, user=user, text=f"hello {number}")
+        users.append(user)
+    clients = wait_for_clients(stack, business_id=seeded["business_id"], expected=len(users))
+    slots = [client for _round in range(10) for client in clients]
+    refused_before = sandbox.refused
+    result = load.run_api_sends(
+        stack.base_url,
+        slots,
+        api_key=seeded["api_key"],
+        seconds=plan.outbound_seconds,
+        clients=plan.outbound_callers,
+    )
+    sent = control.sent_messages(account=OUTBOUND_ACCOUNT)
+    api_sent = [m for m in sent if m.get("source") in (None, "API")]
+    stamps = sorted(m["timestamp_ms"] for m in api_sent)
+    tiktok_rate = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1000) if len(stamps) > 1 else 0.0
+    refused = sandbox.refused - refused_before
+    ok = result.status_counts.get(201, 0)
+    rate = ok / result.seconds if result.seconds else 0.0
+    return [
+        Row(
+            "outbound",
+            f"sends/s through the rate limiter, {plan.outbound_callers} concurrent API callers, "
+            f"{plan.outbound_seconds} s (201 answers)",
+            f"{rate:.2f}",
+            "≥ 9.5/s",
+            verdict(rate >= 9.5),
+        ),
+        Row("outbound", "sends/s as TikTok (the sandbox) received them", f"{tiktok_rate:.2f}", "≤ 10/s", ""),
+        Row(
+            "outbound",
+            "calls refused with 40100 by the sandbox's 10/s app limit",
+            str(refused),
+            "0",
+            verdict(refused == 0),
+        ),
+        Row(
+            "outbound",
+            "API answers",
+            ", ".join(f"{status}: {count}" for status, count in sorted(result.status_counts.items())),
+            "201 only",
+            verdict(set(result.status_counts) == {201}),
+        ),
+    ]
+
+
+WAIT_CLIENTS = """
+from channels_tiktok.models import Conversation
+rows = Conversation.objects.filter(account__business_id=BUSINESS).values_list("client_id", flat=True)
+result = sorted(rows)
+"""
+
+
+def wait_for_clients(stack: Stack, *, business_id: str, expected: int, timeout: float = 120) -> list[int]:
+    """The product's client ids of the account once its workers have processed `expected` users' first message."""
+    deadline = time.monotonic() + timeout
+    clients: list[int] = []
+    while time.monotonic() < deadline:
+        clients = stack.python(f"BUSINESS = {business_id!r}\n" + WAIT_CLIENTS)
+        if len(clients) >= expected:
+            return clients
+        time.sleep(1)
+    raise TimeoutError(f"only {len(clients)} of {expected} conversations were processed")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def versions() -> str:
+    def version(command: list[str]) -> str:
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)  # noqa: S603
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+
+    return "; ".join(
+        [
+            version(["wrk", "--version"]).split(" [")[0],
+            version(["psql", "--version"]),
+            version(["redis-server", "--version"]).split(" sha=")[0],
+        ]
+    )
+
+
+def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` (`python -m benchmarks.run`) on {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s.",
+        f"Machine: {machine()}. {versions()}.",
+        "Everything ran on this one machine: the load generator, gunicorn (4 sync workers, access log off), two "
+        "Celery workers (one process each), PostgreSQL, Redis and the sandbox share its cores.",
+        "",
+        "| part | measure | value | target | verdict |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {r.part} | {r.measure} | {r.value} | {r.target} | {r.verdict} |" for r in rows]
+    lines += ["", f"Plan: `{plan}`", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a short run that checks the harness itself")
+    parser.add_argument(
+        "--parts",
+        default="intake,processing,queries,burst,outbound",
+        help="comma-separated subset of: intake, processing, queries, burst, outbound",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the Markdown table")
+    args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    plan = Plan.quick() if args.quick else Plan()
+    if not load.wrk_available() and "intake" in parts:
+        print("wrk is not installed: `make wrk` (Debian's package) or `apt-get install wrk`", file=sys.stderr)  # noqa: T201
+        return 2
+
+    started = dt.datetime.now(tz=dt.UTC)
+    clock = time.monotonic()
+    stack = Stack(
+        run_dir=ROOT / "test-artifacts" / "bench",
+        settings_module="config.settings.bench",
+        database_url="postgres://postgres@127.0.0.1:5432/tiktok_bench",
+        redis_url="redis://127.0.0.1:6379/6",
+        extra_env={
+            "GUNICORN_ACCESS_LOG": "0",
+            "WEB_CONCURRENCY": "4",
+            "LOG_LEVEL": "WARNING",
+            "CELERY_INBOUND_CONCURRENCY": "1",
+            "DATABASE_POOL_MAX": "4",
+        },
+    )
+    # The sandbox runs in this process so the benchmark can count the calls it refused; it is tiny at 10/s.
+    sandbox = CountingSandbox(Config(app_id=SANDBOX_APP_ID, app_secrets=(SANDBOX_APP_SECRET,), rate_limit_qps=10))
+    server = SandboxServer(sandbox).start()
+    stack.sandbox_port = server.port
+    rows: list[Row] = []
+    print("preparing the stack (database, migrations, static files)…", file=sys.stderr)  # noqa: T201
+    stack.prepare(fresh=True)
+    with stack:
+        seed(stack)
+        stack.start(["web"])
+        if "intake" in parts:
+            print("webhook intake…", file=sys.stderr)  # noqa: T201
+            rows += bench_intake(stack, plan)
+        if "queries" in parts:
+            print("queries per event type…", file=sys.stderr)  # noqa: T201
+            rows += bench_queries(stack)
+        if "processing" in parts:
+            print("processing…", file=sys.stderr)  # noqa: T201
+            rows += bench_processing(stack, plan)
+        if "burst" in parts:
+            print("duplicate burst…", file=sys.stderr)  # noqa: T201
+            start_inbound_workers(stack)
+            rows += bench_burst(stack, plan)
+        if "outbound" in parts:
+            print("outbound…", file=sys.stderr)  # noqa: T201
+            stack.start(["worker-inbound#1", "worker-outbound"], timeout=90)
+            rows += bench_outbound(stack, plan, sandbox)
+    server.stop()
+    text = render(rows, started=started, seconds=time.monotonic() - clock, plan=plan)
+    print(text)  # noqa: T201
+    args.output.write_text(text)
+    print(f"written to {args.output}", file=sys.stderr)  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The API docs: a valid OpenAPI 3 schema without warnings, every endpoint and every error code in it."""
+
+import io
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from channels_tiktok import comments, images, outbound, rules
+from clients.api_errors import ERROR_CODES
+
+
+@pytest.fixture(scope="module")
+def schema():
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    return yaml.safe_load(out.getvalue())
+
+
+def test_schema_lists_every_bot_builder_endpoint(schema):
+    paths = schema["paths"]
+    assert {
+        "/api/v1/clients/",
+        "/api/v1/clients/{id}/",
+        "/api/v1/clients/{id}/variables/",
+        "/api/v1/clients/{id}/variables/{key}/",
+        "/api/v1/clients/{id}/messages/",
+        "/api/v1/clients/{id}/comment-replies/",
+        "/api/v1/messages/validate/",
+    } <= set(paths)
+    send = paths["/api/v1/clients/{id}/messages/"]["post"]
+    assert {"201", "401", "404", "409", "422", "429", "502"} <= set(send["responses"])
+    assert "multipart/form-data" in send["requestBody"]["content"]
+    assert "/webhooks/tiktok/" not in paths
+
+
+def test_every_error_code_is_documented(schema):
+    description = schema["info"]["description"]
+    codes = {
+        *rules.CODES,
+        *rules.WARNING_CODES,
+        *images.CODES,
+        *comments.CODES,
+        *outbound.CONFLICT_CODES,
+        *outbound.UPSTREAM_CODES,
+        "rate_limited",
+        "not_found",
+        "invalid_api_key",
+        "not_authenticated",
+        "variable_read_only",
+        "variable_required",
+    }
+    assert codes <= set(ERROR_CODES)
+    for code in codes:
+        assert f"| `{code}` |" in description, code
+    assert "| `window_closed` | 409 |" in description
+    assert "| `button_text_too_long` | 422 |" in description
+    assert "| `tiktok_rejected` | 502 |" in description
+
+
+def test_api_key_scheme(schema):
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schema["components"]["securitySchemes"]["ApiKey"]["description"],
+    }
+
+
+def test_docs_page_is_served(client):
+    assert client.get("/api/docs/").status_code == 200
