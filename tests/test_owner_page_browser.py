@@ -43,14 +43,14 @@ TEXTS = {
         "unavailable": "сообщения недоступны",
         "all granted": "все выданы",
         "missing": "не хватает",
-        "not working": "не работает: колбеки о комментариях (tiktok_client_new_comment)",  # noqa: RUF001
+        "not working": "не работает: колбеки о комментариях (tiktok_client_new_comment)",
         "fix": "Переподключите аккаунт и разрешите “comment.list”, “comment.list.manage”",
         "reconnect": "Переподключить",
         "disconnect": "Отключить",
         "token": "действителен",
         "no message": "пока нет: сначала клиент должен написать аккаунту",
         "notes": "Перед подключением переключитесь на бизнес-аккаунт",
-        "desktop": "Десктопная версия TikTok не показывает сообщения с кнопками",  # noqa: RUF001
+        "desktop": "Десктопная версия TikTok не показывает сообщения с кнопками",
         "connect": "Подключить TikTok",
     },
 }

@@ -116,3 +116,53 @@ def test_plural_forms_in_russian():
         "Повторно обработано 5 событий.",
         "Повторно обработано 21 событие.",
     ]
+
+
+def test_translatable_api_messages_render_to_the_documented_english():
+    """The translatable copies of the channel's API messages never drift from the rule modules' English text."""
+    from channels_tiktok import comments, error_messages, images, outbound, rules
+
+    english = {**rules.CODES, **rules.WARNING_CODES, **images.CODES, **comments.CODES, **outbound.CONFLICT_CODES}
+    with translation.override("en"):
+        rendered = {code: str(message) for code, message in error_messages.MESSAGES.items()}
+    assert rendered == {code: english[code] for code in rendered}
+    # Only codes whose messages always carry live details (the account's state) are left out.
+    assert set(english) - set(rendered) == {"account_unavailable"}
+
+
+@pytest.mark.django_db
+def test_api_rule_violations_and_the_validation_dry_run_speak_the_callers_language(client):
+    from clients.api_keys import create_api_key
+    from tests.factories import ConversationFactory
+
+    conversation = ConversationFactory()
+    _key, raw = create_api_key(project=conversation.account.channel.project, name="bot")
+    body = {"text": "hola", "buttons": [{"type": "callback", "text": f"Opción {n}"} for n in range(4)]}
+    url = f"/api/v1/clients/{conversation.client_id}/messages/"
+
+    russian = client.post(
+        url, body, content_type="application/json", headers={"authorization": f"Api-Key {raw}", "accept-language": "ru"}
+    )
+    english = client.post(
+        url, body, content_type="application/json", headers={"authorization": f"Api-Key {raw}", "accept-language": "en"}
+    )
+
+    assert russian.status_code == english.status_code == 422
+    assert russian.json()["errors"][0]["code"] == english.json()["errors"][0]["code"] == "too_many_buttons"
+    assert russian.json()["errors"][0]["message"] == "Кнопок в сообщении — не больше 3 (R14)."
+    assert english.json()["errors"][0]["message"] == "At most 3 buttons per message (R14)."
+
+    dry_run = client.post(
+        "/api/v1/messages/validate/",
+        {**body, "buttons": [{"type": "callback", "text": "Sí"}], "account": conversation.account_id},
+        content_type="application/json",
+        headers={"authorization": f"Api-Key {raw}", "accept-language": "ru"},
+    )
+    assert dry_run.status_code == 200
+    assert dry_run.json()["warnings"] == [
+        {
+            "code": "buttons_hidden_on_desktop",
+            "field": "buttons",
+            "message": "Десктопная версия TikTok не показывает сообщения с кнопками (R14).",
+        }
+    ]
