@@ -179,3 +179,34 @@ def test_parse_since():
     assert parse_since("90m", now=now) == now - dt.timedelta(minutes=90)
     assert parse_since("7d", now=now) == now - dt.timedelta(days=7)
     assert parse_since("2025-01-02T03:04:05") == dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+def test_seed_volume_and_measure_admin_on_a_small_volume():
+    out, err = run(
+        "seed_volume",
+        "--yes",
+        "--messages",
+        "300",
+        "--journal",
+        "200",
+        "--bot-events",
+        "50",
+        "--accounts",
+        "3",
+        "--clients",
+        "30",
+    )
+    assert "Seeded." in out
+    assert "300/300" in err
+    assert Message.objects.count() == 300
+    assert WebhookEvent.objects.count() == 200
+    assert BotEvent.objects.count() == 50
+
+    out, _err = run("measure_admin", "--runs", "1")
+    lines = out.splitlines()
+    assert lines[0].split(": ", 1)[1].startswith("300 messages, 200 journal rows")
+    pages = lines[2:-1]
+    assert len(pages) == 39
+    assert all(line.split()[-1] in {"ok", "SLOW"} for line in pages)
+    assert any(line.startswith("accounts: search comment id") for line in pages)
+    assert lines[-1].startswith("worst median:")

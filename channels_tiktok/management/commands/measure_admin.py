@@ -31,6 +31,8 @@ class Command(BaseCommand):
             raise CommandError("The database is empty: run `manage.py seed_volume --yes` first.")
         comment = WebhookEvent.objects.exclude(comment_id="").order_by("-pk").first()
         comment_id = comment.comment_id if comment else "7300000000000000000"
+        # Page 100 (of 50 rows) when the log is that long: a deep page must not cost more than the first.
+        deep_page = max(1, min(100, Message.objects.order_by()[:5000].count() // 50))
         accounts = "/admin/channels_tiktok/tiktokaccount/"
         messages = "/admin/clients/message/"
         journal = "/admin/channels_tiktok/webhookevent/"
@@ -54,7 +56,7 @@ class Command(BaseCommand):
             ("message log: by account", f"{messages}?channel={account.pk}"),
             ("message log: by client", f"{messages}?client={client.pk}"),
             ("message log: search id", f"{messages}?{urlencode({'q': message.external_id})}"),
-            ("message log: page 100", f"{messages}?p=100"),
+            (f"message log: page {deep_page}", f"{messages}?p={deep_page}"),
             ("journal", journal),
             ("journal: failed", f"{journal}?status__exact=failed"),
             ("journal: event", f"{journal}?event=comment.update"),
