@@ -270,11 +270,11 @@ class TikTokAccountAdmin(admin.ModelAdmin):
             '<div class="token-panel"><p><strong>{}</strong></p><p>{}: {}<br>{}: {}<br>{}: {}</p></div>',
             state.label,
             _("access token expires"),
-            account.access_token_expires_at or "—",
+            _when(account.access_token_expires_at),
             _("refresh token expires"),
-            account.refresh_token_expires_at or "—",
+            _when(account.refresh_token_expires_at),
             _("last renewed"),
-            account.token_refreshed_at or "—",
+            _when(account.token_refreshed_at),
         )
 
     @admin.display(description=_("webhooks"))
