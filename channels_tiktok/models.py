@@ -128,6 +128,7 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["conversation_id"]),
             models.Index(fields=["account", "-last_inbound_at"]),
+            models.Index(fields=["image_send_allowed", "-id"]),  # the admin's filter, newest first
         ]
 
     def __str__(self):

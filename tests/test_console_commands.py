@@ -206,7 +206,7 @@ def test_seed_volume_and_measure_admin_on_a_small_volume():
     lines = out.splitlines()
     assert lines[0].split(": ", 1)[1].startswith("300 messages, 200 journal rows")
     pages = lines[2:-1]
-    assert len(pages) == 39
+    assert len(pages) == 42
     assert all(line.split()[-1] in {"ok", "SLOW"} for line in pages)
     assert any(line.startswith("accounts: search comment id") for line in pages)
     assert lines[-1].startswith("worst median:")

@@ -69,6 +69,7 @@ class Command(BaseCommand):
             ("clients", "/admin/clients/client/"),
             ("clients: search id", f"/admin/clients/client/?{urlencode({'q': client.external_id})}"),
             ("clients: by account", f"/admin/clients/client/?channel={account.pk}"),
+            ("clients: by channel kind", "/admin/clients/client/?channel__kind__exact=tiktok"),
             ("bot events", "/admin/clients/botevent/"),
             ("bot events: failed", "/admin/clients/botevent/?status__exact=failed"),
             ("bot events: type", "/admin/clients/botevent/?type__exact=account.status"),
@@ -76,6 +77,8 @@ class Command(BaseCommand):
             ("conversations", "/admin/channels_tiktok/conversation/"),
             ("conversations: search", f"/admin/channels_tiktok/conversation/?q={conversation.conversation_id}"),
             ("conversations: by account", f"/admin/channels_tiktok/conversation/?account={account.pk}"),
+            ("conversations: no images", "/admin/channels_tiktok/conversation/?image_send_allowed__exact=0"),
+            ("message log: error code", f"{messages}?error_code=quota_exhausted"),
         ]
         self._warn_without_statistics()
         user, _ = get_user_model().objects.get_or_create(
