@@ -465,7 +465,15 @@ def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan)
         "| --- | --- | --- | --- | --- |",
     ]
     lines += [f"| {r.part} | {r.measure} | {r.value} | {r.target} | {r.verdict} |" for r in rows]
-    lines += ["", f"Plan: `{plan}`", ""]
+    lines += [
+        "",
+        "Queries per event type: one event processed in-process against the same database, first from a new "
+        "client, then from a known one; the verdict column is the journal row's outcome. `comment.update` fails "
+        "here because the fixture's comment does not exist at TikTok (the sandbox), so its text cannot be fetched.",
+        "",
+        f"Plan: `{plan}`",
+        "",
+    ]
     return "\n".join(lines)
 
 

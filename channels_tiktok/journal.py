@@ -41,9 +41,22 @@ def enqueue_processing(event_id: int) -> None:
         logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_event": event_id}, exc_info=True)
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _fields_from(body: bytes, now: dt.datetime) -> dict:
     try:
         envelope = webhooks.parse_envelope(body)
+        if _has_nul(envelope.raw) or _has_nul(envelope.content):
+            # PostgreSQL text cannot hold NUL: such a delivery could never be stored or processed.
+            raise webhooks.MalformedPayloadError("a NUL character in the payload")
         return {
             "event": envelope.event[:64],
             "business_id": envelope.business_id[:128],
@@ -68,7 +81,8 @@ def record_delivery(*, body: bytes, headers: Mapping[str, str]) -> tuple[Webhook
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
-                raw_body=body.decode("utf-8", errors="replace"),
+                # NUL cannot be stored in PostgreSQL text; a body with one is malformed and kept for staff only.
+                raw_body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
                 headers={name: headers[name] for name in STORED_HEADERS if name in headers},
                 **fields,
             )

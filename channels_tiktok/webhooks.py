@@ -37,7 +37,7 @@ def parse_signature_header(header: str) -> tuple[int, list[str]]:
         name, sep, value = part.strip().partition("=")
         if not sep:
             continue
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit():  # "¹".isdigit() is True, int("¹") fails
             timestamp = int(value)
         elif name == "s" and value:
             signatures.append(value.strip().lower())

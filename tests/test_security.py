@@ -22,9 +22,9 @@ import time
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from benchmarks import payloads
@@ -237,6 +237,11 @@ def test_any_body_signed_with_the_app_secret_is_acknowledged_without_a_5xx(stack
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(body=st.one_of(st.binary(max_size=400), st.text(max_size=400).map(str.encode)))
+    @example(body=b"\x00")
+    @example(body=b'{"event": "im_receive_msg\\u0000", "user_openid": "a\\u0000b", "content": "{}"}')
+    @example(body=b'{"event": "im_receive_msg", "content": "{\\"message_id\\": \\"1\\\\u0000\\"}"}')
+    @example(body=b'{"event": "im_receive_msg", "content": "[1, 2]"}')
+    @example(body=b'{"event": "im_receive_msg", "content": "{\\"message_id\\": 1e400}"}')
     def attempt(body):
         request = payloads.sign(body, secret=SANDBOX_APP_SECRET)
         # Signed by the app: stored (an unreadable one kept for staff as failed) and acknowledged.
@@ -248,20 +253,41 @@ def test_any_body_signed_with_the_app_secret_is_acknowledged_without_a_5xx(stack
 
 
 # ------------------------------------------------------------------------------------------- API schema
-@pytest.fixture(scope="module")
-def api_schema(stack):
-    return schemathesis.openapi.from_url(f"{stack.base_url}/api/schema/?format=json")
+# What gunicorn answers, before the application, to a request line or headers over its limits (4 094 bytes).
+SERVER_LIMITS = {414, 431}
+UPSTREAM_CODES = {"tiktok_rejected", "tiktok_unavailable"}
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+def test_api_conforms_to_its_schema(stack, projects):
+    """schemathesis over every operation of the live schema, with a project's key: no 5xx, no status code the
+    schema does not document. Driven by hand (schemathesis's pytest plugin does not support this pytest)."""
+    schema = schemathesis.openapi.from_url(f"{stack.base_url}/api/schema/?format=json")
+    headers = {"Authorization": f"Api-Key {projects['A']['api_key']}"}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
 
+    failures = []
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-@schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case, stack, projects):
-    response = case.call(base_url=stack.base_url, headers={"Authorization": f"Api-Key {projects['A']['api_key']}"})
-    SEEN_TEXT.append(response.text)
-    case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
+            @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def attempt(case):
+                response = case.call(base_url=stack.base_url, headers=headers)
+                SEEN_TEXT.append(response.text)
+                if response.status_code in SERVER_LIMITS:
+                    return  # gunicorn refused the request line or headers before Django saw them
+                # The one 5xx of the contract: TikTok (the sandbox) refused or failed, told as a documented 502.
+                upstream = response.status_code == 502 and response.json().get("code") in UPSTREAM_CODES
+                assert response.status_code < 500 or upstream, (response.status_code, response.text[:300])
+                case.validate_response(response, checks=[status_code_conformance])
+
+            try:
+                attempt()
+            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - report every operation's failures at once
+                details = "; ".join(str(e).strip().replace("\n", " ")[:300] for e in getattr(exc, "exceptions", [exc]))
+                failures.append(f"{operation.label} ({mode.value}): {details}")
+    assert not failures, "\n\n".join(failures)
 
 
 # ------------------------------------------------------------------------------------------- tenancy
@@ -385,9 +411,11 @@ def test_image_urls_aimed_at_internal_addresses_are_refused_before_connecting(st
                 ("/api/v1/messages/validate/", {"account": projects["A"]["account"], "image": {"url": url}}),
             ):
                 response = call(stack, projects["A"], "POST", path, json=body)
-                codes = {error["code"] for error in response.json().get("errors", [])}
+                errors = {(error["code"], error["field"]) for error in response.json().get("errors", [])}
                 assert response.status_code in {200, 422}, (url, path, response.status_code, response.text[:300])
-                assert codes & {"image_url_forbidden", "image_url_invalid"}, (url, path, response.text[:300])
+                # Refused as an internal address, or already as a URL the API does not accept.
+                refusals = {("image_url_forbidden", "image"), ("image_url_invalid", "image"), ("invalid", "image.url")}
+                assert errors & refusals, (url, path, response.text[:300])
         time.sleep(0.5)
         assert (listener.connections, listener6.connections) == (0, 0)
     finally:

@@ -1,20 +1,14 @@
 """Admin for the webhook journal (B3): read-only, the raw payload readable, a replay action."""
 
-import json
-
 from django.contrib import admin, messages
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from clients.admin.big_lists import BigListAdmin, IdInputFilter, SinceFilter
+from clients.admin.readonly import ReadOnlyAdminMixin, pretty_json
 
 from .. import constants, journal, webhooks
 from ..models import WebhookEvent
-
-
-def _pretty(value) -> str:
-    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
 
 
 class EventNameFilter(admin.SimpleListFilter):
@@ -41,7 +35,7 @@ class ReceivedSinceFilter(SinceFilter):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(BigListAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_display = ("id", "received_at", "event", "business_id", "account", "status", "attempts", "short_error")
     list_filter = (ReceivedSinceFilter, "status", EventNameFilter, AccountIdFilter)
     list_select_related = ("account",)
@@ -67,15 +61,6 @@ class WebhookEventAdmin(BigListAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("outcome"))
     def short_error(self, obj):
         return obj.error[:80]
@@ -86,12 +71,12 @@ class WebhookEventAdmin(BigListAdmin):
             parsed = webhooks.parse_envelope(obj.raw_body.encode())
         except webhooks.MalformedPayloadError as exc:
             return str(exc)
-        return _pretty({key: value for key, value in parsed.raw.items() if key != "content"})
+        return pretty_json({key: value for key, value in parsed.raw.items() if key != "content"})
 
     @admin.display(description=_("content (parsed)"))
     def content(self, obj):
         try:
-            return _pretty(webhooks.parse_envelope(obj.raw_body.encode()).content)
+            return pretty_json(webhooks.parse_envelope(obj.raw_body.encode()).content)
         except webhooks.MalformedPayloadError as exc:
             return str(exc)
 

@@ -1,28 +1,23 @@
 """Admin for bot events and their deliveries: status, attempts, re-deliver."""
 
-import json
 import uuid
 
 from django.contrib import admin, messages
 from django.db.models import Q
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import delivery
 from ..models import BotEvent, DeliveryAttempt
 from .big_lists import BigListAdmin, IdInputFilter, SinceFilter
+from .readonly import ReadOnlyAdminMixin, pretty_json
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
-    can_delete = False
     ordering = ("-id",)
     readonly_fields = ("created_at", "url", "response_status", "response_body", "error", "duration_ms")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ProjectIdFilter(IdInputFilter):
@@ -37,19 +32,8 @@ class EventIdFilter(IdInputFilter):
     field_path = "event_id"
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(BotEvent)
-class BotEventAdmin(_ReadOnly, BigListAdmin):
+class BotEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_display = ("id", "type", "project", "client", "status", "attempts", "created_at", "delivered_at")
     list_filter = (SinceFilter, "status", "type", ProjectIdFilter)
     list_select_related = ("project", "client")
@@ -82,9 +66,7 @@ class BotEventAdmin(_ReadOnly, BigListAdmin):
 
     @admin.display(description=_("body"))
     def pretty_body(self, obj):
-        return format_html(
-            "<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(obj.body, indent=2, ensure_ascii=False)
-        )
+        return pretty_json(obj.body)
 
     @admin.action(description=_("Re-deliver to the callback URL"))
     def redeliver(self, request, queryset):
@@ -113,7 +95,7 @@ class BotEventAdmin(_ReadOnly, BigListAdmin):
 
 
 @admin.register(DeliveryAttempt)
-class DeliveryAttemptAdmin(_ReadOnly, BigListAdmin):
+class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_display = ("id", "created_at", "event", "url", "response_status", "short_error", "duration_ms")
     list_filter = (SinceFilter, EventIdFilter)
     list_select_related = ("event",)

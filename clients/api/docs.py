@@ -63,6 +63,38 @@ def codes_table() -> str:
     return "\n".join(["| code | HTTP status | meaning |", "| --- | --- | --- |", *rows])
 
 
+_COMMON_ERRORS = {
+    "400": "The body could not be parsed (`malformed_request`).",
+    "401": _DESCRIPTIONS[401],
+    "404": "Not found in the caller's project, or a `cursor` that is not one of ours (`not_found`).",
+    "415": "A content type the operation does not accept (`unsupported_media_type`).",
+}
+
+
+def _applies(status: str, path: str, method: str, operation: dict) -> bool:
+    if status == "404":
+        takes_cursor = any(p.get("name") == "cursor" for p in operation.get("parameters", []))
+        return "{" in path or takes_cursor
+    if status in ("400", "415"):
+        return method in ("post", "put", "patch")
+    return True
+
+
+def add_common_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every API operation documents the errors the shared layers give
+    (parsing, authentication, project scoping, cursors), whether or not its view lists them."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, item in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            for status, description in _COMMON_ERRORS.items():
+                if _applies(status, path, method, operation):
+                    responses.setdefault(status, {"content": error, "description": description})
+    return result
+
+
 def add_error_codes(result, generator, request, public):
     """drf-spectacular postprocessing hook: append the table of every error code to the API description."""
     info = result.setdefault("info", {})

@@ -158,7 +158,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clients.api.docs.add_error_codes"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clients.api.docs.add_error_codes",
+        "clients.api.docs.add_common_error_responses",
+    ],
 }
 
 # --------------------------------------------------------------------------------------- security
