@@ -1,28 +1,45 @@
 """Admin for the webhook journal (B3): read-only, the raw payload readable, a replay action."""
 
-import json
-
 from django.contrib import admin, messages
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import journal, webhooks
+from clients.admin.big_lists import BigListAdmin, IdInputFilter, SinceFilter
+from clients.admin.readonly import ReadOnlyAdminMixin, pretty_json
+
+from .. import constants, journal, webhooks
 from ..models import WebhookEvent
 
 
-def _pretty(value) -> str:
-    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
+class EventNameFilter(admin.SimpleListFilter):
+    """TikTok's event names from the facts module: a DISTINCT over the journal would scan it."""
+
+    title = _("event")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in constants.KNOWN_EVENTS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
+class AccountIdFilter(IdInputFilter):
+    title = _("account id")
+    parameter_name = "account"
+    field_path = "account_id"
+
+
+class ReceivedSinceFilter(SinceFilter):
+    field_path = "received_at"
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_display = ("id", "received_at", "event", "business_id", "account", "status", "attempts", "short_error")
-    list_filter = ("status", "event", ("account", admin.RelatedOnlyFieldListFilter))
+    list_filter = (ReceivedSinceFilter, "status", EventNameFilter, AccountIdFilter)
     list_select_related = ("account",)
-    search_fields = ("=business_id", "=conversation_id", "=comment_id", "=dedupe_key")
-    date_hierarchy = "received_at"
-    show_full_result_count = False
+    exact_search_fields = ("business_id", "conversation_id", "comment_id", "dedupe_key")
     actions = ["replay"]
     fields = (
         "received_at",
@@ -44,15 +61,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("outcome"))
     def short_error(self, obj):
         return obj.error[:80]
@@ -63,12 +71,12 @@ class WebhookEventAdmin(admin.ModelAdmin):
             parsed = webhooks.parse_envelope(obj.raw_body.encode())
         except webhooks.MalformedPayloadError as exc:
             return str(exc)
-        return _pretty({key: value for key, value in parsed.raw.items() if key != "content"})
+        return pretty_json({key: value for key, value in parsed.raw.items() if key != "content"})
 
     @admin.display(description=_("content (parsed)"))
     def content(self, obj):
         try:
-            return _pretty(webhooks.parse_envelope(obj.raw_body.encode()).content)
+            return pretty_json(webhooks.parse_envelope(obj.raw_body.encode()).content)
         except webhooks.MalformedPayloadError as exc:
             return str(exc)
 
@@ -84,5 +92,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
         )
         if failed:
             self.message_user(
-                request, _("%(count)d failed again: see their error.") % {"count": failed}, messages.WARNING
+                request,
+                ngettext("%(count)d failed again: see its error.", "%(count)d failed again: see their error.", failed)
+                % {"count": failed},
+                messages.WARNING,
             )
