@@ -85,9 +85,17 @@ class Inbound:
         return self.event.received_at or now
 
     def emit(
-        self, event_type: str, *, client: Client | None, text: str = "", data: dict | None = None, key: str = ""
+        self,
+        event_type: str,
+        *,
+        client: Client | None,
+        text: str = "",
+        data: dict | None = None,
+        key: str = "",
+        variables: dict[str, str] | None = None,
     ) -> BotEvent:
-        """A bot event made from this row; the n-th event of a type gets the same key on every replay."""
+        """A bot event made from this row; the n-th event of a type gets the same key on every replay.
+        `variables`: the client's variables when the handler has just written them (saves reading them again)."""
         if not key:
             number = self._emitted.get(event_type, 0)
             self._emitted[event_type] = number + 1
@@ -101,6 +109,7 @@ class Inbound:
             client=client,
             text=text,
             data=data,
+            variables=variables,
         )
 
 
@@ -140,8 +149,15 @@ def _upsert_user(
 
 
 def _upsert_conversation(inbound: Inbound, *, client: Client, conversation_id: str) -> Conversation:
-    conversation, _ = Conversation.objects.update_or_create(
-        client=client, defaults={"account": inbound.account, "conversation_id": conversation_id}
+    """The client's conversation, created or pointed at this account and id: one INSERT … ON CONFLICT DO UPDATE.
+
+    Only the returned primary key is exact; the window fields of the returned object are not read (callers change
+    the window with its own conditional UPDATEs)."""
+    (conversation,) = Conversation.objects.bulk_create(
+        [Conversation(client=client, account=inbound.account, conversation_id=conversation_id)],
+        update_conflicts=True,
+        unique_fields=["client"],
+        update_fields=["account", "conversation_id", "updated_at"],
     )
     return conversation
 
@@ -149,6 +165,14 @@ def _upsert_conversation(inbound: Inbound, *, client: Client, conversation_id: s
 def _log_message(inbound: Inbound, *, external_id: str, direction: str, defaults: dict) -> tuple[Message, bool]:
     return Message.objects.get_or_create(
         channel=inbound.channel, direction=direction, external_id=external_id, defaults=defaults
+    )
+
+
+def _log_inbound_message(inbound: Inbound, *, external_id: str, fields: dict) -> None:
+    """Log a received message once per TikTok id: one INSERT … ON CONFLICT DO NOTHING (a replay changes nothing)."""
+    Message.objects.bulk_create(
+        [Message(channel=inbound.channel, direction=Message.Direction.INBOUND, external_id=external_id, **fields)],
+        ignore_conflicts=True,
     )
 
 
@@ -198,7 +222,7 @@ def receive_message(inbound: Inbound) -> Outcome:
     follower = _is_follower(content)
     if follower is not None:
         variables[constants.VAR_IS_FOLLOWER] = follower
-    services.set_variables(client=client, values=variables)
+    variables, _changed = services.merge_variables(client=client, values=variables)
     conversation = _upsert_conversation(inbound, client=client, conversation_id=conversation_id)
     window.open_window(conversation, at=at)
 
@@ -231,11 +255,10 @@ def receive_message(inbound: Inbound) -> Outcome:
         data["unsupported"] = True
     payload.update({key: value for key, value in data.items() if key not in ("message_id", "type")})
 
-    _log_message(
+    _log_inbound_message(
         inbound,
         external_id=message_id,
-        direction=Message.Direction.INBOUND,
-        defaults={
+        fields={
             "client": client,
             "kind": kind,
             "source": Message.Source.CLIENT,
@@ -244,7 +267,7 @@ def receive_message(inbound: Inbound) -> Outcome:
             "payload": payload,
         },
     )
-    inbound.emit(BotEvent.Type.CLIENT_MESSAGE, client=client, text=text, data=data)
+    inbound.emit(BotEvent.Type.CLIENT_MESSAGE, client=client, text=text, data=data, variables=variables)
     if kind == Message.Kind.UNSUPPORTED:
         return Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {message_type!r}")
     return PROCESSED
@@ -452,16 +475,15 @@ def comment_update(inbound: Inbound) -> Outcome:
         display_name=str(comment.get("display_name") or ""),
         seen_at=at,
     )
-    services.set_variables(
+    variables, _changed = services.merge_variables(
         client=client, values={constants.VAR_COMMENT_ID: comment_id, constants.VAR_COMMENT_VIDEO_ID: video_id}
     )
     parent_id = webhooks.as_id(content.get("parent_comment_id"))
     data = {"type": "comment", "comment_id": comment_id, "video_id": video_id, "parent_comment_id": parent_id}
-    _log_message(
+    _log_inbound_message(
         inbound,
         external_id=comment_id,
-        direction=Message.Direction.INBOUND,
-        defaults={
+        fields={
             "client": client,
             "kind": Message.Kind.COMMENT,
             "source": Message.Source.CLIENT,
@@ -475,8 +497,17 @@ def comment_update(inbound: Inbound) -> Outcome:
         client=client,
         text=f"{constants.CALLBACK_NEW_COMMENT} {video_id}: {text}",
         data=data,
+        variables=variables,
     )
     return PROCESSED
+
+
+def _always(inbound: Inbound) -> bool:
+    return True
+
+
+def _is_image(inbound: Inbound) -> bool:
+    return inbound.content.get("type") == constants.MSG_TYPE_IMAGE
 
 
 @dataclass(frozen=True)
@@ -484,10 +515,13 @@ class Route:
     apply: Callable[[Inbound], Outcome]
     # Remote reads the handler needs, made before the transaction; returns what lands in `Inbound.fetched`.
     fetch: Callable[[Inbound], dict] | None = None
+    # Whether this row needs `fetch` at all (a text message needs no download URL): rows that need none can be
+    # processed in a batch, inside one transaction (journal.process_event).
+    fetches: Callable[[Inbound], bool] = _always
 
 
 HANDLERS: dict[str, Route] = {
-    constants.EVENT_RECEIVE_MSG: Route(receive_message, fetch=fetch_image),
+    constants.EVENT_RECEIVE_MSG: Route(receive_message, fetch=fetch_image, fetches=_is_image),
     constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
     constants.EVENT_SEND_MSG: Route(send_echo),
     constants.EVENT_MARK_READ: Route(mark_read),
@@ -499,10 +533,23 @@ IGNORED_EVENTS = {
 }
 
 
-def prepare(event: WebhookEvent) -> Inbound | Outcome:
+def _account(business_id: str, accounts: dict[str, TikTokAccount | None] | None) -> TikTokAccount | None:
+    """The connected account of a business id; `accounts` caches it for the rows of one batch."""
+    if accounts is not None and business_id in accounts:
+        return accounts[business_id]
+    account = TikTokAccount.objects.select_related("channel__project").filter(business_id=business_id).first()
+    if accounts is not None:
+        accounts[business_id] = account
+    return account
+
+
+def prepare(
+    event: WebhookEvent, *, remote: bool = True, accounts: dict[str, TikTokAccount | None] | None = None
+) -> Inbound | Outcome | None:
     """Route a journal row and make its remote reads. Outside any transaction: it may call TikTok.
 
-    Returns what `apply` needs, or the outcome right away when there is nothing to apply."""
+    Returns what `apply` needs, or the outcome right away when there is nothing to apply. With `remote=False`
+    nothing remote is called: a row that would need a remote read gives None (it is left to its own task)."""
     try:
         envelope = webhooks.parse_envelope(event.raw_body.encode())
     except webhooks.MalformedPayloadError as exc:
@@ -510,26 +557,41 @@ def prepare(event: WebhookEvent) -> Inbound | Outcome:
     route = HANDLERS.get(envelope.event)
     if route is None:
         return ignored(IGNORED_EVENTS.get(envelope.event, f"unknown event {envelope.event!r}"))
-    account = TikTokAccount.objects.select_related("channel__project").filter(business_id=envelope.business_id).first()
+    account = _account(envelope.business_id, accounts)
     if account is None:
         return ignored(f"no connected account with business_id {envelope.business_id!r}")
     inbound = Inbound(event=event, envelope=envelope, account=account)
     if account.status == TikTokAccount.Status.DISCONNECTED:
         return inbound  # apply journals it as ignored, linked to the account
-    if route.fetch is not None:
+    if route.fetch is not None and route.fetches(inbound):
+        if not remote:
+            return None
         inbound.fetched = route.fetch(inbound)
     return inbound
 
 
 def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
-    """Write what a prepared row means, in the caller's transaction; `event` is the locked journal row."""
+    """Write what a prepared row means, in the caller's transaction; `event` is the locked journal row.
+
+    The account's `last_webhook_at` is the caller's to move (`touch_accounts`), once per transaction."""
     if isinstance(prepared, Outcome):
         return prepared
     inbound = replace(prepared, event=event)
     event.account = inbound.account
     if inbound.account.status == TikTokAccount.Status.DISCONNECTED:
         return ignored("the account is disconnected")
-    TikTokAccount.objects.filter(pk=inbound.account.pk).filter(
-        Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=event.received_at)
-    ).update(last_webhook_at=event.received_at)
     return HANDLERS[inbound.envelope.event].apply(inbound)
+
+
+def touch_accounts(applied: list[tuple[Inbound | Outcome, WebhookEvent]]) -> None:
+    """Move each active account's `last_webhook_at` forward to the newest row applied for it: one UPDATE per
+    account, whatever the number of rows."""
+    latest: dict[int, dt.datetime] = {}
+    for prepared, event in applied:
+        if isinstance(prepared, Inbound) and prepared.account.status != TikTokAccount.Status.DISCONNECTED:
+            pk = prepared.account.pk
+            latest[pk] = max(latest.get(pk, event.received_at), event.received_at)
+    for pk, received_at in latest.items():
+        TikTokAccount.objects.filter(pk=pk).filter(
+            Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=received_at)
+        ).update(last_webhook_at=received_at)

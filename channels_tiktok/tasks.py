@@ -7,8 +7,8 @@ from . import journal, tokens
 
 # ---------------------------------------------------------------------------------- webhook journal
 @shared_task(name="channels_tiktok.tasks.process_webhook_event")
-def process_webhook_event(event_id: int) -> None:
-    journal.process_event(event_id=event_id)
+def process_webhook_event(event_id: int) -> int:
+    return journal.drain(event_id=event_id)
 
 
 @shared_task(name="channels_tiktok.tasks.sweep_webhook_events")

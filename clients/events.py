@@ -10,7 +10,7 @@ import logging
 import uuid
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import delivery
@@ -20,14 +20,15 @@ from .variables import variables_of
 logger = logging.getLogger(__name__)
 
 
-def client_part(client: Client | None) -> dict[str, Any] | None:
+def client_part(client: Client | None, *, variables: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The body's `client`; `variables` are the client's current variables when the caller has them at hand."""
     if client is None:
         return None
     return {
         "id": client.pk,
         "external_id": client.external_id,
         "display_name": client.display_name,
-        "variables": variables_of(client),
+        "variables": variables_of(client) if variables is None else variables,
     }
 
 
@@ -41,15 +42,13 @@ def emit(
     client: Client | None = None,
     text: str = "",
     data: dict[str, Any] | None = None,
+    variables: dict[str, str] | None = None,
 ) -> BotEvent:
     """Write one bot event to the outbox, at most once per `dedupe_key`; delivery is queued after commit.
 
     Re-emitting with the same key (a replayed webhook) returns the stored event and changes nothing, so the bot
     never hears about one fact twice from us (a push can still repeat after a lost 2xx: use X-Event-Id).
     """
-    existing = BotEvent.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
     now = timezone.now()
     event_id = uuid.uuid4()
     body = {
@@ -57,26 +56,32 @@ def emit(
         "type": event_type,
         "created_at": now.isoformat(),
         "account": account,
-        "client": client_part(client),
+        "client": client_part(client, variables=variables),
         "text": text,
         "data": data or {},
     }
     pushed = bool(project.callback_url)
-    event, created = BotEvent.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "uuid": event_id,
-            "project": project,
-            "channel": channel,
-            "client": client,
-            "type": event_type,
-            "body": body,
-            "status": BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
-            "next_attempt_at": now if pushed else None,
-        },
-    )
-    if created:
-        logger.info("bot_event.emitted", extra={"bot_event": event.pk, "type": event_type, "project": project.pk})
-        if pushed:
-            transaction.on_commit(functools.partial(delivery.enqueue, event.pk))
+    try:
+        # Insert first, look only on a conflict: the usual case (a new event) is one INSERT. The savepoint keeps
+        # the caller's transaction usable when the key exists.
+        with transaction.atomic():
+            event = BotEvent.objects.create(
+                uuid=event_id,
+                project=project,
+                channel=channel,
+                client=client,
+                type=event_type,
+                body=body,
+                dedupe_key=dedupe_key,
+                status=BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
+                next_attempt_at=now if pushed else None,
+            )
+    except IntegrityError:
+        existing = BotEvent.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is None:
+            raise  # not the dedupe key: a real integrity problem
+        return existing
+    logger.debug("bot_event.emitted", extra={"bot_event": event.pk, "type": event_type, "project": project.pk})
+    if pushed:
+        transaction.on_commit(functools.partial(delivery.enqueue, event.pk))
     return event

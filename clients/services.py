@@ -16,6 +16,7 @@ def upsert_client(
     """The channel's user with this stable id, created on first sight; names are updated when given.
 
     Race-safe: the unique (channel, external_id) constraint decides, and get_or_create re-reads the winner.
+    A known client costs one SELECT, plus one UPDATE when something changed.
     """
     client, created = Client.objects.get_or_create(
         channel=channel,
@@ -38,10 +39,27 @@ def upsert_client(
     return client
 
 
+def merge_variables(*, client: Client, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Set several variables of a client; only the changed ones are written, in one upsert.
+
+    Returns (all of the client's variables after the change, sorted by key; what changed), so that a caller
+    building a bot event body need not read them again.
+    """
+    current = dict(client.variables.values_list("key", "value"))
+    changed = {key: str(value) for key, value in values.items() if current.get(key) != str(value)}
+    if changed:
+        # One INSERT … ON CONFLICT DO UPDATE for every changed key (PostgreSQL and SQLite alike); a concurrent
+        # writer of the same key cannot make it fail, the last write wins as with update_or_create.
+        ClientVariable.objects.bulk_create(
+            [ClientVariable(client=client, key=key, value=value) for key, value in changed.items()],
+            update_conflicts=True,
+            unique_fields=["client", "key"],
+            update_fields=["value", "updated_at"],
+        )
+        current.update(changed)
+    return dict(sorted(current.items())), changed
+
+
 def set_variables(*, client: Client, values: dict[str, str]) -> dict[str, str]:
     """Set several variables of a client; only the changed ones are written. Returns what changed."""
-    current = dict(client.variables.filter(key__in=values).values_list("key", "value"))
-    changed = {key: str(value) for key, value in values.items() if current.get(key) != str(value)}
-    for key, value in changed.items():
-        ClientVariable.objects.update_or_create(client=client, key=key, defaults={"value": value})
-    return changed
+    return merge_variables(client=client, values=values)[1]

@@ -279,7 +279,8 @@ def test_database_restarted_under_load_loses_no_journal_row(stack, seeded):
     senders = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
     for thread in senders:
         thread.start()
-    time.sleep(2)
+    # Restart while deliveries are still coming: once a sixth of them are in (a fixed pause could outlast them all).
+    wait_until(lambda: len(outcomes) >= len(events) // 6, timeout=60, interval=0.02, message="deliveries under way")
     stack.restart("postgres", signum=signal.SIGINT)  # fast shutdown: open transactions are aborted
     for thread in senders:
         thread.join(timeout=150)

@@ -112,6 +112,10 @@ CELERY_TASK_ROUTES = {
     "channels_tiktok.tasks.refresh_*": {"queue": "outbound"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "inbound"
+# Celery's Django fixup closes every database connection before and after each task, and in a prefork worker it
+# closes psycopg's whole pool too: a new PostgreSQL connection (a backend fork) per task. Let it do so only
+# every 2 x this many tasks; config/celery_app.py hands the connection back to the pool after each task instead.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100_000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-journal": {"task": "channels_tiktok.tasks.sweep_webhook_events", "schedule": 60.0},

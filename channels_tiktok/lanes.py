@@ -1,0 +1,63 @@
+"""Wake-up lanes of the webhook journal (B10): whether a worker task is already queued or draining.
+
+A worker task drains every pending journal row (in batches) before it stops, so a committed row needs a task only
+when none is on its way. Each row falls in one of `LANES` lanes; a lane's flag says "a task of this lane is queued
+or draining". Intake sets the flag with an atomic SET NX and queues a task only when it set it: one Redis round
+trip instead of a broker publish for most deliveries, and no task per row for the workers to wade through. The
+draining task clears its lane's flag and then takes one more look (journal.drain), so a row whose intake found
+the flag still set is always seen. `LANES` tasks may drain at once: as many as the worker processes that should
+share a backlog. The TTL only bounds how long a lane stays blocked should its task be lost (a purged queue, a
+crashed broker); the sweeper still re-queues any row left pending past its lease.
+
+The flags live in Redis (`REDIS_URL`) through one client per process: Django's Redis cache builds a new client
+object on every call, a cost that shows at webhook rates. Without Redis (the embedded default, the tests) they
+live in Django's cache.
+"""
+
+import functools
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+LANES = 4
+TTL_SECONDS = 10
+PREFIX = "tiktok:webhook:lane:"
+
+
+def key(event_id: int) -> str:
+    return f"{PREFIX}{event_id % LANES}"
+
+
+@functools.cache
+def _redis() -> redis.Redis | None:
+    # redis-py's pool notices a fork and reconnects, so a client made before gunicorn forks stays usable.
+    if not settings.REDIS_URL:
+        return None
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def claim(event_id: int) -> bool:
+    """Set the lane's flag of this row; True if it was not set (the caller then queues a task)."""
+    client = _redis()
+    if client is None:
+        return cache.add(key(event_id), 1, timeout=TTL_SECONDS)
+    return bool(client.set(key(event_id), 1, nx=True, ex=TTL_SECONDS))
+
+
+def release(event_id: int) -> None:
+    client = _redis()
+    if client is None:
+        cache.delete(key(event_id))
+    else:
+        client.delete(key(event_id))
+
+
+def release_all() -> None:
+    """Clear every flag: after the broker's queue was purged, so that the next delivery queues a task again."""
+    keys = [key(lane) for lane in range(LANES)]
+    client = _redis()
+    if client is None:
+        cache.delete_many(keys)
+    else:
+        client.delete(*keys)

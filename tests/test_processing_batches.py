@@ -1,0 +1,192 @@
+"""Processing in batches (B10): a worker task drains every pending journal row, several rows per transaction,
+and a committed row queues a task only when its wake-up lane has none on its way. Exactly once still holds."""
+
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import responses
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from channels_tiktok import constants, journal, lanes
+from channels_tiktok.models import Conversation, WebhookEvent
+from clients.models import BotEvent, Client, Message
+from tests import webhook_cases as wc
+from tests.factories import TikTokAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+API = "https://business-api.tiktok.com/open_api/v1.3/"
+
+
+@pytest.fixture
+def account():
+    return TikTokAccountFactory(business_id=wc.BUSINESS_ID)
+
+
+@pytest.fixture(autouse=True)
+def _lanes_free():
+    lanes.release_all()
+    yield
+    lanes.release_all()
+
+
+def text_body(n: int, *, users: int = 5, conversation: str | None = None) -> bytes:
+    return wc.with_content(
+        "im_receive_msg_text",
+        message_id=str(7440000000000200000 + n),
+        unique_identifier=f"user-{n % users}",
+        conversation_id=conversation or f"0:1:{n % users}:conv",
+        text={"body": f"message {n}"},
+        timestamp=int(time.time() * 1000) - 1000 + n,
+    )
+
+
+def hold_every_lane() -> None:
+    for lane in range(lanes.LANES):
+        assert lanes.claim(lane)
+
+
+def record(body: bytes) -> WebhookEvent:
+    """Journal a delivery as the receiver does, without running what it queues."""
+    event, created = journal.record_delivery(body=body, headers={})
+    assert created
+    return event
+
+
+def test_one_task_processes_every_pending_row_in_few_queries(account, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():  # the rows' tasks are never run
+        rows = [record(text_body(n)) for n in range(60)]
+    with CaptureQueriesContext(connection) as queries:
+        journal.drain(event_id=rows[0].pk)  # the task of the first row
+    assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(WebhookEvent.Status.PROCESSED, 1)}
+    assert Message.objects.count() == BotEvent.objects.count() == 60
+    assert Client.objects.count() == Conversation.objects.count() == 5
+    # A row costs its handler's writes; the journal's own reads and writes are shared by a batch.
+    assert len(queries) < 60 * 11, len(queries)
+    # Within a client the bot hears the messages in the order they arrived.
+    for client in Client.objects.all():
+        texts = list(BotEvent.objects.filter(client=client).order_by("id").values_list("body__text", flat=True))
+        assert texts == sorted(texts, key=lambda text: int(text.split()[1]))
+
+
+def test_the_bot_event_body_carries_the_variables_just_written(account, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        first = record(text_body(0, users=1, conversation="0:1:first:conv"))
+        record(text_body(1, users=1, conversation="0:1:second:conv"))
+    journal.drain(event_id=first.pk)
+    bodies = list(BotEvent.objects.order_by("id").values_list("body", flat=True))
+    assert [b["client"]["variables"][constants.VAR_CONVERSATION_ID] for b in bodies] == [
+        "0:1:first:conv",
+        "0:1:second:conv",
+    ]
+    client = Client.objects.get()
+    assert dict(client.variables.values_list("key", "value"))[constants.VAR_CONVERSATION_ID] == "0:1:second:conv"
+
+
+def test_a_row_whose_write_fails_does_not_fail_the_rest_of_its_batch(account, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        rows = [record(text_body(n, users=3)) for n in range(6)]
+        # Another user in a conversation id that user-0 already holds: the conversation's unique key refuses it.
+        clash = record(
+            wc.with_content(
+                "im_receive_msg_text",
+                message_id="7440000000000299999",
+                unique_identifier="someone-else",
+                conversation_id="0:1:0:conv",
+            )
+        )
+    journal.drain(event_id=rows[0].pk)
+    clash.refresh_from_db()
+    assert clash.status == WebhookEvent.Status.FAILED
+    assert clash.next_attempt_at is not None  # retried later by the sweeper
+    assert "IntegrityError" in clash.error
+    processed = WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED)
+    assert sorted(processed.values_list("pk", flat=True)) == [row.pk for row in rows]
+    assert BotEvent.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_that_need_tiktok_are_read_outside_the_batch_transaction(account):
+    seen = []
+
+    def answer(request):
+        seen.append(connection.in_atomic_block)
+        return 200, {}, json.dumps({"code": 0, "data": {"download_url": "https://media.example/img.jpg"}})
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as tiktok:
+        tiktok.add_callback(responses.POST, API + constants.PATH_MEDIA_DOWNLOAD, callback=answer)
+        hold_every_lane()  # recording queues nothing, as when a task is on its way
+        rows = [record(text_body(0)), record(wc.body_of("im_receive_msg_image")), record(text_body(1))]
+        journal.drain(event_id=rows[0].pk)
+    assert seen == [False]
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    image = Message.objects.get(kind=Message.Kind.IMAGE)
+    assert image.payload["image"]["url"] == "https://media.example/img.jpg"
+
+
+def test_a_row_recorded_while_its_lane_is_held_is_taken_by_that_lanes_task(account, django_capture_on_commit_callbacks):
+    hold_every_lane()  # a task of every lane is on its way
+    with django_capture_on_commit_callbacks(execute=True):
+        first = record(text_body(0))
+        later = record(text_body(1))
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PENDING}  # no task ran
+    journal.drain(event_id=first.pk)  # the task on its way takes both rows
+    later.refresh_from_db()
+    assert later.status == WebhookEvent.Status.PROCESSED
+    assert lanes.claim(first.pk)  # and leaves its lane free for the next delivery
+
+
+def test_a_delivery_queues_and_drains_when_its_lane_is_free(account, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert wc.post(client, text_body(0)).status_code == 200
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.PROCESSED  # the suite runs tasks in-process, after the commit
+    assert lanes.claim(row.pk)  # released by the task
+
+
+def test_lanes_in_redis(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/3"
+    lanes._redis.cache_clear()
+    try:
+        lanes.release_all()
+        assert lanes.claim(5)
+        assert not lanes.claim(5)
+        assert not lanes.claim(5 + lanes.LANES)  # the same lane
+        assert lanes.claim(6)
+        assert 0 < lanes._redis().ttl(lanes.key(5)) <= lanes.TTL_SECONDS
+        lanes.release(5)
+        assert lanes.claim(5)
+        lanes.release_all()
+        assert lanes.claim(6)
+    finally:
+        lanes.release_all()
+        lanes._redis.cache_clear()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
+@pytest.mark.django_db(transaction=True)
+def test_three_workers_draining_at_once_process_each_row_once(account):
+    hold_every_lane()  # a backlog: 300 pending rows, no task queued for them
+    rows = [record(text_body(n, users=7)) for n in range(300)]
+    assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).count() == 300
+    barrier = threading.Barrier(3)
+
+    def worker(first: WebhookEvent) -> int:
+        try:
+            barrier.wait()
+            return journal.drain(event_id=first.pk)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(worker, rows[:3]))
+    assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(WebhookEvent.Status.PROCESSED, 1)}
+    assert Message.objects.count() == BotEvent.objects.count() == 300
+    assert BotEvent.objects.values("dedupe_key").distinct().count() == 300
