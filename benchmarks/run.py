@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import random
 import subprocess
@@ -500,8 +501,9 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(
         run_dir=ROOT / "test-artifacts" / "bench",
         settings_module="config.settings.bench",
-        database_url="postgres://postgres@127.0.0.1:5432/tiktok_bench",
-        redis_url="redis://127.0.0.1:6379/6",
+        # Overridable so two benchmark runs on one machine do not share (and recreate) each other's stores.
+        database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tiktok_bench"),
+        redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
         extra_env={
             "GUNICORN_ACCESS_LOG": "0",
             "WEB_CONCURRENCY": "4",

@@ -3,13 +3,15 @@
 One small method per endpoint (spec sheet §2, §4). Every response is TikTok's envelope
 `{"code", "message", "request_id", "data"}`; any non-zero `code` (or a non-JSON / non-2xx answer) raises
 `TikTokError`, which says whether repeating the call is safe. Retries are not made here: they live in the
-caller (a service or a task), in one place.
+caller (a service or a task), in one place. Every request first waits for the app's rate limiter (`ratelimit`):
+TikTok limits the app, whatever the endpoint.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ import requests
 import urllib3
 from django.conf import settings
 
-from . import constants
+from . import constants, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,24 @@ class TikTokError(Exception):
         if not transient:
             return False
         return not (self.sent and self.path in NON_IDEMPOTENT_PATHS)
+
+
+class ThrottledError(TikTokError):
+    """Our own rate limiter could not admit the call within its allowed wait: nothing was sent. It reads as
+    TikTok's 40100 (safe to retry later); `retry_after` says when, in seconds."""
+
+    def __init__(self, *, path: str, retry_after: float):
+        super().__init__(
+            f"Rate limited by the app's QPS limit; retry after {retry_after:.2f}s.",
+            code=constants.CODE_RATE_LIMITED,
+            path=path,
+            sent=False,
+        )
+        self.retry_after = retry_after
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil(self.retry_after))
 
 
 @dataclass(frozen=True)
@@ -163,6 +183,10 @@ class TikTokClient:
                 raise TikTokError("No access token.", code=constants.CODE_INVALID_ACCESS_TOKEN, path=path, sent=False)
             headers[constants.ACCESS_TOKEN_HEADER] = self._access_token
         url = self.base_url + path
+        try:
+            ratelimit.acquire(app_id=self.app_id)
+        except ratelimit.RateLimitedError as exc:
+            raise ThrottledError(path=path, retry_after=exc.retry_after) from exc
         try:
             response = self.session.request(
                 method,

@@ -168,6 +168,7 @@ MAX_IMAGE_BYTES = 3 * 1024 * 1024  # R9
 IMAGE_FORMATS = ("jpeg", "png")  # R9
 MAX_COMMENT_REPLY_LENGTH = 1200  # §6 decision
 DEFAULT_RATE_LIMIT_QPS = 10  # §6: per app, all accounts together
+RATE_LIMIT_WINDOW_SECONDS = 1.0  # §6: "per second", read as any rolling second (the strictest reading)
 MEDIA_ID_TTL_DAYS = 30
 WEBHOOK_RETRY_HOURS = 72  # §5: dedupe keys must outlive this
 

@@ -18,7 +18,9 @@ class TikTokAccount(models.Model):
         NEEDS_REAUTH = "needs_reauth", _("needs reauthorisation")
         DISCONNECTED = "disconnected", _("disconnected")
 
-    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, primary_key=True, related_name="tiktok_account")
+    channel = models.OneToOneField(
+        Channel, on_delete=models.CASCADE, primary_key=True, related_name="tiktok_account", verbose_name=_("channel")
+    )
     business_id = models.CharField(
         _("business id"),
         max_length=128,
@@ -37,17 +39,22 @@ class TikTokAccount(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField(_("status reason"), blank=True)
-    access_token = EncryptedTextField(blank=True)
-    refresh_token = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True, verbose_name=_("access token"))
+    refresh_token = EncryptedTextField(blank=True, verbose_name=_("refresh token"))
     access_token_expires_at = models.DateTimeField(_("access token expires at"), null=True, blank=True)
     refresh_token_expires_at = models.DateTimeField(_("refresh token expires at"), null=True, blank=True)
     token_refreshed_at = models.DateTimeField(_("token refreshed at"), null=True, blank=True)
     connected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("connected by"),
     )
     connected_at = models.DateTimeField(_("connected at"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    webhooks_subscribed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    webhooks_subscribed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("webhooks subscribed at"))
     last_webhook_at = models.DateTimeField(_("last webhook received"), null=True, blank=True)
 
     class Meta:
@@ -73,9 +80,11 @@ class TikTokAccount(models.Model):
 class GrantedScope(models.Model):
     """A scope the owner granted on TikTok's consent page (R3)."""
 
-    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="scopes")
-    scope = models.CharField(max_length=64)
-    granted_at = models.DateTimeField(auto_now_add=True)
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, related_name="scopes", verbose_name=_("account")
+    )
+    scope = models.CharField(max_length=64, verbose_name=_("scope"))
+    granted_at = models.DateTimeField(auto_now_add=True, verbose_name=_("granted at"))
 
     class Meta:
         verbose_name = _("granted scope")
@@ -90,8 +99,12 @@ class GrantedScope(models.Model):
 class Conversation(models.Model):
     """A client's direct-message conversation and its messaging window (R5, R6, R8)."""
 
-    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="tiktok_conversation")
-    account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="conversations")
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, related_name="tiktok_conversation", verbose_name=_("client")
+    )
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("account")
+    )
     conversation_id = models.CharField(_("conversation id"), max_length=200)
     last_inbound_at = models.DateTimeField(
         _("last client message at"), null=True, blank=True, help_text=_("Opens a window of 48 hours (R6).")
@@ -100,8 +113,8 @@ class Conversation(models.Model):
         _("messages sent in the window"), default=0, help_text=_("Business messages since the last client message.")
     )
     image_send_allowed = models.BooleanField(_("images allowed"), null=True, blank=True)
-    image_checked_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    image_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("image checked at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("conversation")
@@ -112,7 +125,11 @@ class Conversation(models.Model):
                 condition=models.Q(window_sent__lte=constants.WINDOW_MAX_MESSAGES), name="window_sent_within_quota"
             ),
         ]
-        indexes = [models.Index(fields=["conversation_id"])]
+        indexes = [
+            models.Index(fields=["conversation_id"]),
+            models.Index(fields=["account", "-last_inbound_at"]),
+            models.Index(fields=["image_send_allowed", "-id"]),  # the admin's filter, newest first
+        ]
 
     def __str__(self):
         return self.conversation_id
@@ -127,27 +144,32 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", _("ignored")
         FAILED = "failed", _("failed")
 
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
     event = models.CharField(_("event"), max_length=64, blank=True)
     business_id = models.CharField(_("business id"), max_length=128, blank=True, help_text=_("user_openid"))
     account = models.ForeignKey(
-        TikTokAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_events"
+        TikTokAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_events",
+        verbose_name=_("account"),
     )
-    dedupe_key = models.CharField(max_length=255, unique=True)
+    dedupe_key = models.CharField(max_length=255, unique=True, verbose_name=_("dedupe key"))
     raw_body = models.TextField(_("raw body"))
-    headers = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
     next_attempt_at = models.DateTimeField(
         _("next attempt at"),
         null=True,
         blank=True,
         help_text=_("When the sweeper may (re)queue processing; empty when no further attempt is due."),
     )
-    conversation_id = models.CharField(max_length=200, blank=True)
-    comment_id = models.CharField(max_length=32, blank=True)
+    conversation_id = models.CharField(max_length=200, blank=True, verbose_name=_("conversation id"))
+    comment_id = models.CharField(max_length=32, blank=True, verbose_name=_("comment id"))
 
     class Meta:
         verbose_name = _("webhook event")
@@ -160,6 +182,10 @@ class WebhookEvent(models.Model):
             models.Index(fields=["business_id"]),
             models.Index(fields=["conversation_id"]),
             models.Index(fields=["comment_id"]),
+            # The admin's filters with the list's ordering, and the account page's failures of the last 24 hours.
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["received_at"]),
+            models.Index(fields=["account", "status", "received_at"]),
         ]
 
     def __str__(self):

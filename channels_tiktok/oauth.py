@@ -24,8 +24,8 @@ from django.conf import settings
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from . import constants
-from .client import TikTokClient, TikTokError, TokenSet
+from . import constants, ratelimit
+from .client import ThrottledError, TikTokClient, TikTokError, TokenSet
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,10 @@ def exchange_code(*, code: str) -> TokenSet:
     session = _session()
     session.register_compliance_hook("access_token_request", dialect.request)
     session.register_compliance_hook("access_token_response", dialect.response)
+    try:  # the exchange is one of the app's calls too (B7); TikTokClient is not the transport here
+        ratelimit.acquire()
+    except ratelimit.RateLimitedError as exc:
+        raise ThrottledError(path=constants.PATH_OAUTH_TOKEN, retry_after=exc.retry_after) from exc
     try:
         session.fetch_token(
             token_url,

@@ -1,6 +1,7 @@
 """What every call to TikTok on the bot's behalf shares: the rate limiter, safe retries, and the refusals.
 
-Retries live here and only here: a call waits for the app's rate limiter (B7); an expired or invalid token is
+Retries live here and only here: a call waits for the app's rate limiter (B7: `TikTokClient` makes every call of
+the app wait, and a send that cannot be admitted soon enough is answered 429); an expired or invalid token is
 refreshed once and the call repeated once (`tokens.call`); TikTok's 40100 and failures that never reached TikTok
 are retried after a backoff; anything that may already have been acted on (a send or comment reply that timed
 out or met a system error) is reported, never repeated: TikTok has no idempotency key.
@@ -13,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from . import constants, ratelimit, tokens
-from .client import TikTokClient, TikTokError
+from . import constants, tokens
+from .client import ThrottledError, TikTokClient, TikTokError
 from .models import TikTokAccount
 from .rules import Violation
 
@@ -105,22 +106,16 @@ def definitely_not_acted_on(error: TikTokError) -> bool:
 
 
 def call(account: TikTokAccount, operation: Callable[[TikTokClient], T], *, event: str) -> T:
-    """Run `operation` for `account` through the rate limiter, with the retries that are safe.
+    """Run `operation` for `account` (each of its requests waits for the rate limiter), with the safe retries.
 
     Raises SendRateLimitedError, BlockedError (account_unavailable) or TikTokError (its meaning is the caller's).
     """
-
-    def limited(client: TikTokClient) -> T:
-        try:
-            ratelimit.acquire()
-        except ratelimit.RateLimitedError as exc:
-            raise SendRateLimitedError(exc.retry_after_seconds) from exc
-        return operation(client)
-
     attempt = 0
     while True:
         try:
-            return tokens.call(account, limited)
+            return tokens.call(account, operation)
+        except ThrottledError as exc:  # our limiter, not TikTok: nothing was sent, the caller is told when
+            raise SendRateLimitedError(exc.retry_after_seconds) from exc
         except tokens.AccountUnavailableError as exc:
             raise BlockedError("account_unavailable", f"The TikTok account cannot be used: {exc.reason}") from exc
         except TikTokError as error:

@@ -4,7 +4,7 @@ from clients.api_errors import document_codes
 from clients.channel_registry import ChannelProvider, OutgoingRequest, WindowInfo
 from clients.models import Client, Message
 
-from . import comments, constants, images, outbound, rules, window
+from . import comments, constants, error_messages, images, outbound, rules, window
 from .models import Conversation
 
 
@@ -36,3 +36,4 @@ def document_error_codes() -> None:
     document_codes(comments.CODES, status_code=422)
     document_codes(outbound.UPSTREAM_CODES, status_code=502)
     document_codes(rules.WARNING_CODES, status_code=200)
+    error_messages.register()

@@ -1,5 +1,6 @@
 """The owner's web pages: the channels page and the OAuth connect flow (R1). Thin: parse, call a service, render."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -14,10 +15,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.models import Project
 
-from . import accounts, notices, oauth
+from . import accounts, notices, oauth, selectors
 from .forms import ConnectForm
 from .models import TikTokAccount
-from .verdicts import PermissionsVerdict, RegionVerdict, TokenState, permissions_verdict, region_verdict, token_state
+from .verdicts import (
+    PermissionsVerdict,
+    RegionVerdict,
+    TokenState,
+    permissions_verdict,
+    reconnect_fix,
+    region_verdict,
+    token_state,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,16 @@ class AccountRow:
     permissions: PermissionsVerdict
     region: RegionVerdict
     token: TokenState
+    last_message_at: dt.datetime | None = None
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """Reconnecting (TikTok's consent page again) is the fix: lost authorisation or missing scopes."""
+        return self.account.status != TikTokAccount.Status.ACTIVE or not self.permissions.complete
+
+    @property
+    def permissions_fix(self) -> str:
+        return reconnect_fix(self.permissions.missing_scopes) if self.permissions.missing else ""
 
 
 def _owned_project(user, project_id) -> Project | None:
@@ -62,6 +81,7 @@ def account_row(account: TikTokAccount, *, now=None) -> AccountRow:
             refresh_expires_at=account.refresh_token_expires_at,
             now=now or timezone.now(),
         ),
+        last_message_at=selectors.last_message_received_at(channel_id=account.pk),
     )
 
 

@@ -69,6 +69,29 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 }
 
 
+# The documented English message of a code -> the same message in the active language (see `localized`).
+_LOCALIZED: dict[str, object] = {}
+
+
+def localize_codes(messages: dict[str, object]) -> None:
+    """Register translatable (lazy) messages by code; channels call this next to `document_codes`."""
+    _LOCALIZED.update(messages)
+
+
+def localized(code: str, message) -> str:
+    """`message` in the caller's language when it is exactly the documented English text of `code`; messages
+    carrying live details (TikTok's own text, a delay) are returned unchanged."""
+    text = str(message)
+    documented = ERROR_CODES.get(code)
+    if code in _LOCALIZED and documented and text == documented[1]:
+        return str(_LOCALIZED[code])
+    return text
+
+
+def localized_errors(errors: list[dict]) -> list[dict]:
+    return [{**error, "message": localized(error.get("code", ""), error.get("message", ""))} for error in errors]
+
+
 def document_codes(codes: dict[str, str], *, status_code: int) -> None:
     """Add a channel's codes to the documented table (the first registration of a code wins)."""
     for code, meaning in codes.items():
@@ -111,9 +134,9 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, ApiError):
-        response.data = {"code": exc.code, "message": str(exc.message), **exc.extra}
+        response.data = {"code": exc.code, "message": localized(exc.code, exc.message), **exc.extra}
     elif isinstance(exc, ViolationsError):
-        response.data = {"errors": exc.errors}
+        response.data = {"errors": localized_errors(exc.errors)}
     elif isinstance(exc, exceptions.ValidationError):
         response.data = {"errors": list(_flatten(exc.detail))}
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY

@@ -45,13 +45,15 @@ class Project(models.Model):
 class ApiKey(models.Model):
     """A key the bot builder authenticates with. Only a SHA-256 hash of the secret part is stored."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("project"))
     name = models.CharField(_("name"), max_length=100, help_text=_("What this key is used by."))
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, help_text=_("Public part of the key."))
-    hashed_secret = models.CharField(max_length=64, help_text=_("SHA-256 of the secret part, hex."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    hashed_secret = models.CharField(
+        max_length=64, help_text=_("SHA-256 of the secret part, hex."), verbose_name=_("hashed secret")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         verbose_name = _("API key")
@@ -67,10 +69,10 @@ class Channel(models.Model):
     class Kind(models.TextChoices):
         TIKTOK = "tiktok", "TikTok"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="channels")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TIKTOK)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="channels", verbose_name=_("project"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TIKTOK, verbose_name=_("kind"))
     name = models.CharField(_("name"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("channel")
@@ -84,14 +86,14 @@ class Channel(models.Model):
 class Client(models.Model):
     """An end user of a channel, identified by the channel's stable user id."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="clients")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="clients", verbose_name=_("channel"))
     external_id = models.CharField(
         _("external id"), max_length=128, help_text=_("The channel's stable user id (TikTok: unique_identifier).")
     )
     display_name = models.CharField(_("display name"), max_length=200, blank=True)
     username = models.CharField(_("username"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_message_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last message at"))
 
     class Meta:
         verbose_name = _("client")
@@ -102,6 +104,7 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["external_id"]),
             models.Index(fields=["channel", "-last_message_at"]),
+            models.Index(fields=["username"]),
         ]
 
     def __str__(self):
@@ -111,10 +114,10 @@ class Client(models.Model):
 class ClientVariable(models.Model):
     """A key/value variable of a client. `tiktok_*` keys are maintained by the channel (R13)."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="variables")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="variables", verbose_name=_("client"))
     key = models.CharField(_("key"), max_length=100)
     value = models.TextField(_("value"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("client variable")
@@ -158,7 +161,7 @@ class Message(models.Model):
         FAILED = "failed", _("failed")
         BLOCKED = "blocked", _("blocked")
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages", verbose_name=_("channel"))
     client = models.ForeignKey(
         Client,
         on_delete=models.CASCADE,
@@ -166,13 +169,16 @@ class Message(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty when the channel did not say who wrote (a user in a restricted region)."),
+        verbose_name=_("client"),
     )
-    direction = models.CharField(max_length=3, choices=Direction.choices)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TEXT)
-    source = models.CharField(max_length=10, choices=Source.choices)
-    status = models.CharField(max_length=10, choices=Status.choices)
-    text = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True, help_text=_("Structured content: buttons, media, ids."))
+    direction = models.CharField(max_length=3, choices=Direction.choices, verbose_name=_("direction"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TEXT, verbose_name=_("kind"))
+    source = models.CharField(max_length=10, choices=Source.choices, verbose_name=_("source"))
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
+    text = models.TextField(blank=True, verbose_name=_("text"))
+    payload = models.JSONField(
+        default=dict, blank=True, help_text=_("Structured content: buttons, media, ids."), verbose_name=_("payload")
+    )
     # NULL, not "", for "no id yet": the unique constraint must ignore messages TikTok has not numbered.
     external_id = models.CharField(  # noqa: DJ001
         _("channel message id"),
@@ -183,9 +189,9 @@ class Message(models.Model):
     )
     error_code = models.CharField(_("error code"), max_length=50, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
         verbose_name = _("message")
@@ -204,6 +210,10 @@ class Message(models.Model):
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["direction", "-id"]),
             models.Index(fields=["error_code", "-id"]),
+            # The admin's filters, each with the list's ordering (newest first), and the account page's chart.
+            models.Index(fields=["kind", "-id"]),
+            models.Index(fields=["source", "-id"]),
+            models.Index(fields=["channel", "created_at", "direction"]),
         ]
 
     def __str__(self):
@@ -226,20 +236,29 @@ class BotEvent(models.Model):
         FAILED = "failed", _("failed")
         NOT_PUSHED = "not_pushed", _("pull only (no callback URL)")
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bot_events")
-    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    client = models.ForeignKey(Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    type = models.CharField(max_length=40, choices=Type.choices)
-    body = models.JSONField(help_text=_("The event exactly as pushed and served."))
-    dedupe_key = models.CharField(
-        max_length=200, unique=True, help_text=_("What the event was made from; makes emitting idempotent.")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("UUID"))
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bot_events", verbose_name=_("project"))
+    channel = models.ForeignKey(
+        Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("channel")
     )
-    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("client")
+    )
+    type = models.CharField(max_length=40, choices=Type.choices, verbose_name=_("type"))
+    body = models.JSONField(help_text=_("The event exactly as pushed and served."), verbose_name=_("body"))
+    dedupe_key = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text=_("What the event was made from; makes emitting idempotent."),
+        verbose_name=_("dedupe key"),
+    )
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("bot event")
@@ -248,6 +267,8 @@ class BotEvent(models.Model):
             models.Index(fields=["project", "id"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["type", "-id"]),
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["created_at"]),
         ]
 
     def __str__(self):
@@ -257,18 +278,22 @@ class BotEvent(models.Model):
 class DeliveryAttempt(models.Model):
     """One POST of a bot event to the project's callback URL."""
 
-    event = models.ForeignKey(BotEvent, on_delete=models.CASCADE, related_name="delivery_attempts")
-    created_at = models.DateTimeField(auto_now_add=True)
-    url = models.URLField(max_length=500)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True, help_text=_("First 2 000 characters."))
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
+    event = models.ForeignKey(
+        BotEvent, on_delete=models.CASCADE, related_name="delivery_attempts", verbose_name=_("event")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("response status"))
+    response_body = models.TextField(
+        blank=True, help_text=_("First 2 000 characters."), verbose_name=_("response body")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration, ms"))
 
     class Meta:
         verbose_name = _("delivery attempt")
         verbose_name_plural = _("delivery attempts")
-        indexes = [models.Index(fields=["event", "-id"])]
+        indexes = [models.Index(fields=["event", "-id"]), models.Index(fields=["created_at"])]
 
     def __str__(self):
         return f"{self.event_id} → {self.response_status or self.error[:40]}"

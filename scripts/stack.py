@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,19 +104,22 @@ class Process:
     log_path: Path
     popen: subprocess.Popen | None = None
     port: int | None = None  # a server process (PostgreSQL, Redis): ready when it accepts connections here
+    wanted: bool = False  # started and not stopped on purpose: the supervisor restarts it if it exits
+    restarts: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        # `exec` so the pid we hold is the program itself; a new session so signals reach its children.
-        self.popen = subprocess.Popen(  # noqa: S603 - commands come from our own Procfile
-            ["/bin/sh", "-c", f"exec {self.command}"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        with self.lock, self.log_path.open("ab") as log:
+            self.wanted = True
+            # `exec` so the pid we hold is the program itself; a new session so signals reach its children.
+            self.popen = subprocess.Popen(  # noqa: S603 - commands come from our own Procfile
+                ["/bin/sh", "-c", f"exec {self.command}"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     @property
     def running(self) -> bool:
@@ -128,25 +132,38 @@ class Process:
 
     def stop(self, *, timeout: float = 15, signum: int = signal.SIGTERM) -> None:
         """Warm shutdown (SIGTERM, or `signum`), then SIGKILL for the whole group if it does not end in time."""
-        if self.popen is None:
-            return
-        self.send_signal(signum)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.send_signal(signal.SIGKILL)
-            self.popen.wait(timeout=5)
-        # Children that outlived their parent (a prefork child, a gunicorn worker) go too.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
+        with self.lock:
+            self.wanted = False
+            if self.popen is None:
+                return
+            self.send_signal(signum)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.send_signal(signal.SIGKILL)
+                self.popen.wait(timeout=5)
+            # Children that outlived their parent (a prefork child, a gunicorn worker) go too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
 
     def kill(self) -> None:
         """SIGKILL the whole group: what a crashed machine or the OOM killer does."""
-        if self.popen is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(timeout=10)
+        with self.lock:
+            self.wanted = False
+            if self.popen is None:
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def restart_if_exited(self, name: str) -> None:
+        """The supervisor's check: a process that exited while wanted is started again (its log says so)."""
+        with self.lock:
+            if self.wanted and self.popen is not None and self.popen.poll() is not None:
+                self.restarts += 1
+                with self.log_path.open("a") as log:
+                    log.write(f"\n[stack] {name} exited with {self.popen.returncode}; restarting\n")
+                self.start()
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -166,6 +183,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
     temporary: list[Path] = field(default_factory=list)  # removed by close()
+    _closing: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -348,7 +366,19 @@ class Stack:
     def all_logs(self) -> str:
         return "\n".join(f"===== {name}\n{p.log_text()}" for name, p in self.processes.items())
 
+    def supervise(self, *, interval: float = 0.5) -> None:
+        """Restart any process that exits on its own, as a production supervisor (systemd `Restart=always`, a
+        container orchestrator) does. Celery beat, for one, exits when its database connection breaks."""
+
+        def watch() -> None:
+            while not self._closing.wait(interval):
+                for name, process in list(self.processes.items()):
+                    process.restart_if_exited(name)
+
+        threading.Thread(target=watch, name="stack-supervisor", daemon=True).start()
+
     def close(self) -> None:
+        self._closing.set()
         for process in reversed(list(self.processes.values())):
             process.stop()
         for path in self.temporary:
@@ -450,6 +480,7 @@ def launch(
     try:
         stack.prepare(fresh=True)
         stack.start(processes, timeout=120)
+        stack.supervise()
     except BaseException:
         stack.close()
         raise
@@ -531,15 +562,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sandbox  {stack.sandbox_url}/")  # noqa: T201
         print(f"logs     {args.run_dir}/  — Ctrl-C stops everything")  # noqa: T201
         print(" ".join(shlex.quote(name) for name in stack.processes))  # noqa: T201
+        stack.supervise()
         try:
-            while all(p.running for p in stack.processes.values()):
+            while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
-        dead = [name for name, p in stack.processes.items() if not p.running]
-        if dead:
-            print(f"stopped: {', '.join(dead)} exited; see their logs", file=sys.stderr)  # noqa: T201
-            return 1
     return 0
 
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.models import Conversation, GrantedScope, TikTokAccount, WebhookEvent
-from clients.models import BotEvent, Channel, Client, ClientVariable, DeliveryAttempt, Message, Project
+from clients.api_keys import create_api_key
+from clients.models import ApiKey, BotEvent, Channel, Client, ClientVariable, DeliveryAttempt, Message, Project
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -28,6 +29,22 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Project {n}")
     callback_url = ""
     callback_secret = factory.Faker("sha256")
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """An API key; the full key (shown once in the product) is on `.raw_key`."""
+
+    class Meta:
+        model = ApiKey
+
+    project = factory.SubFactory(ProjectFactory)
+    name = "bot"
+
+    @classmethod
+    def _create(cls, model_class, *args, project, name, **kwargs):
+        key, raw = create_api_key(project=project, name=name)
+        key.raw_key = raw
+        return key
 
 
 class ChannelFactory(factory.django.DjangoModelFactory):

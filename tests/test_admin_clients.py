@@ -35,7 +35,7 @@ def test_client_page_shows_variables_window_and_messages(admin_client, conversat
 
 def test_message_log_filters(admin_client, conversation):
     url = reverse("admin:clients_message_changelist")
-    base = {"channel__id__exact": conversation.client.channel_id}
+    base = {"channel": conversation.client.channel_id}
     failed = admin_client.get(url, {**base, "direction": "out", "status": "failed", "error_code": "quota_exhausted"})
     assert failed.status_code == 200
     assert [m.text for m in failed.context["cl"].result_list] == ["one too many"]

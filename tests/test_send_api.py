@@ -324,6 +324,22 @@ def test_our_rate_limiter_answers_429_and_gives_the_slot_back(api, conversation,
     assert Message.objects.get().error_code == "rate_limited"
 
 
+def test_the_image_upload_uses_the_apps_rate_limit_too(api, conversation, tiktok, settings):
+    """TikTok counts every call of the app: an image send is two (upload, send), and the limiter holds the send
+    back when the upload took the second's last call."""
+    settings.TIKTOK_RATE_LIMIT_QPS = 2
+    settings.TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = 0.2
+    ratelimit.acquire()  # another worker's call this second
+    add_upload(tiktok)
+    add_send(tiktok)
+    upload = SimpleUploadedFile("photo.png", PNG, content_type="image/png")
+    response = api.post(url(conversation.client), {"image": upload}, format="multipart")
+    assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    assert [c.request.url for c in tiktok.calls] == [tiktok_url(constants.PATH_MEDIA_UPLOAD)]
+    assert window_sent(conversation) == 0  # the send never left: its slot of the window is given back
+    assert Message.objects.get().error_code == "rate_limited"
+
+
 def test_echo_logged_first_is_merged_into_our_row(api, conversation, tiktok):
     """If TikTok's echo of our send was logged before TikTok answered us, one row remains: ours."""
     client = conversation.client

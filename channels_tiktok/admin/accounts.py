@@ -5,21 +5,25 @@ Tokens are never shown, not even encrypted: the form excludes them and the panel
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .. import accounts, constants
+from .. import accounts, constants, selectors, window
 from ..client import TikTokError
 from ..countries import country_choices
 from ..models import GrantedScope, TikTokAccount
 from ..oauth import requested_scopes
 from ..tokens import AccountUnavailableError, refresh_access_token
 from ..verdicts import permissions_verdict, region_verdict, token_state
+from .chart import messages_chart
 
 
 class TikTokAccountForm(forms.ModelForm):
@@ -54,10 +58,6 @@ class RegionAvailabilityFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _has_scope(scope: str) -> Exists:
-    return Exists(GrantedScope.objects.filter(account=OuterRef("pk"), scope=scope))
-
-
 class MissingScopeFilter(admin.SimpleListFilter):
     title = _("missing scope")
     parameter_name = "missing"
@@ -70,19 +70,30 @@ class MissingScopeFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         if value == "any":
+            # Accounts holding every requested scope, by one grouped query (a chain of EXISTS plans badly).
             scopes = requested_scopes()
-            granted_all = queryset
-            for scope in scopes:
-                granted_all = granted_all.filter(
-                    Exists(GrantedScope.objects.filter(account=OuterRef("pk"), scope=scope))
-                )
-            return queryset.exclude(pk__in=granted_all.values("pk"))
+            complete = (
+                GrantedScope.objects.filter(scope__in=scopes)
+                .values("account_id")
+                .annotate(granted=Count("*"))
+                .filter(granted=len(set(scopes)))
+                .values("account_id")
+            )
+            return queryset.exclude(pk__in=complete)
         return queryset.exclude(Exists(GrantedScope.objects.filter(account=OuterRef("pk"), scope=value)))
 
 
 def _badge(ok: bool | None, yes: str, no: str, unknown: str):
     color, text = ("#1e7e34", yes) if ok else (("#8a6100", unknown) if ok is None else ("#b00020", no))
     return format_html('<strong style="color:{}">{}</strong>', color, text)
+
+
+def _when(value) -> str:
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
+
+
+def _list_link(view: str, label: str, **params) -> str:
+    return format_html('<a href="{}?{}">{}</a>', reverse(view), urlencode(params), label)
 
 
 @admin.register(TikTokAccount)
@@ -102,6 +113,9 @@ class TikTokAccountAdmin(admin.ModelAdmin):
     list_filter = ("status", RegionAvailabilityFilter, MissingScopeFilter, "is_business_account")
     list_select_related = ("channel__project",)
     search_fields = ("username", "=business_id", "display_name")
+    search_help_text = _(
+        "Username, business id, conversation id, comment id, message id or a client's external id (exact)."
+    )
     readonly_fields = (
         "channel",
         "business_id",
@@ -113,6 +127,10 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         "permissions_panel",
         "region_panel",
         "token_panel",
+        "webhook_panel",
+        "windows_panel",
+        "chart_panel",
+        "links_panel",
         "connected_by",
         "connected_at",
         "updated_at",
@@ -124,6 +142,8 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         (_("Status"), {"fields": ("status", "status_reason", "token_panel")}),
         (_("Permissions (R3)"), {"fields": ("permissions_panel",)}),
         (_("Region (R4)"), {"fields": ("country", "region_panel")}),
+        (_("Webhooks"), {"fields": ("webhook_panel",)}),
+        (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel")}),
         (
             _("History"),
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
@@ -158,6 +178,15 @@ class TikTokAccountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # accounts are connected by their owners through OAuth
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names as usual, plus any id a ticket may quote: each is an exact, indexed lookup (see selectors)."""
+        term = search_term.strip().removeprefix("@")
+        found, may_have_duplicates = super().get_search_results(request, queryset, term)
+        ids = selectors.account_ids_for_id(search_term)
+        if ids:
+            found = found | queryset.filter(pk__in=ids)
+        return found, may_have_duplicates
 
     # ------------------------------------------------------------------------------------ columns
     @admin.display(description=_("project"), ordering="channel__project__name")
@@ -241,11 +270,134 @@ class TikTokAccountAdmin(admin.ModelAdmin):
             '<div class="token-panel"><p><strong>{}</strong></p><p>{}: {}<br>{}: {}<br>{}: {}</p></div>',
             state.label,
             _("access token expires"),
-            account.access_token_expires_at or "—",
+            _when(account.access_token_expires_at),
             _("refresh token expires"),
-            account.refresh_token_expires_at or "—",
+            _when(account.refresh_token_expires_at),
             _("last renewed"),
-            account.token_refreshed_at or "—",
+            _when(account.token_refreshed_at),
+        )
+
+    @admin.display(description=_("webhooks"))
+    def webhook_panel(self, account):
+        if account.pk is None:
+            return "—"
+        health = selectors.webhook_health(account=account)
+        if health.failures_24h >= selectors.FAILURE_COUNT_CAP:
+            failures = _("%(count)d or more") % {"count": selectors.FAILURE_COUNT_CAP}
+        else:
+            failures = str(health.failures_24h)
+        if health.last_received_at is None:
+            verdict = _badge(False, "", _("No webhook was ever received for this account."), "")
+        elif health.failures_24h:
+            verdict = _badge(False, "", _("Webhooks arrive, but some failed to process: replay them."), "")
+        else:
+            verdict = _badge(True, _("Webhooks arrive and are processed."), "", "")
+        last_failure = "—"
+        if health.last_failure is not None:
+            last_failure = format_html(
+                '<a href="{}">#{}</a> {} · {} · {}',
+                reverse("admin:channels_tiktok_webhookevent_change", args=[health.last_failure.pk]),
+                health.last_failure.pk,
+                _when(health.last_failure.received_at),
+                health.last_failure.event or "?",
+                health.last_failure.error[:200],
+            )
+        return format_html(
+            '<div class="webhook-panel"><p>{}</p><p>{}: {}<br>{}: {}<br>{}: <span class="failures-24h">{}</span>'
+            "<br>{}: {}</p></div>",
+            verdict,
+            _("subscribed"),
+            _when(account.webhooks_subscribed_at),
+            _("last webhook received"),
+            _when(health.last_received_at),
+            _("failed to process in the last 24 hours"),
+            failures,
+            _("last failure"),
+            last_failure,
+        )
+
+    @admin.display(description=_("windows of recent clients"))
+    def windows_panel(self, account):
+        if account.pk is None:
+            return "—"
+        now = timezone.now()
+        conversations = selectors.recent_conversations(account=account)
+        if not conversations:
+            return format_html('<div class="windows-panel"><p>{}</p></div>', _("No client has written yet (R5)."))
+        rows = []
+        for conversation in conversations:
+            state = window.state(conversation, now=now)
+            if state.open:
+                verdict = _badge(
+                    True,
+                    ngettext(
+                        "open: %(left)d message left",
+                        "open: %(left)d messages left",
+                        state.messages_left,
+                    )
+                    % {"left": state.messages_left},
+                    "",
+                    "",
+                )
+            elif state.expires_at and state.expires_at > now:
+                verdict = _badge(False, "", _("quota used up: wait for the client to write"), "")
+            else:
+                verdict = _badge(False, "", _("closed: 48 hours passed since the client wrote"), "")
+            rows.append(
+                (
+                    reverse("admin:clients_client_change", args=[conversation.client_id]),
+                    str(conversation.client),
+                    conversation.conversation_id,
+                    _when(conversation.last_inbound_at),
+                    verdict,
+                    _when(state.expires_at),
+                )
+            )
+        return format_html(
+            '<div class="windows-panel"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "</tr></thead><tbody>{}</tbody></table></div>",
+            _("client"),
+            _("conversation id"),
+            _("client wrote"),
+            _("window"),
+            _("window ends"),
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                rows,
+            ),
+        )
+
+    @admin.display(description=_("messages per day"))
+    def chart_panel(self, account):
+        if account.pk is None:
+            return "—"
+        last = selectors.last_message_received_at(channel_id=account.pk)
+        return format_html(
+            '<div class="chart-panel">{}<p>{}: {}</p></div>',
+            messages_chart(selectors.messages_per_day(channel_id=account.pk)),
+            _("last message received"),
+            _when(last),
+        )
+
+    @admin.display(description=_("open in lists"))
+    def links_panel(self, account):
+        if account.pk is None:
+            return "—"
+        return format_html(
+            '<div class="links-panel">{} · {} · {} · {} · {}</div>',
+            _list_link("admin:clients_message_changelist", _("message log"), channel=account.pk),
+            _list_link(
+                "admin:clients_message_changelist", _("failed messages"), channel=account.pk, status__exact="failed"
+            ),
+            _list_link("admin:channels_tiktok_webhookevent_changelist", _("webhook journal"), account=account.pk),
+            _list_link(
+                "admin:channels_tiktok_webhookevent_changelist",
+                _("failed webhooks"),
+                account=account.pk,
+                status__exact="failed",
+            ),
+            _list_link("admin:clients_client_changelist", _("clients"), channel=account.pk),
         )
 
     def save_model(self, request, obj, form, change):

@@ -4,20 +4,42 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from clients.admin.big_lists import BigListAdmin, IdInputFilter, SinceFilter
 from clients.admin.readonly import ReadOnlyAdminMixin, pretty_json
 
-from .. import journal, webhooks
+from .. import constants, journal, webhooks
 from ..models import WebhookEvent
 
 
+class EventNameFilter(admin.SimpleListFilter):
+    """TikTok's event names from the facts module: a DISTINCT over the journal would scan it."""
+
+    title = _("event")
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in constants.KNOWN_EVENTS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event=self.value()) if self.value() else queryset
+
+
+class AccountIdFilter(IdInputFilter):
+    title = _("account id")
+    parameter_name = "account"
+    field_path = "account_id"
+
+
+class ReceivedSinceFilter(SinceFilter):
+    field_path = "received_at"
+
+
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_display = ("id", "received_at", "event", "business_id", "account", "status", "attempts", "short_error")
-    list_filter = ("status", "event", ("account", admin.RelatedOnlyFieldListFilter))
+    list_filter = (ReceivedSinceFilter, "status", EventNameFilter, AccountIdFilter)
     list_select_related = ("account",)
-    search_fields = ("=business_id", "=conversation_id", "=comment_id", "=dedupe_key")
-    date_hierarchy = "received_at"
-    show_full_result_count = False
+    exact_search_fields = ("business_id", "conversation_id", "comment_id", "dedupe_key")
     actions = ["replay"]
     fields = (
         "received_at",
@@ -70,5 +92,8 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         if failed:
             self.message_user(
-                request, _("%(count)d failed again: see their error.") % {"count": failed}, messages.WARNING
+                request,
+                ngettext("%(count)d failed again: see its error.", "%(count)d failed again: see their error.", failed)
+                % {"count": failed},
+                messages.WARNING,
             )

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses
+from clients.api_errors import localized_errors
 from clients.channel_registry import OutgoingRequest
 from clients.permissions import ProjectScopedMixin
 
@@ -49,7 +50,7 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
         return Response(
             {
                 "valid": verdict.valid,
-                "errors": [v.as_dict() for v in verdict.errors],
-                "warnings": [v.as_dict() for v in verdict.warnings],
+                "errors": localized_errors([v.as_dict() for v in verdict.errors]),
+                "warnings": localized_errors([v.as_dict() for v in verdict.warnings]),
             }
         )

@@ -226,10 +226,12 @@ class Sandbox:
 
     # ------------------------------------------------------------------------------ rate limit and faults
     def _admit(self) -> bool:
-        """TikTok's per-app QPS: a sliding one-second window over every API call of the app (§6)."""
+        """TikTok's per-app QPS (§6): at most `rate_limit_qps` calls of the app, any endpoint, in any rolling
+        second (window `(now - 1 s, now]`), counted on arrival. "10 per second" read strictly: a fixed calendar
+        second would let 20 calls through across its boundary. Refused calls are not counted."""
         now = time.monotonic()
         with self.state.lock:
-            while self._calls and self._calls[0] <= now - 1.0:
+            while self._calls and self._calls[0] <= now - constants.RATE_LIMIT_WINDOW_SECONDS:
                 self._calls.popleft()
             if len(self._calls) >= self.config.rate_limit_qps:
                 return False

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from ..api_errors import ERROR_CODES
 from ..channel_registry import provider_for
 from ..models import Client, ClientVariable, Message
+from .big_lists import BigListAdmin, IdInputFilter, SinceFilter
 
 RECENT_MESSAGES = 20
 
@@ -19,16 +20,30 @@ class ClientVariableInline(admin.TabularInline):
     readonly_fields = ("updated_at",)
 
 
+class ChannelIdFilter(IdInputFilter):
+    title = _("channel id")
+    parameter_name = "channel"
+    field_path = "channel_id"
+
+
+class ClientIdFilter(IdInputFilter):
+    title = _("client id")
+    parameter_name = "client"
+    field_path = "client_id"
+
+
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(BigListAdmin):
     list_display = ("id", "display_name", "username", "external_id", "channel", "last_message_at")
+    list_filter = ("channel__kind", ChannelIdFilter)
     list_select_related = ("channel",)
-    list_filter = ("channel__kind",)
-    search_fields = ("=external_id", "username", "display_name", "=variables__value")
+    exact_search_fields = ("external_id", "username")
     raw_id_fields = ("channel",)
     readonly_fields = ("window", "recent_messages", "created_at", "last_message_at")
     inlines = [ClientVariableInline]
-    show_full_result_count = False
+
+    def exact_search_q(self, term):
+        return super().exact_search_q(term.removeprefix("@"))
 
     @admin.display(description=_("messaging window"))
     def window(self, client):
@@ -58,7 +73,7 @@ class ClientAdmin(admin.ModelAdmin):
                 for m in messages
             ),
         )
-        log = reverse("admin:clients_message_changelist") + f"?client__id__exact={client.pk}"
+        log = reverse("admin:clients_message_changelist") + f"?client={client.pk}"
         return format_html("<table>{}</table><p><a href='{}'>{}</a></p>", rows, log, _("whole message log"))
 
 
@@ -89,12 +104,24 @@ class ErrorCodeFilter(admin.SimpleListFilter):
         return queryset if value is None else queryset.filter(error_code=value)
 
 
+class MessageSinceFilter(SinceFilter):
+    field_path = "created_at"
+
+
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(BigListAdmin):
     list_display = ("id", "created_at", "direction", "kind", "source", "status", "error_code", "client", "channel")
-    list_filter = (("channel", admin.RelatedFieldListFilter), "direction", "status", ErrorCodeFilter, "kind", "source")
+    list_filter = (
+        MessageSinceFilter,
+        "direction",
+        "status",
+        ErrorCodeFilter,
+        "kind",
+        "source",
+        ChannelIdFilter,
+        ClientIdFilter,
+    )
     list_select_related = ("client", "channel")
-    search_fields = ("=external_id",)
+    exact_search_fields = ("external_id",)
     raw_id_fields = ("client", "channel")
     readonly_fields = ("created_at", "sent_at", "read_at")
-    show_full_result_count = False

@@ -1,11 +1,15 @@
 """Admin for bot events and their deliveries: status, attempts, re-deliver."""
 
+import uuid
+
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import delivery
 from ..models import BotEvent, DeliveryAttempt
+from .big_lists import BigListAdmin, IdInputFilter, SinceFilter
 from .readonly import ReadOnlyAdminMixin, pretty_json
 
 
@@ -16,14 +20,25 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = ("created_at", "url", "response_status", "response_body", "error", "duration_ms")
 
 
+class ProjectIdFilter(IdInputFilter):
+    title = _("project id")
+    parameter_name = "project"
+    field_path = "project_id"
+
+
+class EventIdFilter(IdInputFilter):
+    title = _("bot event id")
+    parameter_name = "event"
+    field_path = "event_id"
+
+
 @admin.register(BotEvent)
-class BotEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class BotEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_display = ("id", "type", "project", "client", "status", "attempts", "created_at", "delivered_at")
-    list_filter = ("status", "type")
+    list_filter = (SinceFilter, "status", "type", ProjectIdFilter)
     list_select_related = ("project", "client")
-    search_fields = ("=uuid", "=dedupe_key")
+    exact_search_fields = ("dedupe_key",)
     raw_id_fields = ("project", "channel", "client")
-    show_full_result_count = False
     inlines = [DeliveryAttemptInline]
     actions = ["redeliver"]
     fields = (
@@ -41,6 +56,13 @@ class BotEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "pretty_body",
     )
     readonly_fields = fields
+
+    def exact_search_q(self, term):
+        query = super().exact_search_q(term)
+        try:
+            return query | Q(uuid=uuid.UUID(term))
+        except ValueError:
+            return query
 
     @admin.display(description=_("body"))
     def pretty_body(self, obj):
@@ -62,6 +84,25 @@ class BotEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if skipped:
             self.message_user(
                 request,
-                _("%(count)d skipped: their project has no callback URL.") % {"count": skipped},
+                ngettext(
+                    "%(count)d skipped: its project has no callback URL.",
+                    "%(count)d skipped: their project has no callback URL.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BigListAdmin):
+    list_display = ("id", "created_at", "event", "url", "response_status", "short_error", "duration_ms")
+    list_filter = (SinceFilter, EventIdFilter)
+    list_select_related = ("event",)
+    raw_id_fields = ("event",)
+    fields = ("event", "created_at", "url", "response_status", "response_body", "error", "duration_ms")
+    readonly_fields = fields
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj):
+        return obj.error[:80]

@@ -195,6 +195,9 @@ IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5
 TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
 # A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.
 TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS", default=3.0)
+# Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and
+# its arrival at TikTok: the sustained rate is QPS / (1 s + margin).
+TIKTOK_RATE_LIMIT_MARGIN_SECONDS = env.float("TIKTOK_RATE_LIMIT_MARGIN_SECONDS", default=0.05)
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {

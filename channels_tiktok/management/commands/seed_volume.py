@@ -3,47 +3,35 @@
 import datetime as dt
 import json
 import random
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.models import Conversation, GrantedScope, TikTokAccount, WebhookEvent
-from clients.models import Channel, Client, ClientVariable, Message, Project
+from clients.models import BotEvent, Channel, Client, ClientVariable, DeliveryAttempt, Message, Project
+from clients.progress import Progress
 
 BATCH = 5000
 
 
-class Progress:
-    """A one-line progress bar on stderr."""
-
-    def __init__(self, label: str, total: int, stream=sys.stderr):
-        self.label, self.total, self.done, self.stream = label, total, 0, stream
-
-    def advance(self, count: int) -> None:
-        self.done += count
-        width = 30
-        filled = int(width * self.done / self.total) if self.total else width
-        self.stream.write(f"\r{self.label:<10} [{'#' * filled}{'.' * (width - filled)}] {self.done:>9}/{self.total}")
-        if self.done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 class Command(BaseCommand):
-    help = "Seed accounts, clients, message log rows and webhook journal rows for load measurements."
+    help = (
+        "Seed accounts, clients, message log rows, webhook journal rows and bot events (with delivery attempts) "
+        "for load measurements. Counts add to what is there: pass 0 to skip a table."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--messages", type=int, default=1_000_000)
         parser.add_argument("--journal", type=int, default=1_000_000)
+        parser.add_argument("--bot-events", type=int, default=200_000, help="each with one delivery attempt")
         parser.add_argument("--accounts", type=int, default=20)
         parser.add_argument("--clients", type=int, default=20_000)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--yes", action="store_true", help="Required: this writes a lot of rows.")
 
-    def handle(self, *args, messages, journal, accounts, clients, seed, yes, **options):
+    def handle(self, *args, messages, journal, bot_events, accounts, clients, seed, yes, **options):
         if not yes:
             raise CommandError("This writes millions of rows. Pass --yes to confirm.")
         rng = random.Random(seed)
@@ -52,7 +40,21 @@ class Command(BaseCommand):
         client_rows = self._clients(account_rows, clients)
         self._messages(client_rows, messages, rng)
         self._journal(account_rows, client_rows, journal, rng)
+        self._bot_events(project, client_rows, bot_events, rng)
+        self._analyze()
         self.stdout.write(self.style.SUCCESS("Seeded."))
+
+    def _analyze(self):
+        # A bulk load leaves the planner without statistics until autovacuum comes by (never, if it is off):
+        # measure with the plans production would get.
+        if connection.vendor != "postgresql":
+            return
+        # VACUUM also sets the visibility map (index-only scans) but cannot run inside a transaction.
+        statement = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        with connection.cursor() as cursor:
+            for model in (Message, WebhookEvent, Client, Conversation, ClientVariable, BotEvent, DeliveryAttempt):
+                cursor.execute(f"{statement} {connection.ops.quote_name(model._meta.db_table)}")
+        self.stderr.write(f"Statistics updated ({statement}).")
 
     def _accounts(self, project, count):
         existing = list(TikTokAccount.objects.filter(channel__project=project))
@@ -78,7 +80,7 @@ class Command(BaseCommand):
 
     def _clients(self, accounts, count):
         per_account = max(count // len(accounts), 1)
-        progress = Progress("clients", per_account * len(accounts))
+        progress = Progress("clients", per_account * len(accounts), stream=self.stderr)
         rows = []
         for account in accounts:
             have = Client.objects.filter(channel_id=account.pk).count()
@@ -113,7 +115,7 @@ class Command(BaseCommand):
         )
 
     def _messages(self, clients, total, rng):
-        progress = Progress("messages", total)
+        progress = Progress("messages", total, stream=self.stderr, every=BATCH * 10)
         statuses = [Message.Status.SENT, Message.Status.READ, Message.Status.FAILED, Message.Status.RECEIVED]
         start_id = Message.objects.count()
         for start in range(0, total, BATCH):
@@ -138,7 +140,7 @@ class Command(BaseCommand):
             progress.advance(len(batch))
 
     def _journal(self, accounts, clients, total, rng):
-        progress = Progress("journal", total)
+        progress = Progress("journal", total, stream=self.stderr, every=BATCH * 10)
         start_id = WebhookEvent.objects.count()
         for start in range(0, total, BATCH):
             batch = []
@@ -164,4 +166,41 @@ class Command(BaseCommand):
                     )
                 )
             WebhookEvent.objects.bulk_create(batch)
+            progress.advance(len(batch))
+
+    def _bot_events(self, project, clients, total, rng):
+        progress = Progress("bot events", total, stream=self.stderr, every=BATCH * 10)
+        start_id = BotEvent.objects.count()
+        statuses = [BotEvent.DeliveryStatus.DELIVERED] * 8 + [BotEvent.DeliveryStatus.FAILED]
+        types = [BotEvent.Type.CLIENT_MESSAGE] * 6 + [BotEvent.Type.MESSAGE_STATUS] * 3 + [BotEvent.Type.ACCOUNT_STATUS]
+        for start in range(0, total, BATCH):
+            batch = []
+            for n in range(start, min(start + BATCH, total)):
+                client_id, channel_id = rng.choice(clients)
+                event_type = rng.choice(types)
+                batch.append(
+                    BotEvent(
+                        project=project,
+                        channel_id=channel_id,
+                        client_id=client_id,
+                        type=event_type,
+                        body={"type": event_type, "text": f"message {n}"},
+                        dedupe_key=f"volume:{start_id + n}",
+                        status=rng.choice(statuses),
+                        attempts=1,
+                    )
+                )
+            created = BotEvent.objects.bulk_create(batch)
+            DeliveryAttempt.objects.bulk_create(
+                [
+                    DeliveryAttempt(
+                        event=event,
+                        url="https://bot.example.com/hook",
+                        response_status=200 if event.status == BotEvent.DeliveryStatus.DELIVERED else 500,
+                        error="" if event.status == BotEvent.DeliveryStatus.DELIVERED else "HTTP 500",
+                        duration_ms=rng.randint(5, 400),
+                    )
+                    for event in created
+                ]
+            )
             progress.advance(len(batch))

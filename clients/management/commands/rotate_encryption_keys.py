@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from clients import encryption
 from clients.fields import EncryptedTextField
+from clients.progress import Progress
 
 
 class Command(BaseCommand):
@@ -16,13 +17,13 @@ class Command(BaseCommand):
         for model in apps.get_models():
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
             if fields:
-                count = self._rotate_model(model, fields)
+                count = self._rotate_model(model, fields, self.stderr)
                 total += count
                 self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows re-encrypted with the first key."))
 
     @staticmethod
-    def _rotate_model(model, fields) -> int:
+    def _rotate_model(model, fields, stream) -> int:
         # Works on the raw columns: ciphertext is rotated without building model instances.
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
@@ -33,8 +34,11 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT {pk}, {', '.join(columns)} FROM {table}")  # noqa: S608 - names are quoted
             rows = cursor.fetchall()
+            progress = Progress(model._meta.model_name, len(rows), stream=stream, every=500)
             for row_pk, *values in rows:
                 rotated = [encryption.rotate(v) if v else v for v in values]
                 cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*rotated, row_pk])  # noqa: S608
                 count += 1
+                progress.advance()
+            progress.finish()
         return count
