@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: install run test lint check messages clean stack test-stack bench wrk
+.PHONY: gettext chromium install run test lint check messages clean stack test-stack bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-messages: install
+# Debian packages: gettext compiles the catalogues; Debian's Chromium drives the browser tests.
+gettext:
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+messages: install gettext
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 # The TikTok sandbox runs in the background for as long as runserver does.
@@ -30,7 +37,7 @@ run: install messages
 	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
 	TIKTOK_SANDBOX_URL=http://$(HOST):$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install messages
+test: install messages chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
