@@ -32,6 +32,18 @@ def emit_account_status(*, account: TikTokAccount, status: str, reason: str = ""
     )
 
 
+def emit_scopes_changed(*, account: TikTokAccount, scopes, added: set[str], removed: set[str]) -> None:
+    """Tell the bot that the granted scopes changed, if they did (after connect, refresh or a re-check)."""
+    if added or removed:
+        emit_account_status(
+            account=account,
+            status="scopes_changed",
+            granted_scopes=sorted(scopes),
+            added=sorted(added),
+            removed=sorted(removed),
+        )
+
+
 def mark_needs_reauth(*, account: TikTokAccount, reason: str) -> bool:
     """Stop using the account until the owner reconnects it. Returns False if it was not active any more."""
     updated = TikTokAccount.objects.filter(pk=account.pk, status=TikTokAccount.Status.ACTIVE).update(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Channel, Project
 
 from . import constants, oauth
-from .account_status import emit_account_status
+from .account_status import emit_account_status, emit_scopes_changed
 from .client import TikTokClient, TikTokError
 from .countries import is_country
 from .models import TikTokAccount
@@ -141,14 +141,8 @@ def connect_account(*, project: Project, user, code: str, country: str) -> Conne
         added, removed = sync_granted_scopes(account=account, scopes=tokens.scopes)
         if existing is not None and previous_status != TikTokAccount.Status.ACTIVE:
             emit_account_status(account=account, status=TikTokAccount.Status.ACTIVE, reason="reconnected")
-        elif existing is not None and (added or removed):
-            emit_account_status(
-                account=account,
-                status="scopes_changed",
-                granted_scopes=sorted(tokens.scopes),
-                added=sorted(added),
-                removed=sorted(removed),
-            )
+        elif existing is not None:
+            emit_scopes_changed(account=account, scopes=tokens.scopes, added=added, removed=removed)
     logger.info(
         "tiktok.connect.connected",
         extra={
@@ -201,14 +195,7 @@ def recheck_account(*, account: TikTokAccount) -> PermissionsVerdict:
         _apply_profile(account, profile)
         account.save(update_fields=["username", "display_name", "avatar_url", "is_business_account", "updated_at"])
         added, removed = sync_granted_scopes(account=account, scopes=scopes)
-        if added or removed:
-            emit_account_status(
-                account=account,
-                status="scopes_changed",
-                granted_scopes=list(scopes),
-                added=sorted(added),
-                removed=sorted(removed),
-            )
+        emit_scopes_changed(account=account, scopes=scopes, added=added, removed=removed)
     logger.info("tiktok.account.rechecked", extra={"account_id": account.pk, "scopes": ",".join(scopes)})
     return permissions_verdict(scopes, needed=oauth.requested_scopes())
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import constants
-from .account_status import emit_account_status, mark_needs_reauth
+from .account_status import emit_scopes_changed, mark_needs_reauth
 from .client import TikTokClient, TikTokError, TokenSet
 from .models import TikTokAccount
 from .scopes import sync_granted_scopes
@@ -118,14 +118,7 @@ def refresh_access_token(account: TikTokAccount, *, expiring_before: dt.datetime
                 )
                 if tokens.scopes:
                     added, removed = sync_granted_scopes(account=locked, scopes=tokens.scopes)
-                    if added or removed:
-                        emit_account_status(
-                            account=locked,
-                            status="scopes_changed",
-                            granted_scopes=sorted(tokens.scopes),
-                            added=sorted(added),
-                            removed=sorted(removed),
-                        )
+                    emit_scopes_changed(account=locked, scopes=tokens.scopes, added=added, removed=removed)
                 logger.info(
                     "tiktok.token.refreshed",
                     extra={"account_id": locked.pk, "expires_at": str(locked.access_token_expires_at)},
