@@ -53,10 +53,10 @@ def hold_every_lane() -> None:
 
 
 def record(body: bytes) -> WebhookEvent:
-    """Journal a delivery as the receiver does, without running what it queues."""
-    event, created = journal.record_delivery(body=body, headers={})
+    """Journal a delivery as the receiver does, without running what it queues; returns the stored row."""
+    event_id, created = journal.record_delivery(body=body, headers={})
     assert created
-    return event
+    return WebhookEvent.objects.get(pk=event_id)
 
 
 def test_one_task_processes_every_pending_row_in_few_queries(account, django_capture_on_commit_callbacks):

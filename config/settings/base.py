@@ -73,6 +73,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
         "timeout": 10,
     }
+    # Server-side prepared statements, for the queries that bind on the server (only the webhook journal's INSERT,
+    # journal.py): PostgreSQL parses and plans it once per connection. Empty turns them off, for a PgBouncer older
+    # than 1.21 in transaction mode, which cannot carry them.
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_prepare_threshold) if _prepare_threshold else None
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and the sandbox's webhooks write without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
