@@ -36,6 +36,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 BUSINESS_ID = "-000bench_business_account"
 OUTBOUND_ACCOUNT = "sbx-acct-mx-001"
 SIGNATURE_HEADER = "TikTok-Signature"
+WEB_WORKERS = (os.cpu_count() or 1) + 1  # gunicorn's default (config/gunicorn.conf.py)
 
 
 @dataclass
@@ -461,8 +462,9 @@ def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan)
         "",
         f"Measured by `make bench` (`python -m benchmarks.run`) on {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s.",
         f"Machine: {machine()}. {versions()}.",
-        "Everything ran on this one machine: the load generator, gunicorn (4 sync workers, access log off), two "
-        "Celery workers (one process each), PostgreSQL, Redis and the sandbox share its cores.",
+        f"Everything ran on this one machine: the load generator, gunicorn ({WEB_WORKERS} workers x 4 threads, "
+        "access log and worker recycling off), two Celery workers (one process each), PostgreSQL, Redis and the "
+        "sandbox share its cores.",
         "",
         "| part | measure | value | target | verdict |",
         "| --- | --- | --- | --- | --- |",
@@ -505,8 +507,11 @@ def main(argv: list[str] | None = None) -> int:
         database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tiktok_bench"),
         redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
         extra_env={
+            # gunicorn as in production (config/gunicorn.conf.py: cores + 1 workers x 4 threads), except the
+            # access log and worker recycling: a worker restarted inside a 10-second phase would weigh on whichever
+            # side of the comparison it fell in.
             "GUNICORN_ACCESS_LOG": "0",
-            "WEB_CONCURRENCY": "4",
+            "GUNICORN_MAX_REQUESTS": "0",
             "LOG_LEVEL": "WARNING",
             "CELERY_INBOUND_CONCURRENCY": "1",
             "DATABASE_POOL_MAX": "4",

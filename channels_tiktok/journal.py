@@ -16,13 +16,16 @@ import functools
 import logging
 from collections.abc import Mapping
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import F
 from django.utils import timezone
 
 from . import constants, handlers, lanes, webhooks
+from .group_commit import GroupCommit
 from .models import WebhookEvent
+
+Status = WebhookEvent.Status
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ SWEEP_BATCH = 500
 # How many pending rows one worker task processes in one transaction (its own row and the oldest others): one
 # commit (one WAL flush) per batch instead of one per row. Small enough that a batch holds its locks briefly.
 PROCESS_BATCH = 25
+DRAIN_BATCHES = 40
 ERROR_CHARS = 2000
 STORED_HEADERS = ("Content-Type", "User-Agent", constants.SIGNATURE_HEADER)
 
@@ -50,27 +54,34 @@ def stored_headers(meta: Mapping[str, str]) -> dict[str, str]:
     return headers
 
 
-DRAIN_BATCHES = 40
-
-
 def enqueue_processing(event_id: int) -> None:
-    """Make sure a worker will process this committed row: queue a task unless one is already queued or draining
-    in its lane (see lanes.py). A Redis or broker failure is logged; the row stays pending and the sweeper
-    re-queues it."""
+    """Make sure a worker will process this committed row (see `enqueue_processing_many`)."""
+    enqueue_processing_many([event_id])
+
+
+def enqueue_processing_many(event_ids: list[int]) -> None:
+    """Make sure a worker will process these committed rows: per lane, queue a task unless one is already queued
+    or draining (lanes.py); the lanes of a batch are claimed in one Redis round trip. A Redis or broker failure is
+    logged; the rows stay pending and the sweeper re-queues them."""
     from . import tasks
 
-    try:
-        claimed = lanes.claim(event_id)
-    except Exception:  # no Redis: queue regardless
-        logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_event": event_id}, exc_info=True)
-        claimed = True
-    if not claimed:
+    first_of_lane: dict[int, int] = {}
+    for event_id in event_ids:
+        first_of_lane.setdefault(lanes.lane(event_id), event_id)
+    if not first_of_lane:
         return
     try:
-        tasks.process_webhook_event.delay(event_id)
-    except Exception:  # whatever the broker raises, TikTok must still get its 200
-        logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_event": event_id}, exc_info=True)
-        _release_lane(event_id)  # the next delivery tries the broker again
+        claimed = lanes.claim_many(list(first_of_lane))
+    except Exception:  # no Redis: queue regardless
+        logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_events": event_ids}, exc_info=True)
+        claimed = list(first_of_lane)
+    for lane in claimed:
+        event_id = first_of_lane[lane]
+        try:
+            tasks.process_webhook_event.delay(event_id)
+        except Exception:  # whatever the broker raises, TikTok must still get its 200
+            logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_event": event_id}, exc_info=True)
+            _release_lane(event_id)  # the next delivery tries the broker again
 
 
 def _release_lane(event_id: int) -> None:
@@ -127,6 +138,15 @@ def _may_hold_nul(body: bytes, envelope: webhooks.Envelope) -> bool:
     return isinstance(content, str) and "\\u0000" in content
 
 
+_DEDUPE_KEY_CHARS = WebhookEvent._meta.get_field("dedupe_key").max_length
+
+
+def _bounded_key(key: str) -> str:
+    """The key as the column can hold it: an id longer than any TikTok sends is hashed, not refused (a refused
+    INSERT would answer 500 to every one of TikTok's retries)."""
+    return key if len(key) <= _DEDUPE_KEY_CHARS else f"sha256:{webhooks.body_hash(key.encode())}"
+
+
 def _fields_from(body: bytes, now: dt.datetime) -> dict:
     try:
         envelope = webhooks.parse_envelope(body)
@@ -136,7 +156,7 @@ def _fields_from(body: bytes, now: dt.datetime) -> dict:
         return {
             "event": envelope.event[:64],
             "business_id": envelope.business_id[:128],
-            "dedupe_key": webhooks.dedupe_key(envelope),
+            "dedupe_key": _bounded_key(webhooks.dedupe_key(envelope)),
             "conversation_id": envelope.id_of("conversation_id")[:200],
             "comment_id": envelope.id_of("comment_id")[:32],
             "status": WebhookEvent.Status.PENDING,
@@ -155,20 +175,21 @@ def _fields_from(body: bytes, now: dt.datetime) -> dict:
 # the ORM prepares it, the ones intake never sets (their defaults) once per connection vendor. What is skipped is
 # the ORM's per-call work (a model instance, query compilation), which cost several times the INSERT itself on the
 # hottest path of the service (B10). ON CONFLICT DO NOTHING: a duplicate delivery is no error (no exception, no
-# ERROR line in PostgreSQL's log for each of TikTok's retries); RETURNING tells a new row from a duplicate.
+# ERROR line in PostgreSQL's log for each of TikTok's retries); RETURNING tells new rows from duplicates.
 _INSERTED_FIELDS = [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
 
 
 @functools.cache
-def _insert_sql(vendor: str) -> str:
+def _insert_sql(vendor: str, rows: int) -> str:
     quote = connections[router.db_for_write(WebhookEvent)].ops.quote_name
     meta = WebhookEvent._meta
     columns = ", ".join(quote(field.column) for field in _INSERTED_FIELDS)
-    values = ", ".join(["%s"] * len(_INSERTED_FIELDS))
+    row = "(" + ", ".join(["%s"] * len(_INSERTED_FIELDS)) + ")"
+    dedupe_key = quote(meta.get_field("dedupe_key").column)
     # Only the model's own names, quoted; every value is a parameter.
     return (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) "  # noqa: S608
-        f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)} "  # noqa: S608
+        f"ON CONFLICT ({dedupe_key}) DO NOTHING RETURNING {quote(meta.pk.column)}, {dedupe_key}"
     )
 
 
@@ -179,8 +200,9 @@ def _defaults(vendor: str) -> dict[str, object]:
     return {field.attname: field.get_db_prep_save(field.get_default(), connection) for field in _INSERTED_FIELDS}
 
 
-def _insert(values: dict[str, object]) -> int | None:
-    """Insert one journal row unless its dedupe key is already journaled; returns the new id, or None.
+def _insert(rows: list[dict[str, object]]) -> list[int | None]:
+    """Insert journal rows in one statement, skipping any whose dedupe key is already journaled (or repeats an
+    earlier row of the list); returns each row's new id, or None for a duplicate.
 
     On PostgreSQL the statement goes with server-side binding and is prepared on each pooled connection: the
     values travel apart from the SQL (no quoting of the body in Python) and PostgreSQL plans it once. Through
@@ -192,43 +214,75 @@ def _insert(values: dict[str, object]) -> int | None:
         field.get_db_prep_save(values[field.attname], connection)
         if field.attname in values
         else defaults[field.attname]
+        for values in rows
         for field in _INSERTED_FIELDS
     ]
     if vendor == "postgresql":
         connection.ensure_connection()
         raw = ServerBindingCursor(connection.connection)
         cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-        with cursor:
-            cursor.execute(_insert_sql(vendor), params)
-            row = cursor.fetchone()
     else:
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(vendor), params)
-            row = cursor.fetchone()
-    return None if row is None else row[0]
+        cursor = connection.cursor()
+    with cursor:
+        cursor.execute(_insert_sql(vendor, len(rows)), params)
+        inserted = {key: pk for pk, key in cursor.fetchall()}
+    # RETURNING follows no order: rows are matched by key; of two rows with one key, the first was inserted.
+    return [inserted.pop(values["dedupe_key"], None) for values in rows]
+
+
+def _write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
+    """The group commit's write: one statement for the batch, committed by itself. Should it fail for a reason
+    one row could carry (a value the database refuses), every row is tried alone, so that only that delivery
+    fails; a database that is down fails each of them, and TikTok retries each."""
+    try:
+        return _insert(rows)
+    except DatabaseError:
+        if len(rows) == 1:
+            raise
+    outcomes: list[int | Exception | None] = []
+    for values in rows:
+        try:
+            outcomes.extend(_insert([values]))
+        except DatabaseError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def _after_batch(written: list[tuple[dict[str, object], int | None]]) -> None:
+    enqueue_processing_many(
+        [event_id for values, event_id in written if event_id is not None and values["status"] == Status.PENDING]
+    )
+
+
+# One per process: the threads of a gunicorn gthread worker share their commits (group_commit.py).
+_intake = GroupCommit(write=_write_batch, after=_after_batch)
 
 
 def record_delivery(*, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, bool]:
     """Journal one verified delivery. Returns (row id, created); a duplicate gives (None, False).
 
-    One INSERT, committed by itself (autocommit: no BEGIN and COMMIT round trips) unless the caller holds a
-    transaction; processing is queued once the row is committed, so a worker always finds it."""
+    Returns once the row is committed: with the deliveries other threads of this process journal at the same
+    moment, in one INSERT and one commit (group commit; alone, at once); processing is queued after the commit,
+    so a worker always finds the row. Inside a caller's transaction the row joins it instead, and processing is
+    queued when that commits."""
     now = timezone.now()
     fields = _fields_from(body, now)
-    event_id = _insert(
-        {
-            "received_at": now,
-            # NUL cannot be stored in PostgreSQL text; a body with one is malformed and kept for staff only.
-            "raw_body": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-            "headers": {name: headers[name] for name in STORED_HEADERS if name in headers},
-            **fields,
-        }
-    )
+    values = {
+        "received_at": now,
+        # NUL cannot be stored in PostgreSQL text; a body with one is malformed and kept for staff only.
+        "raw_body": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        "headers": {name: headers[name] for name in STORED_HEADERS if name in headers},
+        **fields,
+    }
+    if connections[router.db_for_write(WebhookEvent)].in_atomic_block:
+        [event_id] = _insert([values])
+        if event_id is not None and fields["status"] == Status.PENDING:
+            transaction.on_commit(functools.partial(enqueue_processing, event_id))
+    else:
+        event_id = _intake.submit(values)
     if event_id is None:
         logger.debug("tiktok.webhook.duplicate", extra={"dedupe_key": fields["dedupe_key"]})
         return None, False
-    if fields["status"] == WebhookEvent.Status.PENDING:
-        transaction.on_commit(functools.partial(enqueue_processing, event_id))
     logger.debug(
         "tiktok.webhook.stored",
         extra={"webhook_event": event_id, "event": fields.get("event", ""), "status": fields["status"]},

@@ -25,8 +25,12 @@ TTL_SECONDS = 10
 PREFIX = "tiktok:webhook:lane:"
 
 
+def lane(event_id: int) -> int:
+    return event_id % LANES
+
+
 def key(event_id: int) -> str:
-    return f"{PREFIX}{event_id % LANES}"
+    return f"{PREFIX}{lane(event_id)}"
 
 
 @functools.cache
@@ -43,6 +47,18 @@ def claim(event_id: int) -> bool:
     if client is None:
         return cache.add(key(event_id), 1, timeout=TTL_SECONDS)
     return bool(client.set(key(event_id), 1, nx=True, ex=TTL_SECONDS))
+
+
+def claim_many(numbers: list[int]) -> list[int]:
+    """Set the flags of these lanes in one round trip; returns the lanes whose flag was not set (the caller queues
+    a task for each)."""
+    client = _redis()
+    if client is None:
+        return [number for number in numbers if cache.add(key(number), 1, timeout=TTL_SECONDS)]
+    with client.pipeline(transaction=False) as pipe:
+        for number in numbers:
+            pipe.set(key(number), 1, nx=True, ex=TTL_SECONDS)
+        return [number for number, was_set in zip(numbers, pipe.execute(), strict=True) if was_set]
 
 
 def release(event_id: int) -> None:

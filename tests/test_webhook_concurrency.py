@@ -110,3 +110,36 @@ def test_two_sweepers_at_once_take_each_lost_row_once():
     assert sum(counts) == rows
     assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED, attempts=1).count() == rows
     assert Message.objects.count() == rows
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_with_a_row_the_database_refuses_still_stores_the_others():
+    """The group commit's write (journal.py): one statement for the batch; when the database refuses one row,
+    the others are stored one by one and only that delivery fails (TikTok retries it)."""
+    now = timezone.now()
+
+    def row(n: int, **changes) -> dict:
+        return {
+            "received_at": now,
+            "raw_body": "{}",
+            "headers": {},
+            "event": "im_receive_msg",
+            "dedupe_key": f"batch:{n}",
+            "status": WebhookEvent.Status.PENDING,
+            "next_attempt_at": now,
+        } | changes
+
+    outcomes = journal._write_batch([row(1), row(2, event="x" * 65), row(1), row(3)])
+    assert isinstance(outcomes[1], Exception)
+    first, _, duplicate, third = outcomes
+    assert duplicate is None  # the same key as the first row: one row, like any duplicate delivery
+    assert sorted(WebhookEvent.objects.values_list("pk", flat=True)) == sorted([first, third])
+    # Without a refused row the batch is one statement; a key already stored and a key repeated in the batch
+    # both come back as duplicates.
+    again = journal._write_batch([row(3), row(4), row(4)])
+    stored, new, repeated = again
+    assert stored is None
+    assert repeated is None
+    assert WebhookEvent.objects.get(dedupe_key="batch:4").pk == new

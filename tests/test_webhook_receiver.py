@@ -111,6 +111,16 @@ def test_an_id_that_went_through_a_float_is_refused_as_malformed(client):
     assert "floating-point" in row.error
 
 
+def test_an_id_longer_than_the_key_column_is_journaled_and_still_deduplicated(client):
+    body = wc.with_content("im_receive_msg_text", message_id="7" * 400)
+    assert wc.post(client, body).status_code == 200
+    assert wc.post(client, body).status_code == 200  # TikTok's retry
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.PENDING
+    assert row.dedupe_key.startswith("sha256:")
+    assert len(row.dedupe_key) <= WebhookEvent._meta.get_field("dedupe_key").max_length
+
+
 def test_unknown_event_is_stored_and_answered_200(client):
     response = wc.post(client, wc.body_of("unknown_event"))
     assert response.status_code == 200
