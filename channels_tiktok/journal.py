@@ -1,8 +1,9 @@
 """The webhook journal (B2, B3): store a verified delivery first, process it later from the stored row.
 
-- `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING; the unique
-  `dedupe_key` makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like
-  the first). Once the row is committed, a task is queued unless one is already on its way (lanes.py).
+- `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING, shared with the
+  deliveries other threads of the process journal at the same moment (group_commit.py); the unique `dedupe_key`
+  makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like the first). Once
+  the rows are committed, a task is queued per lane unless one is already on its way (lanes.py).
 - `drain` is the worker task: it processes its row, then every pending row, in batches of PROCESS_BATCH rows
   per transaction (one commit for the batch). Rows are locked FOR UPDATE SKIP LOCKED, so two workers never
   process one row, and each row's outcome is written in the transaction of its effects: exactly once.
