@@ -44,15 +44,16 @@ ERROR_CHARS = 2000
 STORED_HEADERS = ("Content-Type", "User-Agent", constants.SIGNATURE_HEADER)
 
 
+# Each stored header with its WSGI environ key (CONTENT_TYPE has no HTTP_ prefix).
+_STORED_META = tuple(
+    (name, key if key == "CONTENT_TYPE" else f"HTTP_{key}")
+    for name, key in ((name, name.upper().replace("-", "_")) for name in STORED_HEADERS)
+)
+
+
 def stored_headers(meta: Mapping[str, str]) -> dict[str, str]:
     """The STORED_HEADERS of a request, read from its WSGI environ (cheaper than building `request.headers`)."""
-    headers = {}
-    for name in STORED_HEADERS:
-        key = name.upper().replace("-", "_")
-        value = meta.get(key if key == "CONTENT_TYPE" else f"HTTP_{key}")
-        if value is not None:
-            headers[name] = value
-    return headers
+    return {name: meta[key] for name, key in _STORED_META if key in meta}
 
 
 def enqueue_processing(event_id: int) -> None:

@@ -43,10 +43,7 @@ def _redis() -> redis.Redis | None:
 
 def claim(event_id: int) -> bool:
     """Set the lane's flag of this row; True if it was not set (the caller then queues a task)."""
-    client = _redis()
-    if client is None:
-        return cache.add(key(event_id), 1, timeout=TTL_SECONDS)
-    return bool(client.set(key(event_id), 1, nx=True, ex=TTL_SECONDS))
+    return bool(claim_many([lane(event_id)]))
 
 
 def claim_many(numbers: list[int]) -> list[int]:
@@ -55,6 +52,8 @@ def claim_many(numbers: list[int]) -> list[int]:
     client = _redis()
     if client is None:
         return [number for number in numbers if cache.add(key(number), 1, timeout=TTL_SECONDS)]
+    if len(numbers) == 1:  # the usual case: a plain SET costs less than a pipeline of one
+        return numbers if client.set(key(numbers[0]), 1, nx=True, ex=TTL_SECONDS) else []
     with client.pipeline(transaction=False) as pipe:
         for number in numbers:
             pipe.set(key(number), 1, nx=True, ex=TTL_SECONDS)
