@@ -581,7 +581,8 @@ def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
     The account's `last_webhook_at` is the caller's to move (`touch_accounts`), once per transaction."""
     if isinstance(prepared, Outcome):
         return prepared
-    inbound = replace(prepared, event=event)
+    # A fresh count of emitted events per call: a retried apply gives its bot events the same keys again.
+    inbound = replace(prepared, event=event, _emitted={})
     event.account = inbound.account
     if inbound.account.status == TikTokAccount.Status.DISCONNECTED:
         return ignored("the account is disconnected")

@@ -371,9 +371,7 @@ def _process_one(
         try:
             if isinstance(prepared, Exception):
                 raise prepared
-            with transaction.atomic():
-                outcome = handlers.apply(prepared, event=event)
-                handlers.touch_accounts([(prepared, event)])
+            outcome = _apply_retrying_deadlocks(prepared, event)
         except Exception as exc:  # any failure is journaled for staff and retried
             logger.exception("tiktok.webhook.process_failed", extra={"webhook_event": event.pk, "event": event.event})
             event.status = WebhookEvent.Status.FAILED
@@ -390,6 +388,32 @@ def _process_one(
         event.processed_at = now
         event.save(update_fields=["account", "status", "error", "attempts", "next_attempt_at", "processed_at"])
     return event
+
+
+# PostgreSQL's transient conflicts: it aborted this transaction so that another could go on; trying again is right.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+TRANSIENT_RETRIES = 3
+
+
+def _apply_retrying_deadlocks(prepared: handlers.Inbound | handlers.Outcome, event: WebhookEvent) -> handlers.Outcome:
+    """Apply one row in a savepoint of the caller's transaction; a deadlock with another worker rolls back only
+    the savepoint and the row is applied again (up to TRANSIENT_RETRIES times) instead of being journaled as
+    failed until the sweeper's next retry."""
+
+    def apply() -> handlers.Outcome:
+        with transaction.atomic():
+            outcome = handlers.apply(prepared, event=event)
+            handlers.touch_accounts([(prepared, event)])
+        return outcome
+
+    for attempt in range(1, TRANSIENT_RETRIES):
+        try:
+            return apply()
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) not in TRANSIENT_SQLSTATES:
+                raise
+            logger.warning("tiktok.webhook.transient_conflict", extra={"webhook_event": event.pk, "attempt": attempt})
+    return apply()
 
 
 class _BatchFailedError(Exception):
