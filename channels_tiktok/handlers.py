@@ -5,7 +5,9 @@ by a key made of the journal row, the window only moves forward. Replaying a row
 
 Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an
 image's download URL) outside any transaction, so no lock is held during a remote call; `apply` then writes
-everything in one transaction, under the journal row's lock (see journal.process_event).
+everything in one transaction, under the journal row's lock (see journal.process_event). A worker's batch goes
+through `apply_many`: consecutive direct messages are written set-wise (`receive_messages`), with the result of
+applying them one at a time.
 
 Decisions (contracts other parts rely on):
 - Echoes of our own API sends (`im_send_msg`, `message_tag.source = API`, or no source at all) never create a
@@ -84,7 +86,7 @@ class Inbound:
             return min(dt.datetime.fromtimestamp(self.envelope.create_time, tz=dt.UTC), now)
         return self.event.received_at or now
 
-    def emit(
+    def bot_event(
         self,
         event_type: str,
         *,
@@ -93,9 +95,10 @@ class Inbound:
         data: dict | None = None,
         key: str = "",
         variables: dict[str, str] | None = None,
-    ) -> BotEvent:
-        """A bot event made from this row; the n-th event of a type gets the same key on every replay.
-        `variables`: the client's variables when the handler has just written them (saves reading them again)."""
+    ) -> tuple[BotEvent, bool]:
+        """A bot event made from this row, not saved yet, and whether its key is surely new. The n-th event of a
+        type gets the same key on every replay. `variables`: the client's variables when the handler has just
+        written them (saves reading them again)."""
         new_key = False
         if not key:
             number = self._emitted.get(event_type, 0)
@@ -104,7 +107,7 @@ class Inbound:
             # A row's writes commit only together with its attempt count: on its first attempt none of its
             # keys can exist yet.
             new_key = self.event.attempts == 1
-        return events.emit(
+        built = events.build(
             project=self.channel.project,
             event_type=event_type,
             dedupe_key=key,
@@ -114,8 +117,19 @@ class Inbound:
             text=text,
             data=data,
             variables=variables,
-            new_key=new_key,
         )
+        return built, new_key
+
+    def emit(self, event_type: str, **fields: Any) -> BotEvent:
+        """Write one bot event of this row (see `bot_event`)."""
+        built, new_key = self.bot_event(event_type, **fields)
+        return events.save([built], new_keys=new_key)[0]
+
+
+def _save_bot_events(built: list[tuple[BotEvent, bool]]) -> None:
+    """Save the bot events of many rows: those with surely new keys in one INSERT, the others one by one."""
+    events.save([event for event, new_key in built if new_key], new_keys=True)
+    events.save([event for event, new_key in built if not new_key])
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -210,8 +224,26 @@ def fetch_image(inbound: Inbound) -> dict:
 
 
 # ------------------------------------------------------------------------------------------- handlers
-def receive_message(inbound: Inbound) -> Outcome:
-    """im_receive_msg: a user wrote. Client, variables, conversation, window, message log, `client.message`."""
+@dataclass
+class _Received:
+    """What one im_receive_msg says, read before anything is written."""
+
+    inbound: Inbound
+    message_id: str
+    conversation_id: str
+    external_id: str
+    username: str
+    at: dt.datetime
+    variables: dict[str, str]
+    kind: str
+    text: str
+    data: dict[str, Any]
+    payload: dict[str, Any]
+    outcome: Outcome
+    client: Client | None = None
+
+
+def _read_received(inbound: Inbound) -> _Received | Outcome:
     content = inbound.content
     message_id = inbound.envelope.id_of("message_id")
     conversation_id = inbound.envelope.id_of("conversation_id")
@@ -219,23 +251,17 @@ def receive_message(inbound: Inbound) -> Outcome:
     external_id = webhooks.as_id(content.get("unique_identifier")) or webhooks.as_id(sender.get("id"))
     if not (message_id and conversation_id and external_id):
         return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
-    at = inbound.at()
-    client = _upsert_user(
-        inbound, external_id=external_id, username=str(content.get("from") or ""), display_name="", seen_at=at
-    )
     variables = {constants.VAR_CONVERSATION_ID: conversation_id}
     follower = _is_follower(content)
     if follower is not None:
         variables[constants.VAR_IS_FOLLOWER] = follower
-    variables, _changed = services.merge_variables(client=client, values=variables)
-    conversation = _upsert_conversation(inbound, client=client, conversation_id=conversation_id)
-    window.open_window(conversation, at=at)
 
     message_type = str(content.get("type") or "")
     data: dict[str, Any] = {"message_id": message_id, "conversation_id": conversation_id, "type": message_type}
     payload: dict[str, Any] = {"type": message_type, "webhook_event": inbound.event.pk}
     text = ""
     kind = Message.Kind.TEXT
+    outcome = PROCESSED
     reply_source = _object(content, "reply_source_payload")
     if message_type == constants.MSG_TYPE_TEXT and reply_source:
         # A button tap: the body is the button's text; the unique id is the button id we sent.
@@ -258,24 +284,99 @@ def receive_message(inbound: Inbound) -> Outcome:
     else:
         kind = Message.Kind.UNSUPPORTED
         data["unsupported"] = True
+        outcome = Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {message_type!r}")
     payload.update({key: value for key, value in data.items() if key not in ("message_id", "type")})
-
-    _log_inbound_message(
-        inbound,
-        external_id=message_id,
-        fields={
-            "client": client,
-            "kind": kind,
-            "source": Message.Source.CLIENT,
-            "status": Message.Status.RECEIVED,
-            "text": text,
-            "payload": payload,
-        },
+    username = str(content.get("from") or "")
+    return _Received(
+        inbound=inbound,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        external_id=external_id,
+        # TikTok names the user only in some payloads; a "name" that is the id itself is none.
+        username=username if username != external_id else "",
+        at=inbound.at(),
+        variables=variables,
+        kind=kind,
+        text=text,
+        data=data,
+        payload=payload,
+        outcome=outcome,
     )
-    inbound.emit(BotEvent.Type.CLIENT_MESSAGE, client=client, text=text, data=data, variables=variables)
-    if kind == Message.Kind.UNSUPPORTED:
-        return Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {message_type!r}")
-    return PROCESSED
+
+
+def receive_messages(inbounds: list[Inbound]) -> list[Outcome]:
+    """im_receive_msg, rows in arrival order: a user wrote. Client, variables, conversation, window, message log,
+    `client.message`.
+
+    Written set-wise: one statement per kind of row for all of them (clients, variables, conversations, windows,
+    messages, bot events), whatever their number; the result is that of applying them one after another. This is
+    the hot path of a busy account (B10)."""
+    read = [_read_received(inbound) for inbound in inbounds]
+    received = [item for item in read if isinstance(item, _Received)]
+    if received:
+        _write_received(received)
+    return [item.outcome if isinstance(item, _Received) else item for item in read]
+
+
+def receive_message(inbound: Inbound) -> Outcome:
+    return receive_messages([inbound])[0]
+
+
+def _write_received(received: list[_Received]) -> None:
+    by_channel: dict[int, list[_Received]] = {}
+    for item in received:
+        by_channel.setdefault(item.inbound.channel.pk, []).append(item)
+    for items in by_channel.values():
+        sightings = [services.Sighting(external_id=i.external_id, username=i.username, seen_at=i.at) for i in items]
+        clients = services.upsert_clients(channel=items[0].inbound.channel, sightings=sightings)
+        for item in items:
+            item.client = clients[item.external_id]
+    merged = services.merge_variables_many([(item.client, item.variables) for item in received])
+
+    # Each client's conversation as its last row says, and its newest message for the window.
+    latest: dict[int, _Received] = {}
+    newest: dict[int, dt.datetime] = {}
+    for item in received:
+        latest[item.client.pk] = item
+        newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
+            for _pk, item in sorted(latest.items())
+        ],
+        update_conflicts=True,
+        unique_fields=["client"],
+        update_fields=["account", "conversation_id", "updated_at"],
+    )
+    # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
+    window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
+
+    # Logged once per TikTok id: INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
+    Message.objects.bulk_create(
+        [
+            Message(
+                channel=item.inbound.channel,
+                client=item.client,
+                direction=Message.Direction.INBOUND,
+                external_id=item.message_id,
+                kind=item.kind,
+                source=Message.Source.CLIENT,
+                status=Message.Status.RECEIVED,
+                text=item.text,
+                payload=item.payload,
+            )
+            for item in received
+        ],
+        ignore_conflicts=True,
+    )
+    _save_bot_events(
+        [
+            item.inbound.bot_event(
+                BotEvent.Type.CLIENT_MESSAGE, client=item.client, text=item.text, data=item.data, variables=variables
+            )
+            for item, (variables, _changed) in zip(received, merged, strict=True)
+        ]
+    )
 
 
 def receive_message_restricted(inbound: Inbound) -> Outcome:
@@ -518,6 +619,8 @@ def _is_image(inbound: Inbound) -> bool:
 @dataclass(frozen=True)
 class Route:
     apply: Callable[[Inbound], Outcome]
+    # The same for consecutive rows at once, in arrival order (a batch of a worker): set-wise writes.
+    apply_many: Callable[[list[Inbound]], list[Outcome]] | None = None
     # Remote reads the handler needs, made before the transaction; returns what lands in `Inbound.fetched`.
     fetch: Callable[[Inbound], dict] | None = None
     # Whether this row needs `fetch` at all (a text message needs no download URL): rows that need none can be
@@ -526,7 +629,9 @@ class Route:
 
 
 HANDLERS: dict[str, Route] = {
-    constants.EVENT_RECEIVE_MSG: Route(receive_message, fetch=fetch_image, fetches=_is_image),
+    constants.EVENT_RECEIVE_MSG: Route(
+        receive_message, apply_many=receive_messages, fetch=fetch_image, fetches=_is_image
+    ),
     constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
     constants.EVENT_SEND_MSG: Route(send_echo),
     constants.EVENT_MARK_READ: Route(mark_read),
@@ -575,10 +680,8 @@ def prepare(
     return inbound
 
 
-def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
-    """Write what a prepared row means, in the caller's transaction; `event` is the locked journal row.
-
-    The account's `last_webhook_at` is the caller's to move (`touch_accounts`), once per transaction."""
+def _bind(prepared: Inbound | Outcome, event: WebhookEvent) -> Inbound | Outcome:
+    """The prepared row bound to `event`, the locked journal row, or the outcome when there is nothing to write."""
     if isinstance(prepared, Outcome):
         return prepared
     # A fresh count of emitted events per call: a retried apply gives its bot events the same keys again.
@@ -586,7 +689,42 @@ def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
     event.account = inbound.account
     if inbound.account.status == TikTokAccount.Status.DISCONNECTED:
         return ignored("the account is disconnected")
-    return HANDLERS[inbound.envelope.event].apply(inbound)
+    return inbound
+
+
+def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
+    """Write what a prepared row means, in the caller's transaction; `event` is the locked journal row.
+
+    The account's `last_webhook_at` is the caller's to move (`touch_accounts`), once per transaction."""
+    return apply_many([(prepared, event)])[0]
+
+
+def apply_many(items: list[tuple[Inbound | Outcome, WebhookEvent]]) -> list[Outcome]:
+    """`apply` for rows in order, in the caller's transaction. Consecutive rows of one event whose handler writes
+    set-wise (`Route.apply_many`) are written together; the result is that of applying the rows one by one."""
+    outcomes: list[Outcome] = []
+    run: list[Inbound] = []
+
+    def flush() -> None:
+        if run:
+            outcomes.extend(HANDLERS[run[0].envelope.event].apply_many(run))
+            run.clear()
+
+    for prepared, event in items:
+        bound = _bind(prepared, event)
+        if isinstance(bound, Outcome):
+            flush()
+            outcomes.append(bound)
+            continue
+        route = HANDLERS[bound.envelope.event]
+        if run and run[0].envelope.event != bound.envelope.event:
+            flush()
+        if route.apply_many is None:
+            outcomes.append(route.apply(bound))
+        else:
+            run.append(bound)
+    flush()
+    return outcomes
 
 
 def touch_accounts(applied: list[tuple[Inbound | Outcome, WebhookEvent]]) -> None:

@@ -5,8 +5,9 @@
   makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like the first). Once
   the rows are committed, a task is queued per lane unless one is already on its way (lanes.py).
 - `drain` is the worker task: it processes its row, then every pending row, in batches of PROCESS_BATCH rows
-  per transaction (one commit for the batch). Rows are locked FOR UPDATE SKIP LOCKED, so two workers never
-  process one row, and each row's outcome is written in the transaction of its effects: exactly once.
+  per transaction (one commit for the batch; consecutive direct messages written set-wise, one statement per
+  kind of row: handlers.apply_many). Rows are locked FOR UPDATE SKIP LOCKED, so two workers never process one
+  row, and each row's outcome is written in the transaction of its effects: exactly once.
   Handlers are idempotent, so a replay changes nothing twice. A batch that raises is rolled back and its rows
   are processed one by one (`process_event`), each failure journaled for its own row and retried.
 - `sweep` re-queues rows whose task was lost (pending past their lease) or whose retry is due (failed).
@@ -467,15 +468,17 @@ def _process_batch(
             ids = [row.pk for row, _ in work]
             now = timezone.now()
             applied = []
-            done: dict[tuple, list[int]] = {}
             for row, ready in work:
                 row.attempts += 1
                 row.processed_at = now
                 if isinstance(ready, Exception):  # the task's own row: its remote read failed
                     _record_failure(row, ready, now)
-                    continue
-                outcome = handlers.apply(ready, event=row)
-                applied.append((ready, row))
+                else:
+                    applied.append((ready, row))
+            # Consecutive rows of one kind are written set-wise (handlers.apply_many).
+            outcomes = handlers.apply_many(applied)
+            done: dict[tuple, list[int]] = {}
+            for (_ready, row), outcome in zip(applied, outcomes, strict=True):
                 row.status, row.error, row.next_attempt_at = outcome.status, outcome.note[:ERROR_CHARS], None
                 done.setdefault((row.status, row.error, row.account_id), []).append(row.pk)
                 logger.debug(

@@ -8,7 +8,7 @@ on PostgreSQL and on SQLite alike.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from . import constants
@@ -38,12 +38,24 @@ def state(conversation: Conversation | None, *, now: dt.datetime | None = None) 
 
 def open_window(conversation: Conversation, *, at: dt.datetime) -> bool:
     """A client message at `at` starts a fresh window of 10. Older (re-delivered, out of order) messages don't."""
-    updated = (
-        Conversation.objects.filter(pk=conversation.pk)
-        .exclude(last_inbound_at__gte=at)
+    return bool(open_windows({conversation.pk: at}))
+
+
+def open_windows(opened: dict[int, dt.datetime]) -> int:
+    """`open_window` for many conversations (by primary key, with their newest client message) in one UPDATE;
+    returns how many windows were opened afresh."""
+    if not opened:
+        return 0
+    values = {pk: Value(when, output_field=DateTimeField()) for pk, when in opened.items()}
+    if len(values) == 1:
+        (at,) = values.values()
+    else:
+        at = Case(*[When(pk=pk, then=value) for pk, value in values.items()], output_field=DateTimeField())
+    return (
+        Conversation.objects.filter(pk__in=list(opened))
+        .filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=at))
         .update(last_inbound_at=at, window_sent=0, updated_at=timezone.now())
     )
-    return bool(updated)
 
 
 def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> dt.datetime | None:

@@ -32,7 +32,7 @@ def client_part(client: Client | None, *, variables: dict[str, str] | None = Non
     }
 
 
-def emit(
+def build(
     *,
     project: Project,
     event_type: str,
@@ -43,17 +43,8 @@ def emit(
     text: str = "",
     data: dict[str, Any] | None = None,
     variables: dict[str, str] | None = None,
-    new_key: bool = False,
 ) -> BotEvent:
-    """Write one bot event to the outbox, at most once per `dedupe_key`; delivery is queued after commit.
-
-    Re-emitting with the same key (a replayed webhook) returns the stored event and changes nothing, so the bot
-    never hears about one fact twice from us (a push can still repeat after a lost 2xx: use X-Event-Id).
-
-    `new_key`: the caller knows no event can have this key yet (made from a journal row on its first attempt), so
-    the INSERT needs no savepoint. Were it wrong, the INSERT fails and so does the caller's transaction, which is
-    retried later without the flag: never a second event.
-    """
+    """One bot event, not saved yet (`save` writes it)."""
     now = timezone.now()
     event_id = uuid.uuid4()
     body = {
@@ -66,31 +57,55 @@ def emit(
         "data": data or {},
     }
     pushed = bool(project.callback_url)
-    fields = {
-        "uuid": event_id,
-        "project": project,
-        "channel": channel,
-        "client": client,
-        "type": event_type,
-        "body": body,
-        "dedupe_key": dedupe_key,
-        "status": BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
-        "next_attempt_at": now if pushed else None,
-    }
-    if new_key:
-        event = BotEvent.objects.create(**fields)
-    else:
-        try:
-            # Insert first, look only on a conflict: the usual case (a new event) is one INSERT. The savepoint
-            # keeps the caller's transaction usable when the key exists.
-            with transaction.atomic():
-                event = BotEvent.objects.create(**fields)
-        except IntegrityError:
-            existing = BotEvent.objects.filter(dedupe_key=dedupe_key).first()
-            if existing is None:
-                raise  # not the dedupe key: a real integrity problem
-            return existing
-    logger.debug("bot_event.emitted", extra={"bot_event": event.pk, "type": event_type, "project": project.pk})
-    if pushed:
-        transaction.on_commit(functools.partial(delivery.enqueue, event.pk))
+    return BotEvent(
+        uuid=event_id,
+        project=project,
+        channel=channel,
+        client=client,
+        type=event_type,
+        body=body,
+        dedupe_key=dedupe_key,
+        status=BotEvent.DeliveryStatus.PENDING if pushed else BotEvent.DeliveryStatus.NOT_PUSHED,
+        next_attempt_at=now if pushed else None,
+    )
+
+
+def save(built: list[BotEvent], *, new_keys: bool = False) -> list[BotEvent]:
+    """Write built events to the outbox, each at most once per `dedupe_key`; delivery is queued after commit.
+    Returns the stored events in order: an event whose key exists already (a replayed webhook) is the stored
+    one, unchanged, so the bot never hears about one fact twice from us (a push can still repeat after a lost
+    2xx: use X-Event-Id).
+
+    `new_keys`: the caller knows none of these keys can exist yet (made from journal rows on their first
+    attempt), so they go in one INSERT without savepoints. Were it wrong, the INSERT fails and so does the
+    caller's transaction, which is retried later without the flag: never a second event.
+    """
+    stored = BotEvent.objects.bulk_create(built) if new_keys else [_save_once(event) for event in built]
+    for event, new in zip(stored, built, strict=True):
+        if event is not new:
+            continue  # already stored: its delivery was queued when it was
+        logger.debug(
+            "bot_event.emitted", extra={"bot_event": event.pk, "type": event.type, "project": event.project_id}
+        )
+        if event.status == BotEvent.DeliveryStatus.PENDING:
+            transaction.on_commit(functools.partial(delivery.enqueue, event.pk))
+    return stored
+
+
+def _save_once(event: BotEvent) -> BotEvent:
+    try:
+        # Insert first, look only on a conflict: the usual case (a new event) is one INSERT. The savepoint keeps
+        # the caller's transaction usable when the key exists.
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except IntegrityError:
+        existing = BotEvent.objects.filter(dedupe_key=event.dedupe_key).first()
+        if existing is None:
+            raise  # not the dedupe key: a real integrity problem
+        return existing
     return event
+
+
+def emit(*, new_key: bool = False, **fields: Any) -> BotEvent:
+    """Build and save one bot event (see `build` for the fields, `save` for `new_key`)."""
+    return save([build(**fields)], new_keys=new_key)[0]

@@ -1,8 +1,79 @@
-"""Writes on clients and their variables, channel-agnostic: any channel upserts its users through these."""
+"""Writes on clients and their variables, channel-agnostic: any channel upserts its users through these.
+
+Both come in a set-wise form for a worker applying a batch of webhooks: a constant number of queries whatever the
+number of rows, with the result of applying the rows one after another in the given order.
+"""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from .models import Channel, Client, ClientVariable
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One appearance of a channel's user, with what the channel said about them (empty: not said)."""
+
+    external_id: str
+    display_name: str = ""
+    username: str = ""
+    seen_at: dt.datetime | None = None
+
+
+def _changes(client: Client, sighting: Sighting) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if sighting.display_name and client.display_name != sighting.display_name:
+        changes["display_name"] = sighting.display_name
+    if sighting.username and client.username != sighting.username:
+        changes["username"] = sighting.username
+    if sighting.seen_at and (client.last_message_at is None or sighting.seen_at > client.last_message_at):
+        changes["last_message_at"] = sighting.seen_at
+    return changes
+
+
+def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, Client]:
+    """The channel's users of these sightings by external id, each created on first sight; names and
+    `last_message_at` move as the sightings say, in order.
+
+    Race-safe: the unique (channel, external_id) constraint decides who creates a user (INSERT … ON CONFLICT DO
+    NOTHING), and the rows are read back. Queries: one SELECT; for unknown users one INSERT and one SELECT; one
+    UPDATE when something changed.
+    """
+    ids = list(dict.fromkeys(sighting.external_id for sighting in sightings))
+    found = {client.external_id: client for client in Client.objects.filter(channel=channel, external_id__in=ids)}
+    missing = [external_id for external_id in ids if external_id not in found]
+    if missing:
+        first: dict[str, Sighting] = {}
+        for sighting in sightings:
+            first.setdefault(sighting.external_id, sighting)
+        Client.objects.bulk_create(
+            [
+                Client(
+                    channel=channel,
+                    external_id=external_id,
+                    display_name=first[external_id].display_name,
+                    username=first[external_id].username,
+                    last_message_at=first[external_id].seen_at,
+                )
+                for external_id in missing
+            ],
+            ignore_conflicts=True,
+        )
+        # Read back: ours, or a concurrent writer's (its row then takes our sightings as changes below).
+        found.update(
+            (client.external_id, client) for client in Client.objects.filter(channel=channel, external_id__in=missing)
+        )
+    changed: dict[int, Client] = {}
+    fields: set[str] = set()
+    for sighting in sightings:
+        client = found[sighting.external_id]
+        for name, value in _changes(client, sighting).items():
+            setattr(client, name, value)
+            fields.add(name)
+            changed[client.pk] = client
+    if changed:
+        Client.objects.bulk_update(sorted(changed.values(), key=lambda client: client.pk), sorted(fields))
+    return found
 
 
 def upsert_client(
@@ -13,51 +84,45 @@ def upsert_client(
     username: str = "",
     seen_at: dt.datetime | None = None,
 ) -> Client:
-    """The channel's user with this stable id, created on first sight; names are updated when given.
+    """The channel's user with this stable id, created on first sight; names are updated when given."""
+    sighting = Sighting(external_id=external_id, display_name=display_name, username=username, seen_at=seen_at)
+    return upsert_clients(channel=channel, sightings=[sighting])[external_id]
 
-    Race-safe: the unique (channel, external_id) constraint decides, and get_or_create re-reads the winner.
-    A known client costs one SELECT, plus one UPDATE when something changed.
-    """
-    client, created = Client.objects.get_or_create(
-        channel=channel,
-        external_id=external_id,
-        defaults={"display_name": display_name, "username": username, "last_message_at": seen_at},
-    )
-    if created:
-        return client
-    changes = {}
-    if display_name and client.display_name != display_name:
-        changes["display_name"] = display_name
-    if username and client.username != username:
-        changes["username"] = username
-    if seen_at and (client.last_message_at is None or seen_at > client.last_message_at):
-        changes["last_message_at"] = seen_at
-    if changes:
-        Client.objects.filter(pk=client.pk).update(**changes)
-        for name, value in changes.items():
-            setattr(client, name, value)
-    return client
+
+def merge_variables_many(changes: list[tuple[Client, dict[str, str]]]) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """Set variables of clients, one change after another in the given order; only values that end up different
+    are written, in one upsert. For each change returns (the client's variables right after it, sorted by key;
+    what it changed), so that a caller building a bot event body need not read them again. Queries: one SELECT,
+    and one INSERT … ON CONFLICT DO UPDATE when something changed (a concurrent writer of the same key cannot make
+    it fail; the last write wins, as with update_or_create)."""
+    current: dict[int, dict[str, str]] = {client.pk: {} for client, _values in changes}
+    rows = ClientVariable.objects.filter(client_id__in=current).values_list("client_id", "key", "value")
+    for client_id, key, value in rows:
+        current[client_id][key] = value
+    stored = {client_id: dict(values) for client_id, values in current.items()}
+    results = []
+    for client, values in changes:
+        mine = current[client.pk]
+        changed = {key: str(value) for key, value in values.items() if mine.get(key) != str(value)}
+        mine.update(changed)
+        results.append((dict(sorted(mine.items())), changed))
+    writes = [
+        ClientVariable(client_id=client_id, key=key, value=value)
+        for client_id, values in sorted(current.items())
+        for key, value in sorted(values.items())
+        if stored[client_id].get(key) != value
+    ]
+    if writes:
+        ClientVariable.objects.bulk_create(
+            writes, update_conflicts=True, unique_fields=["client", "key"], update_fields=["value", "updated_at"]
+        )
+    return results
 
 
 def merge_variables(*, client: Client, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Set several variables of a client; only the changed ones are written, in one upsert.
-
-    Returns (all of the client's variables after the change, sorted by key; what changed), so that a caller
-    building a bot event body need not read them again.
-    """
-    current = dict(client.variables.values_list("key", "value"))
-    changed = {key: str(value) for key, value in values.items() if current.get(key) != str(value)}
-    if changed:
-        # One INSERT … ON CONFLICT DO UPDATE for every changed key (PostgreSQL and SQLite alike); a concurrent
-        # writer of the same key cannot make it fail, the last write wins as with update_or_create.
-        ClientVariable.objects.bulk_create(
-            [ClientVariable(client=client, key=key, value=value) for key, value in changed.items()],
-            update_conflicts=True,
-            unique_fields=["client", "key"],
-            update_fields=["value", "updated_at"],
-        )
-        current.update(changed)
-    return dict(sorted(current.items())), changed
+    """Set several variables of a client (see merge_variables_many). Returns (all of the client's variables after
+    the change, sorted by key; what changed)."""
+    return merge_variables_many([(client, values)])[0]
 
 
 def set_variables(*, client: Client, values: dict[str, str]) -> dict[str, str]:
