@@ -30,6 +30,9 @@ PATH_CONTENT_LIST = "business/message/content/list/"
 PATH_VIDEO_LIST = "business/video/list/"
 PATH_COMMENT_LIST = "business/comment/list/"
 PATH_COMMENT_REPLY = "business/comment/reply/create/"
+# §4 comment/list takes a list of comment ids and answers one page, 20 comments by default: the comments a worker
+# needs (a viral video's new ones) are asked for this many at a time, so that the answer fits one default page.
+COMMENT_LIST_MAX_IDS = 20
 PATH_WEBHOOK_UPDATE = "business/webhook/update/"
 PATH_WEBHOOK_LIST = "business/webhook/list/"
 PATH_WEBHOOK_DELETE = "business/webhook/delete/"

@@ -530,25 +530,55 @@ def _is_new_comment(inbound: Inbound) -> bool:
     return str(inbound.content.get("comment_action") or "") == constants.COMMENT_ACTION_INSERT
 
 
+def _list_comments(account: TikTokAccount, *, video_id: str, comment_ids: list[str]) -> list[dict]:
+    return tokens.call(
+        account,
+        lambda client: client.list_comments(
+            business_id=account.business_id, video_id=video_id, comment_ids=comment_ids
+        ),
+    )
+
+
+def fetch_comments(inbounds: list[Inbound]) -> list[dict | Exception]:
+    """New comments' text and author (`comment.update` carries neither), for many rows: the comments of one video
+    are asked for together, COMMENT_LIST_MAX_IDS per call, so a viral video's comments do not spend one call of
+    the app's 10 per second each. Our own comments are not asked for. Per row: what lands in `Inbound.fetched`, or
+    the error of its call (the row then fails and is retried)."""
+    results: list[dict | Exception] = [{} for _ in inbounds]
+    by_video: dict[tuple[int, str], list[int]] = {}
+    for index, inbound in enumerate(inbounds):
+        author = webhooks.as_id(inbound.content.get("unique_identifier"))
+        comment_id = inbound.envelope.id_of("comment_id")
+        if _is_new_comment(inbound) and not _own_comment(inbound, author=author, comment_id=comment_id):
+            by_video.setdefault((inbound.account.pk, inbound.envelope.id_of("video_id")), []).append(index)
+    for (_account, video_id), indexes in by_video.items():
+        for start in range(0, len(indexes), constants.COMMENT_LIST_MAX_IDS):
+            chunk = indexes[start : start + constants.COMMENT_LIST_MAX_IDS]
+            account = inbounds[chunk[0]].account
+            ids = [inbounds[index].envelope.id_of("comment_id") for index in chunk]
+            try:
+                comments = _list_comments(account, video_id=video_id, comment_ids=list(dict.fromkeys(ids)))
+            except tokens.AccountUnavailableError as exc:
+                # Webhooks still arrive for an account that needs reauthorisation, but the text cannot be read.
+                for index in chunk:
+                    results[index] = {"unavailable": exc.reason}
+                continue
+            except Exception as exc:  # noqa: BLE001 - TikTok's or the network's: each row fails and is retried
+                for index in chunk:
+                    results[index] = exc
+                continue
+            found = {webhooks.as_id(comment.get("comment_id")): comment for comment in comments}
+            for index, comment_id in zip(chunk, ids, strict=True):
+                results[index] = {"comment": found.get(comment_id)}
+    return results
+
+
 def fetch_comment(inbound: Inbound) -> dict:
-    """A new comment's text and author: `comment.update` carries neither. Skipped for our own comments."""
-    comment_id = inbound.envelope.id_of("comment_id")
-    author = webhooks.as_id(inbound.content.get("unique_identifier"))
-    if not _is_new_comment(inbound) or _own_comment(inbound, author=author, comment_id=comment_id):
-        return {}
-    try:
-        comments = tokens.call(
-            inbound.account,
-            lambda client: client.list_comments(
-                business_id=inbound.account.business_id,
-                video_id=inbound.envelope.id_of("video_id"),
-                comment_ids=[comment_id],
-            ),
-        )
-    except tokens.AccountUnavailableError as exc:
-        # Webhooks still arrive for an account that needs reauthorisation, but the text cannot be read.
-        return {"unavailable": exc.reason}
-    return {"comment": next((c for c in comments if webhooks.as_id(c.get("comment_id")) == comment_id), None)}
+    """`fetch_comments` for one row; its call's error is raised."""
+    (result,) = fetch_comments([inbound])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def comment_update(inbound: Inbound) -> Outcome:
@@ -626,6 +656,8 @@ class Route:
     # Whether this row needs `fetch` at all (a text message needs no download URL): rows that need none can be
     # processed in a batch, inside one transaction (journal.process_event).
     fetches: Callable[[Inbound], bool] = _always
+    # `fetch` for many rows at once, sharing TikTok calls; per row its result or its error.
+    fetch_many: Callable[[list[Inbound]], list[dict | Exception]] | None = None
 
 
 HANDLERS: dict[str, Route] = {
@@ -635,7 +667,7 @@ HANDLERS: dict[str, Route] = {
     constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
     constants.EVENT_SEND_MSG: Route(send_echo),
     constants.EVENT_MARK_READ: Route(mark_read),
-    constants.EVENT_COMMENT_UPDATE: Route(comment_update, fetch=fetch_comment),
+    constants.EVENT_COMMENT_UPDATE: Route(comment_update, fetch=fetch_comment, fetch_many=fetch_comments),
 }
 # Known events the bot is not told about, with the note the journal keeps.
 IGNORED_EVENTS = {
@@ -653,6 +685,30 @@ def _account(business_id: str, accounts: dict[str, TikTokAccount | None] | None)
     return account
 
 
+def _routed(event: WebhookEvent, accounts: dict[str, TikTokAccount | None] | None) -> Inbound | Outcome:
+    """A journal row with its envelope and account, or its outcome when there is nothing to apply."""
+    try:
+        envelope = webhooks.parse_envelope(event.raw_body.encode())
+    except webhooks.MalformedPayloadError as exc:
+        return Outcome(WebhookEvent.Status.FAILED, f"malformed payload: {exc}")
+    if envelope.event not in HANDLERS:
+        return ignored(IGNORED_EVENTS.get(envelope.event, f"unknown event {envelope.event!r}"))
+    account = _account(envelope.business_id, accounts)
+    if account is None:
+        return ignored(f"no connected account with business_id {envelope.business_id!r}")
+    return Inbound(event=event, envelope=envelope, account=account)
+
+
+def _needs_fetch(inbound: Inbound) -> bool:
+    # A disconnected account's rows are journaled as ignored by apply: nothing to read.
+    route = HANDLERS[inbound.envelope.event]
+    return (
+        inbound.account.status != TikTokAccount.Status.DISCONNECTED
+        and route.fetch is not None
+        and route.fetches(inbound)
+    )
+
+
 def prepare(
     event: WebhookEvent, *, remote: bool = True, accounts: dict[str, TikTokAccount | None] | None = None
 ) -> Inbound | Outcome | None:
@@ -660,24 +716,50 @@ def prepare(
 
     Returns what `apply` needs, or the outcome right away when there is nothing to apply. With `remote=False`
     nothing remote is called: a row that would need a remote read gives None (it is left to its own task)."""
+    routed = _routed(event, accounts)
+    if isinstance(routed, Outcome) or not _needs_fetch(routed):
+        return routed
+    if not remote:
+        return None
+    routed.fetched = HANDLERS[routed.envelope.event].fetch(routed)
+    return routed
+
+
+def prepare_many(events: list[WebhookEvent]) -> list[Inbound | Outcome | Exception]:
+    """`prepare` for many rows, outside any transaction; rows whose route reads TikTok set-wise
+    (`Route.fetch_many`: comments) share their calls. Per row: what `apply` needs, or the error to journal."""
+    accounts: dict[str, TikTokAccount | None] = {}
+    prepared: list[Inbound | Outcome | Exception] = []
+    to_fetch: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        try:
+            routed = _routed(event, accounts)
+        except Exception as exc:  # noqa: BLE001 - journaled for its row, like a failure of apply
+            prepared.append(exc)
+            continue
+        prepared.append(routed)
+        if isinstance(routed, Inbound) and _needs_fetch(routed):
+            to_fetch.setdefault(routed.envelope.event, []).append(index)
+    for name, indexes in to_fetch.items():
+        route = HANDLERS[name]
+        inbounds = [prepared[index] for index in indexes]
+        if route.fetch_many is not None:
+            results = route.fetch_many(inbounds)
+        else:
+            results = [_fetch_one(route, inbound) for inbound in inbounds]
+        for index, result in zip(indexes, results, strict=True):
+            if isinstance(result, Exception):
+                prepared[index] = result
+            else:
+                prepared[index].fetched = result
+    return prepared
+
+
+def _fetch_one(route: Route, inbound: Inbound) -> dict | Exception:
     try:
-        envelope = webhooks.parse_envelope(event.raw_body.encode())
-    except webhooks.MalformedPayloadError as exc:
-        return Outcome(WebhookEvent.Status.FAILED, f"malformed payload: {exc}")
-    route = HANDLERS.get(envelope.event)
-    if route is None:
-        return ignored(IGNORED_EVENTS.get(envelope.event, f"unknown event {envelope.event!r}"))
-    account = _account(envelope.business_id, accounts)
-    if account is None:
-        return ignored(f"no connected account with business_id {envelope.business_id!r}")
-    inbound = Inbound(event=event, envelope=envelope, account=account)
-    if account.status == TikTokAccount.Status.DISCONNECTED:
-        return inbound  # apply journals it as ignored, linked to the account
-    if route.fetch is not None and route.fetches(inbound):
-        if not remote:
-            return None
-        inbound.fetched = route.fetch(inbound)
-    return inbound
+        return route.fetch(inbound)
+    except Exception as exc:  # noqa: BLE001 - journaled for its row
+        return exc
 
 
 def _bind(prepared: Inbound | Outcome, event: WebhookEvent) -> Inbound | Outcome:

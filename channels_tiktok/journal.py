@@ -354,9 +354,14 @@ def _drain_batch() -> int:
 
 
 def _process_remote(event_ids: list[int]) -> None:
-    # Rows that need TikTok (an image's URL, a comment's text): one by one, the remote read outside any lock.
-    for event_id in event_ids:
-        process_event(event_id=event_id)
+    """Rows that need TikTok (an image's URL, a comment's text): read first, outside any lock, the comments of one
+    video in shared calls (handlers.prepare_many); then each row is applied in its own transaction."""
+    if not event_ids:
+        return
+    rows = list(WebhookEvent.objects.filter(pk__in=event_ids).order_by("id"))
+    for row, prepared in zip(rows, handlers.prepare_many(rows), strict=True):
+        if _to_do(row):
+            _process_one(row.pk, prepared, replay=False)
 
 
 def _process_one(

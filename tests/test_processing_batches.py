@@ -204,3 +204,66 @@ def test_a_bot_event_key_taken_before_the_first_attempt_is_never_emitted_twice(a
     assert (retried.status, retried.attempts) == (WebhookEvent.Status.PROCESSED, 2)
     assert BotEvent.objects.count() == 1
     assert Message.objects.count() == 1
+
+
+def comment_body(comment_id: int, *, video_id: int) -> bytes:
+    return wc.with_content(
+        "comment_update_insert", comment_id=comment_id, video_id=video_id, unique_identifier=f"author-{comment_id}"
+    )
+
+
+def test_the_comments_of_one_video_are_read_from_tiktok_together(account, django_capture_on_commit_callbacks):
+    """A viral video: its new comments are asked for COMMENT_LIST_MAX_IDS at a time, not one call each."""
+    asked: list[tuple[str, list[str]]] = []
+    deleted = 7450000000000000007  # gone from TikTok before we read it
+
+    def answer(request):
+        ids = [str(i) for i in json.loads(request.params["comment_ids"])]
+        asked.append((request.params["video_id"], ids))
+        comments = [
+            {"comment_id": int(i), "text": f"text of {i}", "unique_identifier": f"author-{i}", "username": f"u{i}"}
+            for i in ids
+            if i != str(deleted)
+        ]
+        return 200, {}, json.dumps({"code": 0, "data": {"comments": comments}})
+
+    first, other = 7450000000000000000, 7460000000000000000
+    with responses.RequestsMock() as tiktok:
+        tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
+        with django_capture_on_commit_callbacks():
+            rows = [record(comment_body(first + n, video_id=111)) for n in range(30)]
+            rows.append(record(comment_body(other, video_id=222)))
+        journal.drain(event_id=rows[0].pk)
+
+    every_id = [*(str(first + n) for n in range(30)), str(other)]
+    assert sorted(i for _video, ids in asked for i in ids) == sorted(every_id)  # each comment asked for once
+    assert max(len(ids) for _video, ids in asked) <= constants.COMMENT_LIST_MAX_IDS
+    assert len(asked) <= 5, asked  # the task's own row, then whole batches: not 31 calls
+    assert {video for video, ids in asked if str(other) in ids} == {"222"}
+    failed = WebhookEvent.objects.get(status=WebhookEvent.Status.FAILED)
+    assert failed.comment_id == str(deleted)
+    assert "not found" in failed.error
+    assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count() == 30
+    texts = set(BotEvent.objects.values_list("body__text", flat=True))
+    assert texts == {
+        f"tiktok_client_new_comment 111: text of {first + n}" for n in range(30) if first + n != deleted
+    } | {f"tiktok_client_new_comment 222: text of {other}"}
+
+
+def test_a_failed_comment_read_fails_only_the_rows_of_that_call(account, django_capture_on_commit_callbacks):
+    def answer(request):
+        if request.params["video_id"] == "111":
+            return 200, {}, json.dumps({"code": 50000, "message": "System error"})
+        ids = json.loads(request.params["comment_ids"])
+        comments = [{"comment_id": i, "text": "fine", "unique_identifier": f"author-{i}"} for i in ids]
+        return 200, {}, json.dumps({"code": 0, "data": {"comments": comments}})
+
+    with responses.RequestsMock() as tiktok:
+        tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
+        with django_capture_on_commit_callbacks():
+            rows = [record(comment_body(7470000000000000000 + n, video_id=111 if n % 2 else 222)) for n in range(6)]
+        journal.drain(event_id=rows[0].pk)
+    statuses = {row.pk: row.status for row in WebhookEvent.objects.all()}
+    assert [statuses[row.pk] for row in rows] == [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.FAILED] * 3
+    failed = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED)
+    assert all("System error" in row.error and row.next_attempt_at is not None for row in failed)
