@@ -8,7 +8,9 @@ bare view), against PostgreSQL (`tiktok_bench` database, recreated) and Redis (d
 - processing: events per second from journal row to bot event with two inbound Celery workers, and the
   database queries of processing one event of each type;
 - duplicate burst: 10 000 deliveries of 1 000 events from 16 concurrent clients, then count what was processed;
-- outbound: sends per second through the rate limiter against the sandbox at its 10 per second app limit.
+- outbound: sends per second through the rate limiter against the sandbox at its 10 per second app limit;
+- comments: a viral video's burst of new comments, each read from the sandbox (comment/list) and told to the bot:
+  comments per second and calls to TikTok per comment.
 
 All load goes to 127.0.0.1, each phase is bounded in count and time, and the stack is stopped at the end.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import psycopg
 
+from channels_tiktok import constants
 from channels_tiktok.sandbox import Config, SandboxServer
 from channels_tiktok.sandbox.app import Sandbox
 from scripts.stack import ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack, seed_connected_account
@@ -64,10 +67,14 @@ class Plan:
     burst_clients: int = 16
     outbound_seconds: int = 20
     outbound_callers: int = 4
+    comments: int = 600
+    commenters: int = 60
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(intake_seconds=3, fixed_seconds=3, processing_events=300, burst_events=100, outbound_seconds=5)
+        return cls(
+            intake_seconds=3, fixed_seconds=3, processing_events=300, burst_events=100, outbound_seconds=5, comments=60
+        )
 
 
 def verdict(ok: bool) -> str:
@@ -345,9 +352,19 @@ def bench_burst(stack: Stack, plan: Plan) -> list[Row]:
 
 
 class CountingSandbox(Sandbox):
-    """The sandbox, counting the calls its per-app QPS limit refused (each answered with code 40100)."""
+    """The sandbox, counting the API calls it answered by path, and those its per-app QPS limit refused (each
+    answered with code 40100)."""
 
     refused = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls: dict[str, int] = {}
+
+    def _api(self, request, path):
+        with self.state.lock:
+            self.calls[path] = self.calls.get(path, 0) + 1
+        return super()._api(request, path)
 
     def _admit(self) -> bool:
         admitted = super()._admit()
@@ -410,6 +427,66 @@ def bench_outbound(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[R
             "201 only",
             verdict(set(result.status_counts) == {201}),
         ),
+    ]
+
+
+COMMENTS_ACCOUNT = "viral_bench"
+COMMENTS_SQL = """
+SELECT count(*) FILTER (WHERE status <> 'pending'), count(*) FILTER (WHERE status = 'processed'),
+       extract(epoch FROM max(processed_at)) - extract(epoch FROM min(received_at))
+FROM channels_tiktok_webhookevent WHERE business_id = %s AND event = 'comment.update'
+"""
+
+
+def bench_comments(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[Row]:
+    """A viral video: `plan.comments` new comments from `plan.commenters` users reach us at once; each one's text
+    is read from TikTok (comment/list, under the app's 10 calls per second) before the bot hears of it."""
+    control = sandbox.control
+    business_id = control.create_account(username=COMMENTS_ACCOUNT)["business_id"]
+    token = control.issue_token(account=business_id)
+    seed_connected_account(stack, token=token, project="Comments benchmark", username=COMMENTS_ACCOUNT)
+    control.subscribe(callback_url=f"{stack.base_url}/webhooks/tiktok/")
+    video = control.add_video(account=business_id, caption="Gone viral")["item_id"]
+    users = [
+        control.create_user(username=f"fan{number}", country="MX")["unique_identifier"]
+        for number in range(plan.commenters)
+    ]
+    for number in range(plan.comments):
+        control.user_comments(
+            user=users[number % len(users)], video_id=video, text=f"comment {number}", deliver="manual"
+        )
+    calls_before, refused_before = dict(sandbox.calls), sandbox.refused
+    control.flush_deliveries()  # every comment.update, one after another
+    deadline = time.monotonic() + 300
+    with psycopg.connect(stack.database_url, autocommit=True) as connection:
+        while True:
+            done, processed, seconds = connection.execute(COMMENTS_SQL, (business_id,)).fetchone()
+            if done >= plan.comments or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    path = constants.PATH_COMMENT_LIST
+    lists = sandbox.calls.get(path, 0) - calls_before.get(path, 0)
+    refused = sandbox.refused - refused_before
+    rate = processed / float(seconds) if seconds else 0.0
+    return [
+        Row(
+            "comments",
+            f"new comments on one video, first delivery → bot event, comments/s ({plan.comments} comments)",
+            f"{rate:,.0f}",
+        ),
+        Row(
+            "comments",
+            "processed / comments",
+            f"{processed} / {plan.comments}",
+            "all",
+            verdict(processed == plan.comments),
+        ),
+        Row(
+            "comments",
+            f"comment/list calls to TikTok (per comment; up to {constants.COMMENT_LIST_MAX_IDS} comments a call)",
+            f"{lists} ({lists / max(plan.comments, 1):.2f})",
+        ),
+        Row("comments", "calls refused with 40100", str(refused), "0", verdict(refused == 0)),
     ]
 
 
@@ -494,8 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run that checks the harness itself")
     parser.add_argument(
         "--parts",
-        default="intake,processing,queries,burst,outbound",
-        help="comma-separated subset of: intake, processing, queries, burst, outbound",
+        default="intake,processing,queries,burst,outbound,comments",
+        help="comma-separated subset of: intake, processing, queries, burst, outbound, comments",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the Markdown table")
     args = parser.parse_args(argv)
@@ -551,6 +628,10 @@ def main(argv: list[str] | None = None) -> int:
             print("outbound…", file=sys.stderr)  # noqa: T201
             stack.start(["worker-inbound#1", "worker-outbound"], timeout=90)
             rows += bench_outbound(stack, plan, sandbox)
+        if "comments" in parts:
+            print("comments…", file=sys.stderr)  # noqa: T201
+            start_inbound_workers(stack)
+            rows += bench_comments(stack, plan, sandbox)
     server.stop()
     text = render(rows, started=started, seconds=time.monotonic() - clock, plan=plan)
     print(text)  # noqa: T201

@@ -454,9 +454,12 @@ def _process_batch(
                 if locked is None or not _to_do(locked):
                     return locked or event, 0, []
                 work.append((locked, prepared))
+            now = timezone.now()
             others = (
                 WebhookEvent.objects.select_for_update(skip_locked=True)
                 .filter(status=WebhookEvent.Status.PENDING)
+                # Rows another worker is reading from TikTok for (below), unless it died at it.
+                .exclude(fetching_until__gt=now)
                 .order_by("next_attempt_at")
             )
             if event is not None:
@@ -469,9 +472,11 @@ def _process_batch(
                     remote.append(other.pk)
                 else:
                     work.append((other, ready))
+            if remote:
+                # Read after this commit, outside any lock: claimed so that other workers do not ask TikTok too.
+                WebhookEvent.objects.filter(pk__in=remote).update(fetching_until=now + PROCESSING_LEASE)
             work.sort(key=_lock_order)
             ids = [row.pk for row, _ in work]
-            now = timezone.now()
             applied = []
             for row, ready in work:
                 row.attempts += 1

@@ -168,6 +168,14 @@ class WebhookEvent(models.Model):
         blank=True,
         help_text=_("When the sweeper may (re)queue processing; empty when no further attempt is due."),
     )
+    # Set by the worker that reads what this pending row needs from TikTok (a comment's text, an image's URL),
+    # outside any lock: other workers' batches leave the row alone until then, so TikTok is asked once.
+    fetching_until = models.DateTimeField(
+        _("read from TikTok until"),
+        null=True,
+        blank=True,
+        help_text=_("A worker is reading what this event needs from TikTok; other workers leave it until then."),
+    )
     conversation_id = models.CharField(max_length=200, blank=True, verbose_name=_("conversation id"))
     comment_id = models.CharField(max_length=32, blank=True, verbose_name=_("comment id"))
 

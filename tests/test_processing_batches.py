@@ -11,6 +11,7 @@ import pytest
 import responses
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from channels_tiktok import constants, journal, lanes
 from channels_tiktok.models import Conversation, WebhookEvent
@@ -267,3 +268,40 @@ def test_a_failed_comment_read_fails_only_the_rows_of_that_call(account, django_
     assert [statuses[row.pk] for row in rows] == [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.FAILED] * 3
     failed = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED)
     assert all("System error" in row.error and row.next_attempt_at is not None for row in failed)
+
+
+def test_rows_a_worker_reads_from_tiktok_are_left_to_it_by_the_others(
+    account, django_capture_on_commit_callbacks, time_machine
+):
+    """While one worker reads a batch's comments from TikTok (outside any lock), another worker's batch skips
+    those rows instead of asking TikTok for them a second time; rows whose worker died come back later."""
+    time_machine.move_to(timezone.now(), tick=False)
+    asked: list[str] = []
+    other_worker: list[int] = []
+
+    def answer(request):
+        ids = [str(i) for i in json.loads(request.params["comment_ids"])]
+        asked.extend(ids)
+        if len(asked) > 1 and not other_worker:  # the batch's read, after the task's own row
+            other_worker.append(journal._drain_batch())  # another worker's batch, at this very moment
+        comments = [{"comment_id": int(i), "text": "hi", "unique_identifier": f"author-{i}"} for i in ids]
+        return 200, {}, json.dumps({"code": 0, "data": {"comments": comments}})
+
+    with responses.RequestsMock() as tiktok:
+        tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
+        with django_capture_on_commit_callbacks():
+            rows = [record(comment_body(7480000000000000000 + n, video_id=111)) for n in range(10)]
+        journal.drain(event_id=rows[0].pk)
+        assert other_worker == [0]
+        assert sorted(asked) == sorted(row.comment_id for row in rows)  # each comment asked for once
+        assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count() == 10
+
+        # A worker died while reading: its claim runs out with the processing lease, then any batch takes the row.
+        with django_capture_on_commit_callbacks():
+            stranded = record(comment_body(7480000000000000099, video_id=111))
+        WebhookEvent.objects.filter(pk=stranded.pk).update(fetching_until=timezone.now() + journal.PROCESSING_LEASE)
+        assert journal._drain_batch() == 0
+        time_machine.shift(journal.PROCESSING_LEASE.total_seconds() + 1)
+        assert journal._drain_batch() == 1
+    stranded.refresh_from_db()
+    assert stranded.status == WebhookEvent.Status.PROCESSED

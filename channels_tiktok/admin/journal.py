@@ -51,6 +51,7 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
         "attempts",
         "processed_at",
         "next_attempt_at",
+        "fetching_until",
         "dedupe_key",
         "conversation_id",
         "comment_id",
