@@ -41,7 +41,8 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     """
     ids = list(dict.fromkeys(sighting.external_id for sighting in sightings))
     found = {client.external_id: client for client in Client.objects.filter(channel=channel, external_id__in=ids)}
-    missing = [external_id for external_id in ids if external_id not in found]
+    # In one order for every writer: two workers creating the same users wait on each other, never deadlock.
+    missing = sorted(external_id for external_id in ids if external_id not in found)
     if missing:
         first: dict[str, Sighting] = {}
         for sighting in sightings:
