@@ -358,10 +358,9 @@ def _process_remote(event_ids: list[int]) -> None:
     video in shared calls (handlers.prepare_many); then each row is applied in its own transaction."""
     if not event_ids:
         return
-    rows = list(WebhookEvent.objects.filter(pk__in=event_ids).order_by("id"))
+    rows = [row for row in WebhookEvent.objects.filter(pk__in=event_ids).order_by("id") if _to_do(row)]
     for row, prepared in zip(rows, handlers.prepare_many(rows), strict=True):
-        if _to_do(row):
-            _process_one(row.pk, prepared, replay=False)
+        _process_one(row.pk, prepared, replay=False)
 
 
 def _process_one(
