@@ -41,7 +41,8 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 BUSINESS_ID = "-000bench_business_account"
 OUTBOUND_ACCOUNT = "sbx-acct-mx-001"
 SIGNATURE_HEADER = "TikTok-Signature"
-WEB_WORKERS = (os.cpu_count() or 1) + 1  # gunicorn's default (config/gunicorn.conf.py)
+WEB_WORKERS = (os.cpu_count() or 1) + 1  # gunicorn's defaults (config/gunicorn.conf.py)
+WEB_THREADS = 8
 
 
 @dataclass
@@ -546,9 +547,9 @@ def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan)
         "",
         f"Measured by `make bench` (`python -m benchmarks.run`) on {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s.",
         f"Machine: {machine()}. {versions()}.",
-        f"Everything ran on this one machine: the load generator, gunicorn ({WEB_WORKERS} workers x 4 threads, "
-        "access log and worker recycling off), two Celery workers (one process each), PostgreSQL, Redis and the "
-        "sandbox share its cores.",
+        "Everything ran on this one machine: the load generator, "
+        f"gunicorn ({WEB_WORKERS} workers x {WEB_THREADS} threads, access log and worker recycling off), "
+        "two Celery workers (one process each), PostgreSQL, Redis and the sandbox share its cores.",
         "",
         "| part | measure | value | target | verdict |",
         "| --- | --- | --- | --- | --- |",
@@ -591,9 +592,11 @@ def main(argv: list[str] | None = None) -> int:
         database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tiktok_bench"),
         redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
         extra_env={
-            # gunicorn as in production (config/gunicorn.conf.py: cores + 1 workers x 4 threads), except the
-            # access log and worker recycling: a worker restarted inside a 10-second phase would weigh on whichever
-            # side of the comparison it fell in.
+            # gunicorn as in production (config/gunicorn.conf.py), said explicitly (the stack runs two workers by
+            # default), except the access log and worker recycling: a worker restarted inside a 10-second phase
+            # would weigh on whichever side of the comparison it fell in.
+            "WEB_CONCURRENCY": str(WEB_WORKERS),
+            "GUNICORN_THREADS": str(WEB_THREADS),
             "GUNICORN_ACCESS_LOG": "0",
             "GUNICORN_MAX_REQUESTS": "0",
             "LOG_LEVEL": "WARNING",

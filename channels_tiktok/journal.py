@@ -3,7 +3,8 @@
 - `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING, shared with the
   deliveries other threads of the process journal at the same moment (group_commit.py); the unique `dedupe_key`
   makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like the first). Once
-  the rows are committed, a task is queued per lane unless one is already on its way (lanes.py).
+  the rows are committed, the process's wake-up thread (wakeups.py) gathers them with the others of the last
+  few milliseconds and queues a task per lane unless one is already on its way (lanes.py).
 - `drain` is the worker task: it processes its row, then every pending row, in batches of PROCESS_BATCH rows
   per transaction (one commit for the batch; consecutive direct messages written set-wise, one statement per
   kind of row: handlers.apply_many). Rows are locked FOR UPDATE SKIP LOCKED, so two workers never process one
@@ -18,6 +19,7 @@ import functools
 import logging
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db import DatabaseError, connections, router, transaction
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import F
@@ -26,6 +28,7 @@ from django.utils import timezone
 from . import constants, handlers, lanes, webhooks
 from .group_commit import GroupCommit
 from .models import WebhookEvent
+from .wakeups import Wakeups
 
 Status = WebhookEvent.Status
 
@@ -251,9 +254,28 @@ def _write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
     return outcomes
 
 
+def _wakeups() -> Wakeups:
+    return _wakeups_every(settings.TIKTOK_WEBHOOK_WAKEUP_SECONDS)
+
+
+@functools.cache
+def _wakeups_every(interval: float) -> Wakeups:
+    # One per process and interval: its thread gathers the wake-ups of every request thread (wakeups.py).
+    return Wakeups(wake=enqueue_processing_many if interval <= 0 else _wake_from_thread, interval=interval)
+
+
+def _wake_from_thread(event_ids: list[int]) -> None:
+    """The wake-up thread's call. Queuing a task needs no database, but a task run in-process does (the tests):
+    whatever connection this thread opened is closed after each wake-up, as Django does after a request."""
+    try:
+        enqueue_processing_many(event_ids)
+    finally:
+        connections.close_all()
+
+
 def _after_batch(written: list[tuple[dict[str, object], int | None]]) -> None:
-    enqueue_processing_many(
-        [event_id for values, event_id in written if event_id is not None and values["status"] == Status.PENDING]
+    _wakeups().add(
+        event_id for values, event_id in written if event_id is not None and values["status"] == Status.PENDING
     )
 
 
@@ -265,9 +287,9 @@ def record_delivery(*, body: bytes, headers: Mapping[str, str]) -> tuple[int | N
     """Journal one verified delivery. Returns (row id, created); a duplicate gives (None, False).
 
     Returns once the row is committed: with the deliveries other threads of this process journal at the same
-    moment, in one INSERT and one commit (group commit; alone, at once); processing is queued after the commit,
-    so a worker always finds the row. Inside a caller's transaction the row joins it instead, and processing is
-    queued when that commits."""
+    moment, in one INSERT and one commit (group commit; alone, at once); processing is queued after the commit
+    (within TIKTOK_WEBHOOK_WAKEUP_SECONDS, by the wake-up thread), so a worker always finds the row. Inside a
+    caller's transaction the row joins it instead, and processing is queued when that commits."""
     now = timezone.now()
     fields = _fields_from(body, now)
     values = {

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.broker import broker_down  # noqa: F401 - fixture
 from tests.image_server import image_server  # noqa: F401 - fixture
 from tests.sandbox import *  # noqa: F403 - sandbox fixtures
 

@@ -8,14 +8,12 @@ import time
 
 import pytest
 import responses
-from celery import Celery
 from django.utils import timezone
 
 from channels_tiktok import constants, journal
 from channels_tiktok.models import WebhookEvent
 from clients import delivery
 from clients.models import BotEvent, Message
-from config.celery_app import app as celery_app
 from tests import webhook_cases as wc
 from tests.factories import ProjectFactory, TikTokAccountFactory
 
@@ -23,34 +21,6 @@ pytestmark = pytest.mark.django_db
 
 HOOK = "https://bot.example.com/events"
 API = "https://business-api.tiktok.com/open_api/v1.3/"
-
-
-@pytest.fixture
-def broker_down(settings):
-    """Tasks go to a broker nobody listens on (not in-process): every enqueue fails. Calling the fixture's
-    value brings the task runner back (in-process, as in the rest of the suite).
-
-    The suite's app cannot be re-pointed: Celery builds an app's producer pool from the broker URL in force at
-    its first `delay()` (an eager one takes a producer too) and keeps it, so a later `broker_url` change is
-    ignored. The outage gets a fresh app, configured from the settings like config.celery_app, made current:
-    the shared tasks the product enqueues take their app from the current one at each call."""
-    previous = {name: getattr(settings, name) for name in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
-    outage_app = Celery(celery_app.main, set_as_current=False)
-    outage_app.config_from_object("django.conf:settings", namespace="CELERY")
-    outage_app.set_current()
-    assert not outage_app.conf.task_always_eager
-    assert outage_app.connection_for_write().as_uri(include_password=True) == settings.CELERY_BROKER_URL
-
-    def back_up():
-        for name, value in previous.items():
-            setattr(settings, name, value)
-        celery_app.set_current()
-        outage_app.close()
-
-    yield back_up
-    back_up()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from .base import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+TIKTOK_WEBHOOK_WAKEUP_SECONDS = 0.0  # tasks run before the answer, whatever the environment's broker
 TIKTOK_APP_ID = "test-app"
 TIKTOK_APP_SECRET = ["test-secret", "old-test-secret"]
 TIKTOK_API_BASE_URL = "https://business-api.tiktok.com/open_api/v1.3/"

@@ -1,0 +1,120 @@
+"""Wake-ups gathered per process (channels_tiktok/wakeups.py): `add` never waits for `wake`; everything added
+within an interval is woken for in one call; a failing `wake` neither loses the thread nor later wake-ups; and
+the journal's intake answers before the wake-up, which follows within the interval."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from channels_tiktok import journal, lanes
+from channels_tiktok.models import WebhookEvent
+from channels_tiktok.wakeups import Wakeups
+from tests import webhook_cases as wc
+
+
+class Woken:
+    """A `wake` that records its calls; it can be made slow or made to fail."""
+
+    def __init__(self, *, seconds: float = 0.0, fail_first: bool = False):
+        self.calls: list[list[int]] = []
+        self.threads: set[str] = set()
+        self.seconds = seconds
+        self.fail_first = fail_first
+        self.called = threading.Event()
+
+    def __call__(self, ids: list[int]) -> None:
+        self.calls.append(list(ids))
+        self.threads.add(threading.current_thread().name)
+        time.sleep(self.seconds)
+        self.called.set()
+        if self.fail_first and len(self.calls) == 1:
+            raise ConnectionError("Redis is down")
+
+    def ids(self) -> list[int]:
+        return sorted(i for call in self.calls for i in call)
+
+
+def wait_until(condition, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_without_an_interval_each_add_wakes_at_once_in_the_callers_thread():
+    woken = Woken()
+    wakeups = Wakeups(wake=woken, interval=0)
+    wakeups.add([1, 2])
+    wakeups.add([])
+    wakeups.add([3])
+    assert woken.calls == [[1, 2], [3]]
+    assert woken.threads == {threading.current_thread().name}
+
+
+def test_add_returns_before_the_wake_up_and_one_call_covers_the_interval():
+    woken = Woken(seconds=0.05)  # a slow round trip: nobody who adds may wait for it
+    wakeups = Wakeups(wake=woken, interval=0.3)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: wakeups.add([n]), range(40)))
+    assert time.monotonic() - started < 0.1
+    wait_until(lambda: woken.ids() == list(range(40)))
+    assert len(woken.calls) <= 2  # the first id may go alone; everything after it waits for the interval
+    assert woken.threads == {"journal-wakeups"}
+
+
+def test_ids_added_later_are_woken_for_after_the_interval_since_the_last_call():
+    woken = Woken()
+    wakeups = Wakeups(wake=woken, interval=0.2)
+    wakeups.add([1])
+    wait_until(lambda: woken.calls == [[1]])
+    first = time.monotonic()
+    wakeups.add([2])
+    wakeups.add([3])
+    wait_until(lambda: len(woken.calls) == 2)
+    assert time.monotonic() - first >= 0.15
+    assert woken.calls[1] == [2, 3]
+
+
+def test_a_failing_wake_up_does_not_stop_the_next_ones():
+    woken = Woken(fail_first=True)
+    wakeups = Wakeups(wake=woken, interval=0.01)
+    wakeups.add([1])
+    wait_until(lambda: len(woken.calls) == 1)
+    wakeups.add([2])
+    wait_until(lambda: len(woken.calls) == 2)
+    assert woken.calls == [[1], [2]]
+
+
+def test_flush_wakes_for_what_is_queued_now():
+    woken = Woken()
+    wakeups = Wakeups(wake=woken, interval=60)
+    wakeups.add([1])
+    wait_until(lambda: woken.calls == [[1]])
+    wakeups.add([2, 3])  # the thread now waits out its minute
+    wakeups.flush()
+    assert woken.calls == [[1], [2, 3]]
+    wakeups.flush()
+    assert woken.calls == [[1], [2, 3]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intake_answers_before_the_workers_are_woken_and_they_are_woken_within_the_interval(settings):
+    """Outside a transaction (as under gunicorn) record_delivery returns once its row is committed, without waking
+    the workers; the process's wake-up thread does, for the deliveries of the interval together. (The suite's
+    tasks run in-process, so the woken task processes the rows in that thread.)"""
+    settings.TIKTOK_WEBHOOK_WAKEUP_SECONDS = 0.5
+    lanes.release_all()
+    ids = []
+    for number in range(6):
+        body = wc.with_content("im_receive_msg_text", message_id=f"74380000000000{number:05d}")
+        event_id, created = journal.record_delivery(body=body, headers={})
+        assert created
+        ids.append(event_id)
+    rows = WebhookEvent.objects.filter(pk__in=ids)
+    assert WebhookEvent.Status.PENDING in set(rows.values_list("status", flat=True))
+    wait_until(lambda: not rows.filter(status=WebhookEvent.Status.PENDING).exists(), timeout=10)
+    # The business is not connected here: each row is journaled as ignored, processed by the woken task.
+    assert set(rows.values_list("status", flat=True)) == {WebhookEvent.Status.IGNORED}
