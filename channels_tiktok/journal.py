@@ -1,7 +1,8 @@
 """The webhook journal (B2, B3): store a verified delivery first, process it later from the stored row.
 
 - `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING, shared with the
-  deliveries other threads of the process journal at the same moment (group_commit.py); the unique `dedupe_key`
+  deliveries other threads of the process journal at the same moment (group_commit.py), on a connection the
+  process keeps for it (intake_connection.py); the unique `dedupe_key`
   makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like the first). Once
   the rows are committed, the process's wake-up thread (wakeups.py) gathers them with the others of the last
   few milliseconds and queues a task per lane unless one is already on its way (lanes.py).
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from . import constants, handlers, lanes, webhooks
 from .group_commit import GroupCommit
+from .intake_connection import IntakeConnection
 from .models import WebhookEvent
 from .wakeups import Wakeups
 
@@ -206,13 +208,15 @@ def _defaults(vendor: str) -> dict[str, object]:
     return {field.attname: field.get_db_prep_save(field.get_default(), connection) for field in _INSERTED_FIELDS}
 
 
-def _insert(rows: list[dict[str, object]]) -> list[int | None]:
+def _insert(rows: list[dict[str, object]], *, own_connection: bool = False) -> list[int | None]:
     """Insert journal rows in one statement, skipping any whose dedupe key is already journaled (or repeats an
     earlier row of the list); returns each row's new id, or None for a duplicate.
 
-    On PostgreSQL the statement goes with server-side binding and is prepared on each pooled connection: the
-    values travel apart from the SQL (no quoting of the body in Python) and PostgreSQL plans it once. Through
-    Django's cursor wrapper, so query logging and execute wrappers (tests, debug tools) still see it."""
+    On PostgreSQL the statement goes with server-side binding and is prepared on its connection: the values
+    travel apart from the SQL (no quoting of the body in Python) and PostgreSQL plans it once. With
+    `own_connection` (the group commit's writes) it goes on the process's journal connection
+    (intake_connection.py), otherwise on the thread's Django connection (inside a caller's transaction). Through
+    Django's cursor wrapper either way, so query logging and execute wrappers (tests, debug tools) still see it."""
     connection = connections[router.db_for_write(WebhookEvent)]
     vendor = connection.vendor
     defaults = _defaults(vendor)
@@ -223,17 +227,30 @@ def _insert(rows: list[dict[str, object]]) -> list[int | None]:
         for values in rows
         for field in _INSERTED_FIELDS
     ]
-    if vendor == "postgresql":
+    if vendor == "postgresql" and own_connection:
+        opened = _intake_connection().cursor()
+    elif vendor == "postgresql":
         connection.ensure_connection()
         raw = ServerBindingCursor(connection.connection)
-        cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+        opened = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     else:
-        cursor = connection.cursor()
-    with cursor:
+        opened = connection.cursor()
+    with opened as cursor:
         cursor.execute(_insert_sql(vendor, len(rows)), params)
         inserted = {key: pk for pk, key in cursor.fetchall()}
     # RETURNING follows no order: rows are matched by key; of two rows with one key, the first was inserted.
     return [inserted.pop(values["dedupe_key"], None) for values in rows]
+
+
+@functools.cache
+def _intake_connection() -> IntakeConnection:
+    return IntakeConnection(router.db_for_write(WebhookEvent))
+
+
+def close_intake_connection() -> None:
+    """Close this process's journal connection, if open (the test suite, before dropping its database)."""
+    if _intake_connection.cache_info().currsize:
+        _intake_connection().close()
 
 
 def _write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
@@ -241,14 +258,14 @@ def _write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
     one row could carry (a value the database refuses), every row is tried alone, so that only that delivery
     fails; a database that is down fails each of them, and TikTok retries each."""
     try:
-        return _insert(rows)
+        return _insert(rows, own_connection=True)
     except DatabaseError:
         if len(rows) == 1:
             raise
     outcomes: list[int | Exception | None] = []
     for values in rows:
         try:
-            outcomes.extend(_insert([values]))
+            outcomes.extend(_insert([values], own_connection=True))
         except DatabaseError as exc:
             outcomes.append(exc)
     return outcomes
