@@ -15,6 +15,7 @@ the failed write are answered 500 and TikTok sends them again.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from contextlib import contextmanager
 import psycopg
 from django.db import connections
 from django.db.backends.utils import CursorWrapper
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class IntakeConnection:
@@ -62,7 +65,12 @@ class IntakeConnection:
         if self._connection is None or self._pid != os.getpid():
             params = django_connection.get_connection_params()
             params.pop("cursor_factory", None)  # psycopg's own cursor: values bound on the server
+            # Every request thread of the process waits on this write: an unreachable server must fail it soon
+            # (TikTok retries), not hold them all until gunicorn's timeout.
+            params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
             self._connection = psycopg.Connection.connect(**params, autocommit=True)
+            if self._pid is None:
+                atexit.register(self.close)  # a clean goodbye to the server when the process ends
             self._pid = os.getpid()
         return self._connection
 
