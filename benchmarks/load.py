@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -122,6 +123,45 @@ def run_wrk(url: str, requests: list[SignedRequest], *, seconds: int, connection
     finally:
         Path(requests_file).unlink(missing_ok=True)
     return parse_wrk(completed.stdout)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The children of `pid` (gunicorn's workers of its master), from /proc; [] where there is none."""
+    children: list[int] = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = entry.read_text()
+        except OSError:
+            continue
+        # The field after the command (which may hold spaces and parentheses) is the state, then the parent.
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            children.append(int(entry.parent.name))
+    return sorted(children)
+
+
+def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
+    """How many established TCP connections to local `port` each of `pids` holds (Linux /proc; None elsewhere).
+
+    wrk opens its connections once and keeps them: how they fell on gunicorn's workers (each accepts what it can)
+    stays fixed for the run, and a worker holding most of them bounds the run by its own GIL."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            return None
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+                inodes.add(f"socket:[{fields[9]}]")
+    counts = []
+    for pid in pids:
+        count = 0
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                count += os.readlink(fd) in inodes
+        counts.append(count)
+    return counts
 
 
 class _Connection:

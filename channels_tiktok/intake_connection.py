@@ -37,12 +37,14 @@ class IntakeConnection:
 
     @contextmanager
     def cursor(self) -> Iterator[CursorWrapper]:
-        """A cursor on this process's connection (opened if need be), wrapped like Django's own cursors."""
+        """A cursor on this process's connection (opened if need be), wrapped like Django's own cursors.
+
+        psycopg's RawCursor: statements use PostgreSQL's own placeholders (`$1`, `$2`…), sent as written."""
         django_connection = connections[self.alias]
         with self._lock:
             with django_connection.wrap_database_errors:
                 connection = self._open(django_connection)
-            raw = connection.cursor()
+            raw = psycopg.RawCursor(connection)
             wrapped = (
                 django_connection.make_debug_cursor(raw)
                 if django_connection.queries_logged
@@ -64,7 +66,7 @@ class IntakeConnection:
         # A connection inherited through fork belongs to the parent: a child opens its own.
         if self._connection is None or self._pid != os.getpid():
             params = django_connection.get_connection_params()
-            params.pop("cursor_factory", None)  # psycopg's own cursor: values bound on the server
+            params.pop("cursor_factory", None)  # Django's client-side binding cursor is not wanted here
             # Every request thread of the process waits on this write: an unreachable server must fail it soon
             # (TikTok retries), not hold them all until gunicorn's timeout.
             params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)

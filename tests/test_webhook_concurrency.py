@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from channels_tiktok import journal
@@ -143,3 +144,43 @@ def test_a_batch_with_a_row_the_database_refuses_still_stores_the_others():
     assert stored is None
     assert repeated is None
     assert WebhookEvent.objects.get(dedupe_key="batch:4").pk == new
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_is_one_statement_with_every_value_in_its_row():
+    """Twelve rows are 180 parameters, past the 50 below which psycopg caches its parsing of `%s` placeholders, so
+    the statement is written with PostgreSQL's own (`$1`…`$180`, numbered row by row): one statement, and each
+    value in its own row and column."""
+    now = timezone.now()
+    rows = [
+        {
+            "received_at": now - dt.timedelta(seconds=n),
+            "raw_body": f'{{"n": {n}}}',
+            "headers": {"User-Agent": f"agent-{n}"},
+            "event": f"event-{n}",
+            "dedupe_key": f"large:{n}",
+            "conversation_id": f"conversation-{n}",
+            "status": WebhookEvent.Status.PENDING,
+            "next_attempt_at": now + dt.timedelta(seconds=n),
+        }
+        for n in range(12)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        ids = journal._write_batch(rows)
+    [insert] = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("INSERT")]
+    assert insert.count("$") == 180
+    stored = {event.pk: event for event in WebhookEvent.objects.all()}
+    assert sorted(stored) == sorted(ids)
+    for n, pk in enumerate(ids):
+        event = stored[pk]
+        assert (event.dedupe_key, event.event, event.raw_body, event.conversation_id) == (
+            f"large:{n}",
+            f"event-{n}",
+            f'{{"n": {n}}}',
+            f"conversation-{n}",
+        )
+        assert event.headers == {"User-Agent": f"agent-{n}"}
+        assert event.received_at == now - dt.timedelta(seconds=n)
+        assert event.next_attempt_at == now + dt.timedelta(seconds=n)
