@@ -25,6 +25,8 @@ class _Waiting:
     done: bool = False
     outcome: Any = None
     error: BaseException | None = None
+    # Held from the start; released once, by the thread that wakes this one (written, or its turn to lead).
+    gate: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def result(self) -> Any:
         if self.error is not None:
@@ -38,32 +40,41 @@ class GroupCommit:
     # Runs in the leader once the batch's waiters are released, with (item, outcome) of each written item.
     after: Callable[[list[tuple[Any, Any]]], None] | None = None
     max_batch: int = 100
-    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _queue: list[_Waiting] = field(default_factory=list, repr=False)
     _leading: bool = field(default=False, repr=False)
 
     def submit(self, item: Any) -> Any:
         """Write `item` with whatever else is queued; returns its outcome once committed, or raises its error."""
         mine = _Waiting(item)
-        with self._cond:
-            self._queue.append(mine)
-            while self._leading and not mine.done:
-                self._cond.wait()
+        mine.gate.acquire()
+        with self._lock:
+            wait = self._leading
+            if wait:
+                self._queue.append(mine)
+            else:
+                self._leading = True
+        if wait:
+            # Each waiting thread sleeps on its own gate: a leader wakes exactly the threads it wrote for, and the
+            # one whose turn it is to lead, never the whole queue.
+            mine.gate.acquire()
             if mine.done:  # written by another thread's batch
                 return mine.result()
-            self._leading = True
-            others = [waiting for waiting in self._queue if waiting is not mine][: self.max_batch - 1]
-            batch = [mine, *others]
-            taken = set(map(id, batch))
-            self._queue = [waiting for waiting in self._queue if id(waiting) not in taken]
+        with self._lock:  # this thread leads: it takes the queue (in arrival order) up to the batch's limit
+            batch = [mine, *self._queue[: self.max_batch - 1]]
+            del self._queue[: self.max_batch - 1]
         try:
             self._write(batch)
         finally:
-            with self._cond:
-                self._leading = False
-                for waiting in batch:
-                    waiting.done = True
-                self._cond.notify_all()
+            for waiting in batch:
+                waiting.done = True
+            for waiting in batch[1:]:
+                waiting.gate.release()
+            with self._lock:
+                if self._queue:  # hand the lead to the first thread that queued meanwhile
+                    self._queue.pop(0).gate.release()
+                else:
+                    self._leading = False
         if self.after is not None:
             written = [(waiting.item, waiting.outcome) for waiting in batch if waiting.error is None]
             self.after(written)

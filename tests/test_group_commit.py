@@ -36,7 +36,7 @@ def wait_until(condition, timeout: float = 5) -> None:
 
 
 def queued(group: GroupCommit) -> int:
-    with group._cond:
+    with group._lock:
         return len(group._queue)
 
 
