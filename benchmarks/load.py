@@ -139,13 +139,12 @@ def child_pids(pid: int) -> list[int]:
     return sorted(children)
 
 
-ESTABLISHED = "01"
-LISTEN = "0A"
+def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
+    """How many established TCP connections to local `port` each of `pids` holds (Linux /proc; None elsewhere).
 
-
-def _sockets_on(port: int, state: str) -> set[str] | None:
-    """The TCP sockets on local `port` in `state` (as /proc/net/tcp codes it), as fd link targets; None off Linux."""
-    sockets: set[str] = set()
+    wrk opens its connections once and keeps them: how they fell on gunicorn's workers (each accepts what it can)
+    stays fixed for the run, and a worker holding most of them bounds the run by its own GIL."""
+    inodes: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -153,31 +152,14 @@ def _sockets_on(port: int, state: str) -> set[str] | None:
             return None
         for line in lines:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
-                sockets.add(f"socket:[{fields[9]}]")
-    return sockets
-
-
-def listening_sockets(port: int) -> int | None:
-    """How many sockets listen on local `port`: one shared by gunicorn's workers, or one per worker (reuse_port)."""
-    sockets = _sockets_on(port, LISTEN)
-    return None if sockets is None else len(sockets)
-
-
-def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
-    """How many established TCP connections to local `port` each of `pids` holds (Linux /proc; None elsewhere).
-
-    wrk opens its connections once and keeps them: how they fell on gunicorn's workers stays fixed for the run,
-    and a worker holding most of them bounds the run by its own GIL."""
-    sockets = _sockets_on(port, ESTABLISHED)
-    if sockets is None:
-        return None
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+                inodes.add(f"socket:[{fields[9]}]")
     counts = []
     for pid in pids:
         count = 0
         for fd in Path(f"/proc/{pid}/fd").glob("*"):
             with contextlib.suppress(OSError):
-                count += os.readlink(fd) in sockets
+                count += os.readlink(fd) in inodes
         counts.append(count)
     return counts
 

@@ -619,8 +619,7 @@ def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan)
         f"Measured by `make bench` (`python -m benchmarks.run`) on {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s.",
         f"Machine: {machine()}. {versions()}.",
         "Everything ran on this one machine: the load generator, "
-        f"gunicorn ({WEB_WORKERS} workers x {WEB_THREADS} threads, a listening socket per worker, "
-        "access log and worker recycling off), "
+        f"gunicorn ({WEB_WORKERS} workers x {WEB_THREADS} threads, access log and worker recycling off), "
         "two Celery workers (one process each), PostgreSQL, Redis and the sandbox share its cores.",
         "",
         "| part | measure | value | target | verdict |",

@@ -16,14 +16,6 @@ bind = f"{os.environ.get('GUNICORN_HOST', '127.0.0.1')}:{os.environ.get('PORT', 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread" if threads > 1 else "sync"
-# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new connections over them by
-# their addresses. With one socket shared by all workers, whichever worker is on a core accepts most of a burst of
-# connections, and a proxy's few keep-alive connections then stay where they landed: in the benchmark's intake,
-# wrk's 16 connections fell 11/4/1 or 14/1/1 on three workers and the webhook ran at 0.39-0.42 x the bare view;
-# spread by the kernel (6/5/5, 7/4/5), at 0.44-0.46 x, the bare view unchanged. The price: connections still in an
-# exiting worker's own backlog (recycling, reload) are reset, unless net.ipv4.tcp_migrate_req=1 (Linux 5.14+)
-# hands them to a sibling; TikTok retries a reset delivery. GUNICORN_REUSE_PORT=0 goes back to one shared socket.
-reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 # A request that runs longer than this is a bug or a stuck dependency; the master replaces the worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))

@@ -60,23 +60,3 @@ def test_child_pids_are_the_processes_started_by_the_parent():
     finally:
         child.kill()
         child.wait()
-
-
-@linux_proc
-def test_listening_sockets_are_counted_once_each():
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        accepted_from = socket.create_connection(("127.0.0.1", port))
-        try:
-            assert load.listening_sockets(port) == 1  # a connection on the port is not a listener
-        finally:
-            accepted_from.close()
-    with socket.socket() as first, socket.socket() as second:
-        for sock in (first, second):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        first.bind(("127.0.0.1", 0))
-        port = first.getsockname()[1]
-        second.bind(("127.0.0.1", port))
-        first.listen()
-        second.listen()
-        assert load.listening_sockets(port) == 2

@@ -13,7 +13,6 @@ import time
 import pytest
 import requests
 
-from benchmarks import load
 from channels_tiktok.sandbox.client import SandboxControl
 from scripts.bot_receiver import BotReceiver
 from scripts.stack import launch, seed_connected_account
@@ -61,13 +60,6 @@ def wait_until(check, *, timeout, interval=0.5):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
-
-
-def test_each_web_worker_listens_on_a_socket_of_its_own(stack):
-    """gunicorn's reuse_port (config/gunicorn.conf.py): the kernel spreads new connections over the workers."""
-    workers = load.child_pids(stack.processes["web"].popen.pid)
-    assert len(workers) == int(stack.environment()["WEB_CONCURRENCY"])
-    assert load.listening_sockets(stack.port) == len(workers)
 
 
 def test_health_reports_every_dependency(stack):
