@@ -143,7 +143,7 @@ def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
     """How many established TCP connections to local `port` each of `pids` holds (Linux /proc; None elsewhere).
 
     wrk opens its connections once and keeps them: how they fell on gunicorn's workers (each accepts what it can)
-    stays fixed for the run, and a worker holding most of them bounds the run by its own GIL."""
+    stays fixed for the run, and the benchmark reports it with each round."""
     inodes: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
