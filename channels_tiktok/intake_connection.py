@@ -28,6 +28,14 @@ from django.db.backends.utils import CursorWrapper
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+def wrap_raw_cursor(django_connection, raw: psycopg.Cursor) -> CursorWrapper:
+    """A psycopg cursor wrapped as Django wraps its own: errors as Django's, seen by query logging and execute
+    wrappers."""
+    if django_connection.queries_logged:
+        return django_connection.make_debug_cursor(raw)
+    return django_connection.make_cursor(raw)
+
+
 class IntakeConnection:
     def __init__(self, alias: str):
         self.alias = alias
@@ -44,12 +52,7 @@ class IntakeConnection:
         with self._lock:
             with django_connection.wrap_database_errors:
                 connection = self._open(django_connection)
-            raw = psycopg.RawCursor(connection)
-            wrapped = (
-                django_connection.make_debug_cursor(raw)
-                if django_connection.queries_logged
-                else django_connection.make_cursor(raw)
-            )
+            wrapped = wrap_raw_cursor(django_connection, psycopg.RawCursor(connection))
             try:
                 with wrapped:
                     yield wrapped

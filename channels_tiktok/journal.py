@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from . import constants, handlers, lanes, webhooks
 from .group_commit import GroupCommit
-from .intake_connection import IntakeConnection
+from .intake_connection import IntakeConnection, wrap_raw_cursor
 from .models import WebhookEvent
 from .wakeups import Wakeups
 
@@ -241,8 +241,7 @@ def _insert(rows: list[dict[str, object]], *, own_connection: bool = False) -> l
         opened = _intake_connection().cursor()
     elif vendor == "postgresql":
         connection.ensure_connection()
-        raw = psycopg.RawCursor(connection.connection)
-        opened = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+        opened = wrap_raw_cursor(connection, psycopg.RawCursor(connection.connection))
     else:
         opened = connection.cursor()
     with opened as cursor:
