@@ -16,14 +16,14 @@ the failed write are answered 500 and TikTok sends them again.
 from __future__ import annotations
 
 import atexit
-import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import psycopg
 from django.db import connections
 from django.db.backends.utils import CursorWrapper
+
+from . import process_id
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -41,23 +41,30 @@ class IntakeConnection:
         self.alias = alias
         self._lock = threading.Lock()
         self._connection: psycopg.Connection | None = None
+        self._cursor: psycopg.RawCursor | None = None
         self._pid: int | None = None
 
-    @contextmanager
-    def cursor(self) -> Iterator[CursorWrapper]:
-        """A cursor on this process's connection (opened if need be), wrapped like Django's own cursors.
+    def execute(self, sql: str, params: Sequence[object]) -> list[tuple]:
+        """Run one statement on this process's connection (opened if need be) and return its rows.
 
-        psycopg's RawCursor: statements use PostgreSQL's own placeholders (`$1`, `$2`…), sent as written."""
+        The statement is written with PostgreSQL's own placeholders (`$1`, `$2`…): psycopg's RawCursor sends it as
+        it is, prepared once per connection. Errors are Django's. Django's query logging and execute wrappers see
+        it whenever they are on (tests, debug tools); otherwise it runs on a cursor kept with the connection,
+        without Django's wrapping per statement, which cost the web process as much CPU as the round trip (B10).
+        """
         django_connection = connections[self.alias]
         with self._lock:
-            with django_connection.wrap_database_errors:
-                connection = self._open(django_connection)
-            wrapped = wrap_raw_cursor(django_connection, psycopg.RawCursor(connection))
             try:
-                with wrapped:
-                    yield wrapped
+                with django_connection.wrap_database_errors:
+                    cursor = self._open(django_connection)
+                    if django_connection.queries_logged or django_connection.execute_wrappers:
+                        with wrap_raw_cursor(django_connection, psycopg.RawCursor(cursor.connection)) as wrapped:
+                            wrapped.execute(sql, params)
+                            return wrapped.fetchall()
+                    cursor.execute(sql, params)
+                    return cursor.fetchall()
             finally:
-                if connection.broken or connection.closed:
+                if self._connection is not None and (self._connection.broken or self._connection.closed):
                     self._close()
 
     def close(self) -> None:
@@ -65,21 +72,23 @@ class IntakeConnection:
         with self._lock:
             self._close()
 
-    def _open(self, django_connection) -> psycopg.Connection:
+    def _open(self, django_connection) -> psycopg.RawCursor:
         # A connection inherited through fork belongs to the parent: a child opens its own.
-        if self._connection is None or self._pid != os.getpid():
+        if self._cursor is None or self._pid != process_id.current():
             params = django_connection.get_connection_params()
             params.pop("cursor_factory", None)  # Django's client-side binding cursor is not wanted here
             # Every request thread of the process waits on this write: an unreachable server must fail it soon
             # (TikTok retries), not hold them all until gunicorn's timeout.
             params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
             self._connection = psycopg.Connection.connect(**params, autocommit=True)
+            self._cursor = psycopg.RawCursor(self._connection)
             if self._pid is None:
                 atexit.register(self.close)  # a clean goodbye to the server when the process ends
-            self._pid = os.getpid()
-        return self._connection
+            self._pid = process_id.current()
+        return self._cursor
 
     def _close(self) -> None:
-        if self._connection is not None and self._pid == os.getpid():
+        if self._connection is not None and self._pid == process_id.current():
             self._connection.close()
         self._connection = None
+        self._cursor = None

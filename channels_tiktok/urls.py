@@ -3,12 +3,13 @@
 from django.urls import path
 
 from . import views
-from .webhook_views import TikTokWebhookView
+from .webhook_views import tiktok_webhook
 
 urlpatterns = [
+    # First: TikTok's deliveries are most of the requests this service serves.
+    path("webhooks/tiktok/", tiktok_webhook, name="tiktok-webhook"),
     path("channels/", views.channels, name="channels"),
     path("tiktok/connect/", views.connect, name="tiktok-connect"),
     path("tiktok/oauth/callback/", views.oauth_callback, name="tiktok-oauth-callback"),
     path("tiktok/accounts/<int:pk>/disconnect/", views.disconnect, name="tiktok-disconnect"),
-    path("webhooks/tiktok/", TikTokWebhookView.as_view(), name="tiktok-webhook"),
 ]

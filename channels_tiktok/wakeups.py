@@ -16,11 +16,12 @@ Nothing here knows about Django or Celery; `wake` gets the ids and handles its o
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from . import process_id
 
 
 @dataclass(eq=False)
@@ -54,9 +55,9 @@ class Wakeups:
 
     def _ensure_thread(self) -> None:
         # One thread per process; a forked child (a gunicorn or Celery worker) starts its own.
-        if self._pid == os.getpid():
+        if self._pid == process_id.current():
             return
-        self._pid = os.getpid()
+        self._pid = process_id.current()
         self._ids = []
         threading.Thread(target=self._run, name="journal-wakeups", daemon=True).start()
         atexit.register(self.flush)
