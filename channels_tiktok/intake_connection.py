@@ -7,10 +7,11 @@ benchmark's intake part). Only one thread of a process writes the journal at a t
 so one connection per process serves every request thread, and its prepared INSERT stays prepared.
 
 The connection is opened from Django's settings for the alias (same server, options and adapters), in autocommit:
-each statement commits by itself. Statements go through Django's cursor wrapper, so errors are Django's
-(`DatabaseError` and its subclasses) and query logging and execute wrappers see them. A connection found broken
-(the server restarted, the network dropped it) is closed, and the next write opens a new one; the deliveries of
-the failed write are answered 500 and TikTok sends them again.
+each statement commits by itself. Errors are Django's (`DatabaseError` and its subclasses). While Django's query
+logging or an execute wrapper is on (tests, debug tools), statements go through Django's cursor wrapper so that
+they see them; otherwise they run on a cursor kept with the connection. A connection found broken (the server
+restarted, the network dropped it) is closed, and the next write opens a new one; the deliveries of the failed
+write are answered 500 and TikTok sends them again.
 """
 
 from __future__ import annotations

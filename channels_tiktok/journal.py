@@ -242,8 +242,7 @@ def _insert(rows: list[dict[str, object]], *, own_connection: bool = False) -> l
     prepared on its connection: the values travel apart from the SQL (no quoting of the body in Python) and
     PostgreSQL plans it once. With `own_connection` (the group commit's writes) it goes on the process's journal
     connection (intake_connection.py), otherwise on the thread's Django connection (inside a caller's
-    transaction). Through Django's cursor wrapper either way, so query logging and execute wrappers (tests, debug
-    tools) still see it."""
+    transaction). Query logging and execute wrappers (tests, debug tools) see it either way."""
     connection = connections[router.db_for_write(WebhookEvent)]
     vendor = connection.vendor
     defaults = _defaults(vendor)

@@ -80,3 +80,21 @@ def test_a_session_the_server_dropped_is_replaced_at_the_next_write():
     assert list(WebhookEvent.objects.order_by("id").values_list("dedupe_key", flat=True)) == [
         f"im_receive_msg:74390000000000{number:05d}" for number in (1, 2)
     ]
+
+
+def test_an_execute_wrapper_of_the_thread_sees_the_journal_insert_and_can_fail_it():
+    seen = []
+
+    def refuse(execute, sql, params, many, context):
+        seen.append(sql)
+        raise OperationalError("refused by the wrapper")
+
+    with connection.execute_wrapper(refuse), pytest.raises(OperationalError):
+        journal.record_delivery(body=body(1), headers={})
+    assert len(seen) == 1
+    assert seen[0].startswith('INSERT INTO "channels_tiktok_webhookevent"')
+    assert not WebhookEvent.objects.exists()
+    # Without the wrapper the same delivery goes through on the kept cursor.
+    event_id, created = journal.record_delivery(body=body(1), headers={})
+    assert created
+    assert WebhookEvent.objects.get().pk == event_id
