@@ -41,7 +41,7 @@ class IntakeConnection:
     def __init__(self, alias: str):
         self.alias = alias
         self._lock = threading.Lock()
-        self._connection: psycopg.Connection | None = None
+        # The process's journal session, as the one cursor its statements run on (`.connection` is the session).
         self._cursor: psycopg.RawCursor | None = None
         self._pid: int | None = None
 
@@ -65,7 +65,7 @@ class IntakeConnection:
                     cursor.execute(sql, params)
                     return cursor.fetchall()
             finally:
-                if self._connection is not None and (self._connection.broken or self._connection.closed):
+                if self._cursor is not None and (self._cursor.connection.broken or self._cursor.connection.closed):
                     self._close()
 
     def close(self) -> None:
@@ -81,15 +81,13 @@ class IntakeConnection:
             # Every request thread of the process waits on this write: an unreachable server must fail it soon
             # (TikTok retries), not hold them all until gunicorn's timeout.
             params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
-            self._connection = psycopg.Connection.connect(**params, autocommit=True)
-            self._cursor = psycopg.RawCursor(self._connection)
+            self._cursor = psycopg.RawCursor(psycopg.Connection.connect(**params, autocommit=True))
             if self._pid is None:
                 atexit.register(self.close)  # a clean goodbye to the server when the process ends
             self._pid = process_id.current()
         return self._cursor
 
     def _close(self) -> None:
-        if self._connection is not None and self._pid == process_id.current():
-            self._connection.close()
-        self._connection = None
+        if self._cursor is not None and self._pid == process_id.current():
+            self._cursor.connection.close()
         self._cursor = None
