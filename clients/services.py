@@ -7,6 +7,8 @@ number of rows, with the result of applying the rows one after another in the gi
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Case, F, Value, When
+
 from .models import Channel, Client, ClientVariable
 
 
@@ -33,7 +35,8 @@ def _changes(client: Client, sighting: Sighting) -> dict[str, object]:
 
 def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, Client]:
     """The channel's users of these sightings by external id, each created on first sight; names and
-    `last_message_at` move as the sightings say, in order.
+    `last_message_at` move as the sightings say, in order, and `last_message_at` never moves back, even past a
+    later time another worker stored since this one read the row.
 
     Race-safe: the unique (channel, external_id) constraint decides who creates a user (INSERT … ON CONFLICT DO
     NOTHING), and the rows are read back. Queries: one SELECT; for unknown users one INSERT and one SELECT; one
@@ -73,8 +76,31 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
             fields.add(name)
             changed[client.pk] = client
     if changed:
-        Client.objects.bulk_update(sorted(changed.values(), key=lambda client: client.pk), sorted(fields))
+        rows = sorted(changed.values(), key=lambda client: client.pk)
+        if "last_message_at" in fields:
+            _update_never_backwards(rows, sorted(fields))
+        else:
+            Client.objects.bulk_update(rows, sorted(fields))
     return found
+
+
+def _update_never_backwards(rows: list[Client], fields: list[str]) -> None:
+    """bulk_update, except that `last_message_at` only moves forward: each row gets the later of its stored value
+    and ours. Another worker may have stored a later message's time since we read the row (two workers, one user),
+    and every row of the UPDATE is written in every listed field, changed by this batch or not."""
+    seen = {client.pk: client.last_message_at for client in rows}
+    for client in rows:
+        ours = seen[client.pk]
+        client.last_message_at = (
+            F("last_message_at")
+            if ours is None
+            else Case(When(last_message_at__gt=ours, then=F("last_message_at")), default=Value(ours))
+        )
+    try:
+        Client.objects.bulk_update(rows, fields)
+    finally:
+        for client in rows:
+            client.last_message_at = seen[client.pk]
 
 
 def upsert_client(
