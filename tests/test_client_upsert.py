@@ -75,8 +75,8 @@ def test_an_earlier_time_stored_meanwhile_is_overtaken():
 
 
 def test_a_user_whose_name_alone_changed_keeps_a_time_stored_meanwhile():
-    """One UPDATE writes every listed field of every changed row: u2's time is in it because u1's changed, and
-    must not go back to what this batch read of u2."""
+    """u1's time and u2's name change in one batch: u2's time, which the batch leaves as it read it, is not
+    written back over a later one (a bulk UPDATE writes every listed field of every row it touches)."""
     channel = ChannelFactory()
     ClientFactory(channel=channel, external_id="u1", last_message_at=at(1))
     u2 = ClientFactory(channel=channel, external_id="u2", display_name="Old", last_message_at=at(1))
