@@ -94,3 +94,23 @@ def test_a_user_never_seen_writing_stays_without_a_time():
     upsert_clients(channel=channel, sightings=[Sighting("u1", seen_at=at(5)), Sighting("u2", display_name="New")])
     silent.refresh_from_db()
     assert (silent.display_name, silent.last_message_at) == ("New", None)
+
+
+@pytest.mark.parametrize(
+    ("stored", "seen", "kept"),
+    [
+        (at(1), at(1) + dt.timedelta(microseconds=500_000), at(1) + dt.timedelta(microseconds=500_000)),
+        (at(1) + dt.timedelta(microseconds=500_000), at(1), at(1) + dt.timedelta(microseconds=500_000)),
+        (at(1) + dt.timedelta(microseconds=1), at(2), at(2)),
+    ],
+    ids=["whole-then-fraction", "fraction-then-whole", "fraction-then-later-whole"],
+)
+def test_times_with_and_without_fractions_of_a_second_compare_as_times(stored, seen, kept):
+    """SQLite keeps datetimes as text, and a whole second has no fraction in it: the guard must still compare
+    them as times."""
+    channel = ChannelFactory()
+    client = ClientFactory(channel=channel, external_id="u1", last_message_at=at(0))
+    with connection.execute_wrapper(StoredMeanwhile(client.pk, stored)):
+        upsert_clients(channel=channel, sightings=[Sighting("u1", seen_at=seen)])
+    client.refresh_from_db()
+    assert client.last_message_at == kept
