@@ -4,6 +4,10 @@
 - `run_fixed_rate`: open-loop requests at a fixed rate (wrk has no rate option); latency is measured from each
   request's *scheduled* start, so a stall of the server shows in the percentiles (no coordinated omission).
 - `run_burst`: a fixed list of requests spread over N concurrent clients (the duplicate-delivery burst).
+- `run_commit_probe`: PostgreSQL alone, one connection committing a row at a fixed rate: the floor that the disk's
+  flush sets under any durable write's latency on this machine, measured the same way as `run_fixed_rate`.
+- `run_flush_probe`: the disk alone, a block written and flushed (`fdatasync`) at a fixed rate.
+- `cpu_seconds`: CPU time used by a set of processes (from /proc), read before and after a phase.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     p50_ms: float | None = None
     p99_ms: float | None = None
+    max_ms: float | None = None
     status_counts: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -52,6 +57,7 @@ class LoadResult:
             self.p50_ms = statistics.median(self.latencies_ms)
             ordered = sorted(self.latencies_ms)
             self.p99_ms = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            self.max_ms = ordered[-1]
         return self
 
 
@@ -137,6 +143,109 @@ def child_pids(pid: int) -> list[int]:
         if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
             children.append(int(entry.parent.name))
     return sorted(children)
+
+
+def pids_named(name: str) -> list[int]:
+    """The processes whose command name is `name` (PostgreSQL's server and backends are all `postgres`)."""
+    pids: list[int] = []
+    for entry in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if entry.read_text().strip() == name:
+                pids.append(int(entry.parent.name))
+    return sorted(pids)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User plus system CPU seconds each of `pids` has used so far; a process already gone is left out.
+
+    Keyed by pid so that a phase's use is the difference for the processes alive at both readings: a backend
+    that ended meanwhile takes its time with it, which `cpu_used` then does not count."""
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two `cpu_seconds` readings by the processes present in the second; a process
+    started in between counts from its start."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def _paced(action, *, rate: float, seconds: float) -> LoadResult:
+    """Call `action` `rate` times a second for `seconds` from this one thread, latency measured from each call's
+    scheduled start; a call that raises counts as an error (and the schedule goes on)."""
+    result = LoadResult(requests=0, seconds=0.0, errors=0)
+    start = time.perf_counter()
+    for index in range(int(rate * seconds)):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            action()
+        except OSError:
+            result.errors += 1
+            continue
+        result.requests += 1
+        result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+    result.seconds = time.perf_counter() - start
+    return result.finish()
+
+
+def run_commit_probe(database_url: str, *, rate: float, seconds: float, row_bytes: int = 1200) -> LoadResult:
+    """Commit one row of `row_bytes` into a scratch table `rate` times a second for `seconds`, on one connection
+    in autocommit (so each INSERT waits for its WAL flush), latency measured from each insert's scheduled start.
+
+    Nothing of ours runs here: this is what the database and the disk under it cost any durable write on this
+    machine at that moment, the floor beneath the webhook's own latency. The table is dropped afterwards."""
+    import psycopg  # the benchmark's dependency; the module's other helpers do without it
+
+    host = urlsplit(database_url).hostname
+    if host not in LOOPBACK_HOSTS and host is not None:  # None: PostgreSQL's local socket
+        raise ValueError(f"load goes to loopback only, not {host}")
+    table = f"bench_commit_probe_{os.getpid()}"
+    row = "x" * row_bytes
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, body text NOT NULL)")
+        insert = f"INSERT INTO {table} (body) VALUES (%s)"  # noqa: S608 - the table name is ours
+
+        def commit() -> None:
+            try:
+                connection.execute(insert, (row,), prepare=True)
+            except psycopg.Error as exc:
+                raise OSError(str(exc)) from exc
+
+        try:
+            return _paced(commit, rate=rate, seconds=seconds)
+        finally:
+            connection.execute(f"DROP TABLE {table}")
+
+
+def run_flush_probe(directory: Path, *, rate: float, seconds: float, block_bytes: int = 8192) -> LoadResult:
+    """Write one block and `fdatasync` it `rate` times a second for `seconds`, in a scratch file of `directory`:
+    the disk alone, as PostgreSQL's WAL flush meets it (a block of 8 KB, `wal_sync_method = fdatasync`)."""
+    block = b"x" * block_bytes
+    handle, name = tempfile.mkstemp(prefix="bench-flush-", dir=directory)
+    written = iter(range(1 << 62))
+
+    def flush() -> None:
+        os.pwrite(handle, block, (next(written) % 1024) * block_bytes)
+        getattr(os, "fdatasync", os.fsync)(handle)  # macOS has no fdatasync
+
+    try:
+        return _paced(flush, rate=rate, seconds=seconds)
+    finally:
+        os.close(handle)
+        Path(name).unlink(missing_ok=True)
 
 
 def connections_per_process(port: int, pids: list[int]) -> list[int] | None:

@@ -184,32 +184,73 @@ def events(plan_count: int, *, users: int, run: int) -> list[load.SignedRequest]
 
 
 @dataclass
+class CpuUse:
+    """CPU seconds that gunicorn's workers and PostgreSQL's processes used during one wrk run."""
+
+    web: float
+    database: float
+
+
+@dataclass
+class Measured:
+    result: load.LoadResult
+    spread: list[int] | None
+    cpu: CpuUse
+
+
+@dataclass
 class IntakeRound:
     bare: load.LoadResult
     hook: load.LoadResult
     bare_spread: list[int] | None
     hook_spread: list[int] | None
+    bare_cpu: CpuUse
+    hook_cpu: CpuUse
 
     @property
     def ratio(self) -> float:
         return self.hook.rps / self.bare.rps if self.bare.rps else 0.0
 
 
-def wrk_with_spread(stack: Stack, url: str, requests: list[load.SignedRequest], plan: Plan):
-    """A wrk run, and how its connections fell on gunicorn's workers (sampled halfway through)."""
+def wrk_with_spread(stack: Stack, url: str, requests: list[load.SignedRequest], plan: Plan) -> Measured:
+    """A wrk run, how its connections fell on gunicorn's workers (sampled halfway through), and the CPU that the
+    workers and PostgreSQL used meanwhile."""
     spread: dict[str, list[int] | None] = {}
-    master = stack.processes["web"].popen.pid
+    workers = load.child_pids(stack.processes["web"].popen.pid)
 
     def sample() -> None:
-        spread["counts"] = load.connections_per_process(stack.port, load.child_pids(master))
+        spread["counts"] = load.connections_per_process(stack.port, workers)
 
     timer = threading.Timer(plan.intake_seconds / 2, sample)
+    web_before, database_before = load.cpu_seconds(workers), load.cpu_seconds(load.pids_named("postgres"))
     timer.start()
     try:
         result = load.run_wrk(url, requests, seconds=plan.intake_seconds, connections=plan.intake_connections)
     finally:
         timer.cancel()
-    return result, spread.get("counts")
+    cpu = CpuUse(
+        web=load.cpu_used(web_before, load.cpu_seconds(workers)),
+        database=load.cpu_used(database_before, load.cpu_seconds(load.pids_named("postgres"))),
+    )
+    return Measured(result, spread.get("counts"), cpu)
+
+
+def same_device_text(stack: Stack) -> str:
+    """Whether the flush probe's directory is on the device holding PostgreSQL's data (readable as superuser)."""
+    try:
+        with psycopg.connect(stack.database_url, autocommit=True) as connection:
+            data_directory = connection.execute("SHOW data_directory").fetchone()[0]
+        same = os.stat(data_directory).st_dev == os.stat(stack.run_dir).st_dev
+    except (psycopg.Error, OSError):
+        return "in the run directory; PostgreSQL's data directory not readable here"
+    return f"in the run directory, {'the same device as' if same else 'NOT the device of'} PostgreSQL's data"
+
+
+def cpu_text(uses: list[CpuUse], requests: int) -> str:
+    if not requests:
+        return "?"
+    web, database = sum(u.web for u in uses), sum(u.database for u in uses)
+    return f"{1000 * web / requests:.2f} + {1000 * database / requests:.2f}"
 
 
 def spread_text(counts: list[int] | None) -> str:
@@ -240,9 +281,22 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
         first, second = (bare_url, hook_url) if number % 2 == 0 else (hook_url, bare_url)
         measured = {first: wrk_with_spread(stack, first, signed, plan)}
         measured[second] = wrk_with_spread(stack, second, signed, plan)
-        (bare, bare_spread), (hook, hook_spread) = measured[bare_url], measured[hook_url]
-        rounds.append(IntakeRound(bare=bare, hook=hook, bare_spread=bare_spread, hook_spread=hook_spread))
+        bare, hook = measured[bare_url], measured[hook_url]
+        rounds.append(
+            IntakeRound(
+                bare=bare.result,
+                hook=hook.result,
+                bare_spread=bare.spread,
+                hook_spread=hook.spread,
+                bare_cpu=bare.cpu,
+                hook_cpu=hook.cpu,
+            )
+        )
     reset_inbound(stack)
+    # The same rate on the disk alone and on PostgreSQL alone, just before: what a durable write costs on this
+    # machine right now, the floor beneath the webhook's latency.
+    flushes = load.run_flush_probe(stack.run_dir, rate=plan.fixed_rate, seconds=plan.fixed_seconds)
+    commits = load.run_commit_probe(stack.database_url, rate=plan.fixed_rate, seconds=plan.fixed_seconds)
     fixed = load.run_fixed_rate(
         hook_url,
         events(plan.fixed_rate * plan.fixed_seconds, users=500, run=2),
@@ -272,10 +326,28 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
         Row("intake", "webhook / bare by round (wrk connections per gunicorn worker: bare | webhook)", by_round),
         Row(
             "intake",
-            f"webhook at a fixed {plan.fixed_rate} req/s, p50 / p99 ms ({fixed.requests} requests)",
-            f"{fixed.p50_ms:.1f} / {fixed.p99_ms:.1f}",
+            "CPU ms per request, gunicorn's workers + PostgreSQL (all rounds): bare | webhook",
+            f"{cpu_text([r.bare_cpu for r in rounds], bare.requests)} | "
+            f"{cpu_text([r.hook_cpu for r in rounds], hook.requests)}",
+        ),
+        Row(
+            "intake",
+            f"webhook at a fixed {plan.fixed_rate} req/s, p50 / p99 / max ms ({fixed.requests} requests)",
+            f"{fixed.p50_ms:.1f} / {fixed.p99_ms:.1f} / {fixed.max_ms:.0f}",
             "p99 < 50 ms",
             verdict(fixed.p99_ms < 50 and fixed.errors == 0),
+        ),
+        Row(
+            "intake",
+            f"PostgreSQL alone just before: one connection committing a 1.2 KB row {plan.fixed_rate} times a "
+            f"second, p50 / p99 / max ms ({commits.requests} commits)",
+            f"{commits.p50_ms:.1f} / {commits.p99_ms:.1f} / {commits.max_ms:.0f}",
+        ),
+        Row(
+            "intake",
+            f"the disk alone just before: an 8 KB block written and flushed (fdatasync) {plan.fixed_rate} times a "
+            f"second, p50 / p99 / max ms ({same_device_text(stack)})",
+            f"{flushes.p50_ms:.1f} / {flushes.p99_ms:.1f} / {flushes.max_ms:.0f}",
         ),
         Row(
             "intake",

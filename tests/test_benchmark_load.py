@@ -60,3 +60,88 @@ def test_child_pids_are_the_processes_started_by_the_parent():
     finally:
         child.kill()
         child.wait()
+
+
+@linux_proc
+def test_cpu_seconds_tells_a_busy_process_from_an_idle_one():
+    busy_then_idle = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "end = time.process_time() + 0.4\n"
+            "while time.process_time() < end: pass\n"
+            "print('done', flush=True)\n"
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        before = load.cpu_seconds([busy_then_idle.pid, idle.pid])
+        assert busy_then_idle.stdout.readline().strip() == "done"
+        after = load.cpu_seconds([busy_then_idle.pid, idle.pid])
+        assert after[busy_then_idle.pid] - before.get(busy_then_idle.pid, 0.0) >= 0.2
+        assert after[idle.pid] - before[idle.pid] < 0.05
+        assert load.cpu_used(before, after) >= 0.2
+    finally:
+        for child in (busy_then_idle, idle):
+            child.kill()
+            child.wait()
+    # A process that has ended is left out of the reading, and so out of what the phase used.
+    assert load.cpu_seconds([busy_then_idle.pid, idle.pid]) == {}
+    assert load.cpu_used(before, {}) == 0.0
+
+
+@linux_proc
+def test_pids_named_finds_the_processes_by_their_command_name():
+    own = Path("/proc/self/comm").read_text().strip()
+    assert os.getpid() in load.pids_named(own)
+    assert load.pids_named("no-such-command-here") == []
+
+
+def test_a_paced_run_keeps_its_schedule_and_counts_failures_as_errors():
+    calls = []
+
+    def sometimes_fails():
+        calls.append(len(calls))
+        if len(calls) % 3 == 0:
+            raise OSError("refused")
+
+    result = load._paced(sometimes_fails, rate=100, seconds=0.3)
+    assert len(calls) == 30
+    assert (result.requests, result.errors) == (20, 10)
+    assert result.seconds >= 0.28  # the 30th call is scheduled 0.29 s after the first
+    assert len(result.latencies_ms) == 20
+    assert result.p50_ms <= result.p99_ms <= result.max_ms
+
+
+def test_the_flush_probe_writes_and_flushes_at_its_rate_and_leaves_nothing_behind(tmp_path):
+    result = load.run_flush_probe(tmp_path, rate=50, seconds=0.4)
+    assert (result.requests, result.errors) == (20, 0)
+    assert result.max_ms >= result.p99_ms >= result.p50_ms > 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_commit_probe_goes_to_loopback_only():
+    with pytest.raises(ValueError, match="loopback only"):
+        load.run_commit_probe("postgres://postgres@10.0.0.5:5432/x", rate=1, seconds=1)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the commit probe measures PostgreSQL (the CI suite runs on it)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_commit_probe_commits_each_row_and_drops_its_table():
+    from django.db import connection
+
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    result = load.run_commit_probe(url, rate=100, seconds=0.2)
+    assert (result.requests, result.errors) == (20, 0)
+    assert len(result.latencies_ms) == 20
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench_commit_probe_%%'")
+        assert cursor.fetchone()[0] == 0
