@@ -43,6 +43,8 @@ class LoadResult:
     seconds: float
     errors: int
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    # When each of `latencies_ms` started (time.perf_counter()), where the generator keeps it; same order.
+    started: list[float] = field(default_factory=list, repr=False)
     p50_ms: float | None = None
     p99_ms: float | None = None
     max_ms: float | None = None
@@ -197,8 +199,25 @@ def _paced(action, *, rate: float, seconds: float) -> LoadResult:
             continue
         result.requests += 1
         result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        result.started.append(scheduled)
     result.seconds = time.perf_counter() - start
     return result.finish()
+
+
+def spans_over(result: LoadResult, threshold_ms: float) -> list[tuple[float, float]]:
+    """(start, end) in seconds of the calls of `result` that took longer than `threshold_ms`."""
+    return [
+        (started, started + latency / 1000)
+        for started, latency in zip(result.started, result.latencies_ms, strict=True)
+        if latency > threshold_ms
+    ]
+
+
+def overlapping(spans: list[tuple[float, float]], others: list[tuple[float, float]]) -> int:
+    """How many of `spans` overlap at least one of `others` (half-open intervals)."""
+    return sum(
+        any(start < other_end and other_start < end for other_start, other_end in others) for start, end in spans
+    )
 
 
 def run_commit_probe(database_url: str, *, rate: float, seconds: float, row_bytes: int = 1200) -> LoadResult:
@@ -343,6 +362,7 @@ def run_fixed_rate(
                 with lock:
                     result.requests += 1
                     result.latencies_ms.append(latency_ms)
+                    result.started.append(scheduled)
                     result.status_counts[status] = result.status_counts.get(status, 0) + 1
                     if status != 200:
                         result.errors += 1

@@ -115,6 +115,23 @@ def test_a_paced_run_keeps_its_schedule_and_counts_failures_as_errors():
     assert result.seconds >= 0.28  # the 30th call is scheduled 0.29 s after the first
     assert len(result.latencies_ms) == 20
     assert result.p50_ms <= result.p99_ms <= result.max_ms
+    # Each call's scheduled start is kept beside its latency: 10 ms apart, the failed ones left out.
+    assert len(result.started) == 20
+    gaps = [round((b - a) * 1000) for a, b in zip(result.started, result.started[1:], strict=False)]
+    assert gaps == [10, 20] * 9 + [10]
+
+
+def test_slow_calls_are_matched_with_the_stalls_they_overlap():
+    result = load.LoadResult(
+        requests=4, seconds=3.0, errors=0, latencies_ms=[10.0, 80.0, 60.0, 70.0], started=[0.0, 1.0, 2.0, 3.0]
+    )
+    slow = load.spans_over(result, 50)
+    assert slow == [(1.0, 1.08), (2.0, 2.06), (3.0, 3.07)]
+    # A stall inside the first slow call, one ending exactly as the second starts (no overlap), one spanning the
+    # third's end.
+    stalls = [(1.02, 1.03), (1.5, 2.0), (3.05, 3.5)]
+    assert load.overlapping(slow, stalls) == 2
+    assert load.overlapping(slow, []) == 0
 
 
 def test_the_flush_probe_writes_and_flushes_at_its_rate_and_leaves_nothing_behind(tmp_path):
