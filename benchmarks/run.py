@@ -18,6 +18,7 @@ All load goes to 127.0.0.1, each phase is bounded in count and time, and the sta
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import os
 import platform
@@ -271,6 +272,27 @@ def pooled(results: list[load.LoadResult]) -> load.LoadResult:
     )
 
 
+def fixed_rate_over_the_floor(
+    stack: Stack, url: str, plan: Plan
+) -> tuple[load.LoadResult, load.LoadResult, load.LoadResult]:
+    """The webhook at the plan's fixed rate, with what a durable write costs on this machine at that moment, the
+    floor beneath the webhook's latency: the same rate on PostgreSQL alone just before, and the disk alone (a
+    lighter probe, in a thread) during the phase. Returns (webhook, PostgreSQL alone, disk alone)."""
+    commits = load.run_commit_probe(stack.database_url, rate=plan.fixed_rate, seconds=plan.fixed_seconds)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        flush = pool.submit(
+            load.run_flush_probe, stack.run_dir, rate=FLUSH_PROBE_RATE, seconds=plan.fixed_seconds + 0.5
+        )
+        fixed = load.run_fixed_rate(
+            url,
+            events(plan.fixed_rate * plan.fixed_seconds, users=500, run=2),
+            rate=plan.fixed_rate,
+            seconds=plan.fixed_seconds,
+            signature_header=SIGNATURE_HEADER,
+        )
+        return fixed, commits, flush.result()
+
+
 def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
     hook_url = f"{stack.base_url}/webhooks/tiktok/"
     bare_url = f"{stack.base_url}/bench/bare/"
@@ -296,27 +318,7 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
             )
         )
     reset_inbound(stack)
-    # What a durable write costs on this machine right now, the floor beneath the webhook's latency: the same rate
-    # on PostgreSQL alone just before, and the disk alone (a lighter probe) during the fixed-rate phase.
-    commits = load.run_commit_probe(stack.database_url, rate=plan.fixed_rate, seconds=plan.fixed_seconds)
-    flushes: list[load.LoadResult] = []
-    disk = threading.Thread(
-        target=lambda: flushes.append(
-            load.run_flush_probe(stack.run_dir, rate=FLUSH_PROBE_RATE, seconds=plan.fixed_seconds + 0.5)
-        )
-    )
-    disk.start()
-    try:
-        fixed = load.run_fixed_rate(
-            hook_url,
-            events(plan.fixed_rate * plan.fixed_seconds, users=500, run=2),
-            rate=plan.fixed_rate,
-            seconds=plan.fixed_seconds,
-            signature_header=SIGNATURE_HEADER,
-        )
-    finally:
-        disk.join()
-    flush = flushes[0]
+    fixed, commits, flush = fixed_rate_over_the_floor(stack, hook_url, plan)
     slow = load.spans_over(fixed, SLOW_MS)
     stalled = load.overlapping(slow, load.spans_over(flush, FLUSH_STALL_MS))
     reset_inbound(stack)
