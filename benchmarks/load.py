@@ -182,9 +182,9 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
-def _paced(action, *, rate: float, seconds: float) -> LoadResult:
+def _paced(action, *, rate: float, seconds: float, errors: tuple[type[Exception], ...] = (OSError,)) -> LoadResult:
     """Call `action` `rate` times a second for `seconds` from this one thread, latency measured from each call's
-    scheduled start; a call that raises counts as an error (and the schedule goes on)."""
+    scheduled start; a call that raises one of `errors` counts as an error (and the schedule goes on)."""
     result = LoadResult(requests=0, seconds=0.0, errors=0)
     start = time.perf_counter()
     for index in range(int(rate * seconds)):
@@ -194,7 +194,7 @@ def _paced(action, *, rate: float, seconds: float) -> LoadResult:
             time.sleep(delay)
         try:
             action()
-        except OSError:
+        except errors:
             result.errors += 1
             continue
         result.requests += 1
@@ -236,15 +236,13 @@ def run_commit_probe(database_url: str, *, rate: float, seconds: float, row_byte
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, body text NOT NULL)")
         insert = f"INSERT INTO {table} (body) VALUES (%s)"  # noqa: S608 - the table name is ours
-
-        def commit() -> None:
-            try:
-                connection.execute(insert, (row,), prepare=True)
-            except psycopg.Error as exc:
-                raise OSError(str(exc)) from exc
-
         try:
-            return _paced(commit, rate=rate, seconds=seconds)
+            return _paced(
+                lambda: connection.execute(insert, (row,), prepare=True),
+                rate=rate,
+                seconds=seconds,
+                errors=(psycopg.Error,),
+            )
         finally:
             connection.execute(f"DROP TABLE {table}")
 
