@@ -10,6 +10,7 @@ class ChannelsTiktokConfig(AppConfig):
         from clients.channel_registry import register
         from clients.models import Channel
 
+        from . import checks  # noqa: F401 - registers the system checks
         from .provider import TikTokProvider, document_error_codes
 
         register(Channel.Kind.TIKTOK, TikTokProvider())

@@ -26,6 +26,8 @@ from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clients import retention
+
 from . import constants, handlers, lanes, webhooks
 from .group_commit import GroupCommit
 from .intake_connection import IntakeConnection, wrap_raw_cursor
@@ -624,3 +626,20 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH, max_batch
     if total:
         logger.info("tiktok.webhook.sweep.queued", extra={"count": total})
     return total
+
+
+def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
+    """Delete the finished journal rows (processed, ignored, or failed with no retry due) received more than
+    TIKTOK_JOURNAL_RETENTION_DAYS ago; returns how many went. Pending rows and rows with a retry due stay."""
+    before = retention.cutoff(now or timezone.now(), settings.TIKTOK_JOURNAL_RETENTION_DAYS)
+    if before is None:
+        return 0
+    finished = WebhookEvent.objects.filter(
+        status__in=[WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED, WebhookEvent.Status.FAILED],
+        next_attempt_at__isnull=True,
+        received_at__lt=before,
+    )
+    count = retention.delete_in_batches(finished, budget_seconds=budget_seconds)
+    if count:
+        logger.info("tiktok.webhook.pruned", extra={"count": count, "received_before": before.isoformat()})
+    return count

@@ -16,6 +16,11 @@ def sweep_webhook_events() -> int:
     return journal.sweep()
 
 
+@shared_task(name="channels_tiktok.tasks.prune_webhook_journal")
+def prune_webhook_journal() -> int:
+    return journal.prune()
+
+
 # ---------------------------------------------------------------------------------- tokens: B6
 @shared_task(name="channels_tiktok.tasks.refresh_expiring_tokens")
 def refresh_expiring_tokens() -> dict[str, int]:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Bot builder")
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks

@@ -19,10 +19,12 @@ import logging
 import time
 
 import requests
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import retention
 from .models import BotEvent, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
@@ -174,3 +176,24 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
     if total:
         logger.info("bot_event.sweep.queued", extra={"count": total})
     return total
+
+
+def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
+    """Delete the bot events that are done (delivered, given up, or pull only) and were created more than
+    BOT_EVENT_RETENTION_DAYS ago, with their delivery attempts; returns how many events went. Pending events stay.
+    The pull feed no longer serves what was deleted: a bot that pulls must read within the retention."""
+    before = retention.cutoff(now or timezone.now(), settings.BOT_EVENT_RETENTION_DAYS)
+    if before is None:
+        return 0
+    done = BotEvent.objects.filter(
+        status__in=[
+            BotEvent.DeliveryStatus.DELIVERED,
+            BotEvent.DeliveryStatus.FAILED,
+            BotEvent.DeliveryStatus.NOT_PUSHED,
+        ],
+        created_at__lt=before,
+    )
+    count = retention.delete_in_batches(done, budget_seconds=budget_seconds)
+    if count:
+        logger.info("bot_event.pruned", extra={"count": count, "created_before": before.isoformat()})
+    return count

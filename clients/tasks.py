@@ -13,3 +13,8 @@ def deliver_bot_event(event_id: int) -> None:
 @shared_task(name="clients.tasks.sweep_bot_events")
 def sweep_bot_events() -> int:
     return delivery.sweep()
+
+
+@shared_task(name="clients.tasks.prune_bot_events")
+def prune_bot_events() -> int:
+    return delivery.prune()

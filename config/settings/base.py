@@ -113,6 +113,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {
     "channels_tiktok.tasks.process_webhook_event": {"queue": "inbound"},
     "channels_tiktok.tasks.sweep_*": {"queue": "inbound"},
+    "channels_tiktok.tasks.prune_*": {"queue": "inbound"},
     "clients.tasks.*": {"queue": "outbound"},
     "channels_tiktok.tasks.refresh_*": {"queue": "outbound"},
 }
@@ -126,7 +127,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-journal": {"task": "channels_tiktok.tasks.sweep_webhook_events", "schedule": 60.0},
     "sweep-bot-events": {"task": "clients.tasks.sweep_bot_events", "schedule": 60.0},
     "refresh-expiring-tokens": {"task": "channels_tiktok.tasks.refresh_expiring_tokens", "schedule": 600.0},
+    "prune-webhook-journal": {"task": "channels_tiktok.tasks.prune_webhook_journal", "schedule": 600.0},
+    "prune-bot-events": {"task": "clients.tasks.prune_bot_events", "schedule": 600.0},
 }
+# Retention (clients/retention.py): finished journal rows and bot events older than this many days are deleted
+# by the beat's schedule, a batch at a time; 0 keeps them forever. The journal keeps at least 3 days: TikTok
+# retries a delivery for 72 hours, and a journal row is what recognises the retry as a duplicate.
+TIKTOK_JOURNAL_RETENTION_DAYS = env.int("TIKTOK_JOURNAL_RETENTION_DAYS", default=30)
+BOT_EVENT_RETENTION_DAYS = env.int("BOT_EVENT_RETENTION_DAYS", default=30)
 
 # --------------------------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
