@@ -5,9 +5,9 @@ hour) adds millions a day, each with its raw payload. Only finished rows go: a r
 or waiting for a retry) stays however old it is. Which rows are finished is each model's own rule
 (channels_tiktok.journal.prune, clients.delivery.prune); this module holds what they share.
 
-Rows are deleted in short batches, each one statement in its own transaction (no long lock, no huge transaction
-for the database to hold), until none is left or the run's time budget is spent; the next scheduled run goes on
-where this one stopped.
+Rows are deleted in short batches, each batch its own short transaction (no long lock, no huge transaction for
+the database to hold), until none is left or the run's time budget is spent; the next scheduled run goes on where
+this one stopped.
 """
 
 from __future__ import annotations
