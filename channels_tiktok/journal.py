@@ -628,18 +628,27 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH, max_batch
     return total
 
 
-def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
-    """Delete the finished journal rows (processed, ignored, or failed with no retry due) received more than
-    TIKTOK_JOURNAL_RETENTION_DAYS ago; returns how many went. Pending rows and rows with a retry due stay."""
-    before = retention.cutoff(now or timezone.now(), settings.TIKTOK_JOURNAL_RETENTION_DAYS)
+def prunable(now: dt.datetime) -> models.QuerySet | None:
+    """The finished journal rows (processed, ignored, or failed with no retry due) received more than
+    TIKTOK_JOURNAL_RETENTION_DAYS before `now`; None when the journal is kept forever. Pending rows and rows with
+    a retry due are never among them."""
+    before = retention.cutoff(now, settings.TIKTOK_JOURNAL_RETENTION_DAYS)
     if before is None:
-        return 0
-    finished = WebhookEvent.objects.filter(
+        return None
+    return WebhookEvent.objects.filter(
         status__in=[WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED, WebhookEvent.Status.FAILED],
         next_attempt_at__isnull=True,
         received_at__lt=before,
     )
+
+
+def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
+    """Delete the `prunable` rows, within the time budget; returns how many went (the beat's schedule, and
+    `manage.py prune_retention`)."""
+    finished = prunable(now or timezone.now())
+    if finished is None:
+        return 0
     count = retention.delete_in_batches(finished, budget_seconds=budget_seconds)
     if count:
-        logger.info("tiktok.webhook.pruned", extra={"count": count, "received_before": before.isoformat()})
+        logger.info("tiktok.webhook.pruned", extra={"count": count})
     return count

@@ -21,7 +21,7 @@ import time
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from . import retention
@@ -178,14 +178,14 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> int:
     return total
 
 
-def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
-    """Delete the bot events that are done (delivered, given up, or pull only) and were created more than
-    BOT_EVENT_RETENTION_DAYS ago, with their delivery attempts; returns how many events went. Pending events stay.
-    The pull feed no longer serves what was deleted: a bot that pulls must read within the retention."""
-    before = retention.cutoff(now or timezone.now(), settings.BOT_EVENT_RETENTION_DAYS)
+def prunable(now: dt.datetime) -> QuerySet | None:
+    """The bot events that are done (delivered, given up, or pull only) and were created more than
+    BOT_EVENT_RETENTION_DAYS before `now`; None when bot events are kept forever. Pending events are never among
+    them. The pull feed no longer serves what is deleted: a bot that pulls must read within the retention."""
+    before = retention.cutoff(now, settings.BOT_EVENT_RETENTION_DAYS)
     if before is None:
-        return 0
-    done = BotEvent.objects.filter(
+        return None
+    return BotEvent.objects.filter(
         status__in=[
             BotEvent.DeliveryStatus.DELIVERED,
             BotEvent.DeliveryStatus.FAILED,
@@ -193,7 +193,15 @@ def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.T
         ],
         created_at__lt=before,
     )
+
+
+def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
+    """Delete the `prunable` events with their delivery attempts, within the time budget; returns how many events
+    went (the beat's schedule, and `manage.py prune_retention`)."""
+    done = prunable(now or timezone.now())
+    if done is None:
+        return 0
     count = retention.delete_in_batches(done, budget_seconds=budget_seconds)
     if count:
-        logger.info("bot_event.pruned", extra={"count": count, "created_before": before.isoformat()})
+        logger.info("bot_event.pruned", extra={"count": count})
     return count

@@ -2,10 +2,12 @@
 due for work is (clients/retention.py, journal.prune, delivery.prune)."""
 
 import datetime as dt
+import io
 import itertools
 
 import pytest
 from django.core import checks
+from django.core.management import call_command
 from django.utils import timezone
 
 from channels_tiktok import journal
@@ -190,3 +192,53 @@ def test_a_full_default_batch_is_one_statement_the_database_takes():
     WebhookEvent.objects.update(received_at=old)
     assert journal.prune(now=NOW) == retention.BATCH + 1
     assert not WebhookEvent.objects.exists()
+
+
+def run_command(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("prune_retention", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_command_counts_then_deletes_what_the_schedule_would(settings):
+    settings.TIKTOK_JOURNAL_RETENTION_DAYS = 30
+    settings.BOT_EVENT_RETENTION_DAYS = 7
+    today = timezone.now()
+    for n in range(3):
+        journal_row(f"old-{n}", status=Status.PROCESSED, days_ago=31, now=today)
+    journal_row("old-pending", status=Status.PENDING, days_ago=31, now=today)
+    bot_event("old-delivered", status=Delivery.DELIVERED, days_ago=8, attempts=2, now=today)
+    bot_event("new-delivered", status=Delivery.DELIVERED, days_ago=6, now=today)
+
+    out, _err = run_command("--dry-run")
+    assert out.splitlines() == [
+        "3 journal rows would be deleted (finished, older than 30 days).",
+        "1 bot events would be deleted (finished, older than 7 days).",
+    ]
+    assert (WebhookEvent.objects.count(), BotEvent.objects.count(), DeliveryAttempt.objects.count()) == (4, 2, 2)
+
+    out, err = run_command()
+    assert out.splitlines() == [
+        "Deleted 3 journal rows (finished, older than 30 days).",
+        "Deleted 1 bot events (finished, older than 7 days).",
+    ]
+    # The progress bars, on stderr.
+    assert "3/3" in err
+    assert "1/1" in err
+    assert list(WebhookEvent.objects.values_list("dedupe_key", flat=True)) == ["old-pending"]
+    assert list(BotEvent.objects.values_list("dedupe_key", flat=True)) == ["new-delivered"]
+    assert not DeliveryAttempt.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_is_kept_forever(settings):
+    settings.TIKTOK_JOURNAL_RETENTION_DAYS = 0
+    settings.BOT_EVENT_RETENTION_DAYS = 0
+    journal_row("ancient", status=Status.PROCESSED, days_ago=3650, now=timezone.now())
+    out, _err = run_command()
+    assert out.splitlines() == [
+        "Journal rows: kept forever (TIKTOK_JOURNAL_RETENTION_DAYS is 0).",
+        "Bot events: kept forever (BOT_EVENT_RETENTION_DAYS is 0).",
+    ]
+    assert WebhookEvent.objects.filter(dedupe_key="ancient").exists()
