@@ -645,10 +645,6 @@ def prunable(now: dt.datetime) -> models.QuerySet | None:
 def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
     """Delete the `prunable` rows, within the time budget; returns how many went (the beat's schedule, and
     `manage.py prune_retention`)."""
-    finished = prunable(now or timezone.now())
-    if finished is None:
-        return 0
-    count = retention.delete_in_batches(finished, budget_seconds=budget_seconds)
-    if count:
-        logger.info("tiktok.webhook.pruned", extra={"count": count})
-    return count
+    return retention.prune(
+        prunable(now or timezone.now()), event="tiktok.webhook.pruned", budget_seconds=budget_seconds
+    )

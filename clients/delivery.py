@@ -198,10 +198,4 @@ def prunable(now: dt.datetime) -> QuerySet | None:
 def prune(*, now: dt.datetime | None = None, budget_seconds: float = retention.TIME_BUDGET_SECONDS) -> int:
     """Delete the `prunable` events with their delivery attempts, within the time budget; returns how many events
     went (the beat's schedule, and `manage.py prune_retention`)."""
-    done = prunable(now or timezone.now())
-    if done is None:
-        return 0
-    count = retention.delete_in_batches(done, budget_seconds=budget_seconds)
-    if count:
-        logger.info("bot_event.pruned", extra={"count": count})
-    return count
+    return retention.prune(prunable(now or timezone.now()), event="bot_event.pruned", budget_seconds=budget_seconds)

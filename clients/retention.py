@@ -13,10 +13,13 @@ this one stopped.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 
 from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
 
 BATCH = 2000
 # A run of the beat's schedule (every ten minutes) works at most this long, so that it never holds a worker from
@@ -49,3 +52,14 @@ def delete_in_batches(
             total += by_model.get(label, 0)
         if len(ids) < batch or clock() >= deadline:
             return total
+
+
+def prune(rows: QuerySet | None, *, event: str, budget_seconds: float = TIME_BUDGET_SECONDS) -> int:
+    """Delete a model's prunable `rows` (None: that model is kept forever) within the time budget and log how many
+    went as `event`; returns the count."""
+    if rows is None:
+        return 0
+    count = delete_in_batches(rows, budget_seconds=budget_seconds)
+    if count:
+        logger.info(event, extra={"count": count})
+    return count
