@@ -281,20 +281,25 @@ def close_intake_connection() -> None:
         _intake_connection().close()
 
 
+# What a write of one row can fail with: the database refusing a value, or a value that cannot be sent to it
+# (ValueError: a str the driver cannot encode, say).
+_ROW_ERRORS = (DatabaseError, ValueError)
+
+
 def _write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
     """The group commit's write: one statement for the batch, committed by itself. Should it fail for a reason
-    one row could carry (a value the database refuses), every row is tried alone, so that only that delivery
-    fails; a database that is down fails each of them, and TikTok retries each."""
+    one row could carry (a value the database refuses or the driver cannot send), every row is tried alone, so
+    that only that delivery fails; a database that is down fails each of them, and TikTok retries each."""
     try:
         return _insert(rows, own_connection=True)
-    except DatabaseError:
+    except _ROW_ERRORS:
         if len(rows) == 1:
             raise
     outcomes: list[int | Exception | None] = []
     for values in rows:
         try:
             outcomes.extend(_insert([values], own_connection=True))
-        except DatabaseError as exc:
+        except _ROW_ERRORS as exc:
             outcomes.append(exc)
     return outcomes
 

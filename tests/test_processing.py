@@ -127,6 +127,13 @@ def test_text_message_creates_client_variables_window_log_and_bot_event(account,
     assert account.last_webhook_at == row.received_at
 
 
+def test_a_text_cut_inside_an_emoji_reaches_the_bot_with_a_replacement_character(account, deliver):
+    row = deliver(wc.with_content("im_receive_msg_text", text={"body": "Hola \ud83d"}))
+    assert row.status == WebhookEvent.Status.PROCESSED
+    assert Message.objects.get().text == "Hola \ufffd"
+    assert only_event().body["text"] == "Hola \ufffd"
+
+
 def test_follower_flag_follows_the_latest_message(account, deliver):
     deliver("im_receive_msg_text")
     deliver(wc.with_content("im_receive_msg_text", message_id="7440000000000000009", is_follower=False))

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -132,9 +132,10 @@ def test_a_batch_with_a_row_the_database_refuses_still_stores_the_others():
             "next_attempt_at": now,
         } | changes
 
-    outcomes = journal._write_batch([row(1), row(2, event="x" * 65), row(1), row(3)])
-    assert isinstance(outcomes[1], Exception)
-    first, _, duplicate, third = outcomes
+    outcomes = journal._write_batch([row(1), row(2, event="x" * 65), row(1), row(3), row(5, conversation_id="\ud800")])
+    assert isinstance(outcomes[1], DatabaseError)  # too long for the column
+    assert isinstance(outcomes[4], UnicodeEncodeError)  # a str that is not UTF-8: psycopg cannot send it
+    first, _, duplicate, third, _ = outcomes
     assert duplicate is None  # the same key as the first row: one row, like any duplicate delivery
     assert sorted(WebhookEvent.objects.values_list("pk", flat=True)) == sorted([first, third])
     # Without a refused row the batch is one statement; a key already stored and a key repeated in the batch

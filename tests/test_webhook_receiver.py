@@ -121,6 +121,27 @@ def test_an_id_longer_than_the_key_column_is_journaled_and_still_deduplicated(cl
     assert len(row.dedupe_key) <= WebhookEvent._meta.get_field("dedupe_key").max_length
 
 
+def test_a_lone_surrogate_escape_becomes_a_replacement_character_instead_of_failing_every_retry(client):
+    """JSON may escape half of a UTF-16 pair alone (a text cut inside an emoji); no database column can hold what
+    that parses to. In the envelope and in `content` alike it is stored as U+FFFD; whole pairs stay emoji."""
+    envelope = wc.load("im_receive_msg_text")
+    content = json.loads(envelope["content"]) | {
+        "conversation_id": "0:1:\udc00:conv",
+        "text": {"body": "\ud83d\U0001f600"},
+    }
+    envelope |= {"user_openid": "business-\ud83d", "content": json.dumps(content)}
+    body = json.dumps(envelope).encode()
+    assert b"\\ud83d" in body  # escaped in the envelope
+    assert b"\\\\udc00" in body  # and twice in `content`
+    assert wc.post(client, body).status_code == 200
+    assert wc.post(client, body).status_code == 200  # a retry is the same row
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.PENDING
+    assert (row.business_id, row.conversation_id) == ("business-\ufffd", "0:1:\ufffd:conv")
+    assert row.raw_body == body.decode()  # the delivery as received, escapes and all
+    assert webhooks.parse_envelope(body).content["text"] == {"body": "\ufffd\U0001f600"}
+
+
 def test_unknown_event_is_stored_and_answered_200(client):
     response = wc.post(client, wc.body_of("unknown_event"))
     assert response.status_code == 200
