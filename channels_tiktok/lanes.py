@@ -52,12 +52,25 @@ def claim_many(numbers: list[int]) -> list[int]:
     client = _redis()
     if client is None:
         return [number for number in numbers if cache.add(key(number), 1, timeout=TTL_SECONDS)]
-    if len(numbers) == 1:  # the usual case: a plain SET costs less than a pipeline of one
-        return numbers if client.set(key(numbers[0]), 1, nx=True, ex=TTL_SECONDS) else []
-    with client.pipeline(transaction=False) as pipe:
-        for number in numbers:
-            pipe.set(key(number), 1, nx=True, ex=TTL_SECONDS)
-        return [number for number, was_set in zip(numbers, pipe.execute(), strict=True) if was_set]
+    positions = _claim_script(client)(keys=[key(number) for number in numbers], args=[TTL_SECONDS])
+    return [numbers[position - 1] for position in positions]
+
+
+# SET NX EX of every lane in KEYS, in one command; returns the 1-based positions of the keys it set. A web process
+# claims lanes on each wake-up (wakeups.py): one script call cost it half the CPU of a pipeline of SETs (B10).
+_CLAIM = """
+local claimed = {}
+for position, lane in ipairs(KEYS) do
+  if redis.call('SET', lane, '1', 'NX', 'EX', ARGV[1]) then claimed[#claimed + 1] = position end
+end
+return claimed
+"""
+
+
+@functools.cache
+def _claim_script(client: redis.Redis):
+    # Sent by its SHA1 (EVALSHA); redis-py loads it again should the server have forgotten it (a restart).
+    return client.register_script(_CLAIM)
 
 
 def release(event_id: int) -> None:

@@ -165,6 +165,13 @@ def test_lanes_in_redis(settings):
         assert lanes.claim(5)
         lanes.release_all()
         assert lanes.claim(6)
+        # Several lanes in one call: only those not already held are claimed, each with its expiry.
+        assert lanes.claim_many([4, 5, 6, 7]) == [4, 5, 7]
+        assert lanes.claim_many([4, 5, 6, 7]) == []
+        assert all(0 < lanes._redis().ttl(lanes.key(n)) <= lanes.TTL_SECONDS for n in (4, 5, 7))
+        lanes._redis().script_flush()  # a restarted server has forgotten the script: it is sent again
+        lanes.release(5)
+        assert lanes.claim_many([5, 6]) == [5]
     finally:
         lanes.release_all()
         lanes._redis.cache_clear()
