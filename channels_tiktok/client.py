@@ -20,7 +20,7 @@ import requests
 import urllib3
 from django.conf import settings
 
-from . import constants, ratelimit
+from . import constants, json_text, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class TikTokClient:
     def _parse(response: requests.Response, path: str) -> dict:
         log_id = response.headers.get(constants.LOG_ID_HEADER, "")
         try:
-            envelope = response.json()
+            envelope = json_text.loads(response.content)  # a comment's text may hold a lone surrogate escape
         except ValueError:
             envelope = None
         if not isinstance(envelope, dict) or "code" not in envelope:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import constants
+from . import constants, json_text
 
 
 class SignatureError(Exception):
@@ -94,46 +93,21 @@ def as_id(value: Any) -> str:
     return str(value)
 
 
-# JSON may escape half of a UTF-16 surrogate pair on its own (`\ud83d` without its partner: a text cut in the
-# middle of an emoji). `json.loads` turns it into a lone surrogate, which no UTF-8 database column can hold: every
-# write of it would fail, and a delivery failing at intake would be retried by TikTok for 72 hours. Such a
-# character becomes U+FFFD, as an undecodable byte does. Only a body holding an escape from `\uD800` to `\uDFFF` (an
-# emoji written as a pair, or the `content` document's own escapes) is walked; valid pairs are whole characters
-# by then and stay as they are.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_lone_surrogates(v) for v in value]
-    return value
-
-
 def parse_envelope(body: bytes) -> Envelope:
     """Parse the body and its `content` document; raise `MalformedPayloadError` when either is not JSON. A lone
-    UTF-16 surrogate in any string of either becomes U+FFFD."""
+    UTF-16 surrogate in any string of either becomes U+FFFD (json_text.py)."""
     try:
-        raw = json.loads(body)
+        raw = json_text.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPayloadError(f"body is not JSON: {exc}") from exc
     if not isinstance(raw, dict):
         raise MalformedPayloadError("body is not a JSON object")
-    surrogates = _SURROGATE_ESCAPE.search(body) is not None
-    if surrogates:
-        raw = _without_lone_surrogates(raw)
     content = raw.get("content")
     if isinstance(content, str):
         try:
-            content = json.loads(content) if content.strip() else {}
+            content = json_text.loads(content) if content.strip() else {}
         except ValueError as exc:
             raise MalformedPayloadError(f"content is not JSON: {exc}") from exc
-        if surrogates:
-            content = _without_lone_surrogates(content)
     if content is None:
         content = {}
     if not isinstance(content, dict):

@@ -358,6 +358,13 @@ def test_new_comment_becomes_the_comment_callback_with_exact_ids(account, delive
     assert event.body["client"]["variables"][constants.VAR_COMMENT_VIDEO_ID] == "7438011223344556677"
 
 
+def test_a_comment_text_cut_inside_an_emoji_reaches_the_bot_with_a_replacement_character(account, deliver, tiktok):
+    comment_list_answer(tiktok, text="Precio? \ud83d")  # TikTok's JSON answer escapes it as `\ud83d`
+    row = deliver("comment_update_insert")
+    assert row.status == WebhookEvent.Status.PROCESSED
+    assert Message.objects.get().text == "Precio? \ufffd"
+
+
 def test_a_commenter_who_also_writes_is_one_client(account, deliver, tiktok):
     comment_list_answer(tiktok)
     deliver("im_receive_msg_text")
