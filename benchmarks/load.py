@@ -323,6 +323,12 @@ class _Connection:
             self.conn.close()
 
 
+def lopsided(counts: list[int] | None) -> bool:
+    """Whether one worker of several holds every connection (`connections_per_process`): the load then ran on one
+    process whatever the configuration, and the benchmark measures that round again."""
+    return counts is not None and len(counts) > 1 and sum(1 for count in counts if count) == 1
+
+
 def run_fixed_rate(
     url: str,
     requests: list[SignedRequest],

@@ -64,8 +64,10 @@ class Row:
 class Plan:
     """How much load each phase sends (the defaults; `--quick` is for a smoke run of the harness itself)."""
 
-    intake_seconds: int = 10
-    intake_rounds: int = 3
+    # Six rounds: each round's wrk connections fall on gunicorn's workers anew (see `bench_intake`), and the ratio
+    # moves with that spread; six samples of it weigh more than three longer ones in the same time.
+    intake_seconds: int = 8
+    intake_rounds: int = 6
     intake_connections: int = 16
     fixed_rate: int = 200
     fixed_seconds: int = 10
@@ -293,6 +295,33 @@ def fixed_rate_over_the_floor(
         return fixed, commits, flush.result()
 
 
+# wrk opens its connections at once and keeps them; whichever gunicorn worker wakes first may accept them all. A
+# side served by one worker of three runs on one process, one core, whatever the configuration says: the bare view
+# measured so ran at the webhook's rate (a round of 1.13 x among rounds of 0.43-0.56 x). Such a round says nothing
+# about the configuration, and it favours whichever side it falls on, so it is measured again (the count is
+# reported); uneven spreads such as 11/4/1 are kept, as production's workers accept the same way.
+LOPSIDED_RETRIES = 2
+
+
+def intake_round(stack: Stack, plan: Plan, *, hook_url: str, bare_url: str, number: int, run: int) -> IntakeRound:
+    # More distinct events than wrk can send in the time, and a new `run` for each round measured, a round measured
+    # again included: every request is a new journal row. Signed per round (the signature's timestamp must stay
+    # fresh); bare and webhook alternate which goes first.
+    signed = events(plan.intake_seconds * 4000, users=500, run=run)
+    first, second = (bare_url, hook_url) if number % 2 == 0 else (hook_url, bare_url)
+    measured = {first: wrk_with_spread(stack, first, signed, plan)}
+    measured[second] = wrk_with_spread(stack, second, signed, plan)
+    bare, hook = measured[bare_url], measured[hook_url]
+    return IntakeRound(
+        bare=bare.result,
+        hook=hook.result,
+        bare_spread=bare.spread,
+        hook_spread=hook.spread,
+        bare_cpu=bare.cpu,
+        hook_cpu=hook.cpu,
+    )
+
+
 def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
     hook_url = f"{stack.base_url}/webhooks/tiktok/"
     bare_url = f"{stack.base_url}/bench/bare/"
@@ -302,24 +331,16 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
     for url in (bare_url, hook_url):
         load.run_wrk(url, warm, seconds=2, connections=plan.intake_connections)
     rounds = []
+    redone = 0
     for number in range(plan.intake_rounds):
-        # More distinct events than wrk can send in the time: every request is a new journal row. Signed per round
-        # (the signature's timestamp must stay fresh); bare and webhook alternate which goes first.
-        signed = events(plan.intake_seconds * 4000, users=500, run=10 + number)
-        first, second = (bare_url, hook_url) if number % 2 == 0 else (hook_url, bare_url)
-        measured = {first: wrk_with_spread(stack, first, signed, plan)}
-        measured[second] = wrk_with_spread(stack, second, signed, plan)
-        bare, hook = measured[bare_url], measured[hook_url]
-        rounds.append(
-            IntakeRound(
-                bare=bare.result,
-                hook=hook.result,
-                bare_spread=bare.spread,
-                hook_spread=hook.spread,
-                bare_cpu=bare.cpu,
-                hook_cpu=hook.cpu,
-            )
-        )
+        for attempt in range(1 + LOPSIDED_RETRIES):
+            run = 10 + len(rounds) + redone  # one per round measured: 10, 11, … (the warm-up's is 1)
+            measured = intake_round(stack, plan, hook_url=hook_url, bare_url=bare_url, number=number, run=run)
+            spreads = (measured.bare_spread, measured.hook_spread)
+            if attempt == LOPSIDED_RETRIES or not any(load.lopsided(spread) for spread in spreads):
+                break
+            redone += 1
+        rounds.append(measured)
     reset_inbound(stack)
     fixed, commits, flush = fixed_rate_over_the_floor(stack, hook_url, plan)
     slow = load.spans_over(fixed, SLOW_MS)
@@ -344,6 +365,7 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
         ),
         Row("intake", "webhook / bare throughput (all rounds)", f"{ratio:.2f} x", "≥ 0.5 x", verdict(ratio >= 0.5)),
         Row("intake", "webhook / bare by round (wrk connections per gunicorn worker: bare | webhook)", by_round),
+        Row("intake", "rounds measured again (all of one side's connections on one gunicorn worker)", f"{redone}"),
         Row(
             "intake",
             "CPU ms per request, gunicorn's workers + PostgreSQL (all rounds): bare | webhook",

@@ -162,3 +162,20 @@ def test_the_commit_probe_commits_each_row_and_drops_its_table():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench_commit_probe_%%'")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([16, 0, 0], True),
+        ([0, 0, 16], True),
+        ([15, 1, 0], False),
+        ([9, 7, 0], False),
+        ([6, 5, 5], False),
+        ([16], False),  # one worker configured: nothing to measure again
+        ([0, 0, 0], False),  # no connection seen (the sample missed the run)
+        (None, False),  # not Linux
+    ],
+)
+def test_a_spread_is_lopsided_only_when_one_worker_of_several_holds_every_connection(counts, expected):
+    assert load.lopsided(counts) is expected
