@@ -64,8 +64,8 @@ class Row:
 class Plan:
     """How much load each phase sends (the defaults; `--quick` is for a smoke run of the harness itself)."""
 
-    # Six rounds: each round's wrk connections fall on gunicorn's workers anew (see `bench_intake`), and the ratio
-    # moves with that spread; six samples of it weigh more than three longer ones in the same time.
+    # Six rounds: each round's wrk connections fall on gunicorn's workers anew (see `LOPSIDED_RETRIES`), and the
+    # ratio moves with that spread; six samples of it weigh more than three longer rounds (96 s of load, not 60).
     intake_seconds: int = 8
     intake_rounds: int = 6
     intake_connections: int = 16
