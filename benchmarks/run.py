@@ -790,8 +790,9 @@ def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan)
     lines += [
         "",
         "Queries per event type: one event processed in-process against the same database, first from a new "
-        "client, then from a known one; the verdict column is the journal row's outcome. `comment.update` fails "
-        "here because the fixture's comment does not exist at TikTok (the sandbox), so its text cannot be fetched.",
+        "client, then from a known one (a read receipt's two: in the conversation the text message opened); the "
+        "verdict column is the journal row's outcome. The two comments are new comments the sandbox delivered, "
+        "each one's text read back from it (comment/list) as in production.",
         "",
         f"Plan: `{plan}`",
         "",
