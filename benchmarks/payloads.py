@@ -1,7 +1,7 @@
 """Signed webhook deliveries for the benchmark, made from the test suite's real payload files.
 
 Each event is a copy of a fixture (`tests/fixtures/tiktok/<name>.json`) with fresh ids, signed with the real
-algorithm (`channels_tiktok.webhooks.compute_signature`) at the time it is made (valid for the tolerance).
+algorithm (`channels_tiktok.webhooks.wire.compute_signature`) at the time it is made (valid for the tolerance).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import time
 from pathlib import Path
 
-from channels_tiktok.webhooks import compute_signature
+from channels_tiktok.webhooks.wire import compute_signature
 
 from .load import SignedRequest
 

@@ -120,7 +120,7 @@ RESET_INBOUND = """
 from config.celery_app import app
 from channels_tiktok.models import WebhookEvent
 from clients.models import BotEvent, Client, Message
-from channels_tiktok import lanes
+from channels_tiktok.webhooks.intake import lanes
 with app.connection_for_write() as conn:
     purged = app.control.purge(connection=conn)
 lanes.release_all()  # the purged tasks held them
@@ -448,8 +448,8 @@ QUERY_COUNT = """
 import json as _json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from channels_tiktok import journal
-from channels_tiktok.webhooks import compute_signature
+from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks.wire import compute_signature
 from config.celery_app import app
 
 def body_of(name, marker, index):

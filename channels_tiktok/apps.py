@@ -7,11 +7,10 @@ class ChannelsTiktokConfig(AppConfig):
     verbose_name = _("TikTok channel")
 
     def ready(self):
+        from channels_tiktok.messaging.provider import TikTokProvider, document_error_codes
+        from channels_tiktok.webhooks import checks  # noqa: F401 - registers the system checks
         from clients.channel_registry import register
         from clients.models import Channel
-
-        from . import checks  # noqa: F401 - registers the system checks
-        from .provider import TikTokProvider, document_error_codes
 
         register(Channel.Kind.TIKTOK, TikTokProvider())
         document_error_codes()

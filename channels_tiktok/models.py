@@ -4,10 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from channels_tiktok import constants
 from clients.fields import EncryptedTextField
 from clients.models import Channel, Client
-
-from . import constants
 
 
 class TikTokAccount(models.Model):

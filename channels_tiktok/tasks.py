@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from . import journal, tokens
+from channels_tiktok.accounts import tokens
+from channels_tiktok.webhooks import journal
 
 
 # ---------------------------------------------------------------------------------- webhook journal

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import views
-from .webhook_views import tiktok_webhook
+from channels_tiktok.accounts import views
+from channels_tiktok.webhooks.views import tiktok_webhook
 
 urlpatterns = [
     # First: TikTok's deliveries are most of the requests this service serves.

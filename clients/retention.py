@@ -3,7 +3,7 @@
 The webhook journal and the bot events grow by a row or more per delivery; a viral account (100 000 comments an
 hour) adds millions a day, each with its raw payload. Only finished rows go: a row still due for work (pending,
 or waiting for a retry) stays however old it is. Which rows are finished is each model's own rule
-(channels_tiktok.journal.prune, clients.delivery.prune); this module holds what they share.
+(channels_tiktok.webhooks.journal.prune, clients.delivery.prune); this module holds what they share.
 
 Rows are deleted in short batches, each batch its own short transaction (no long lock, no huge transaction for
 the database to hold), until none is left or the run's time budget is spent; the next scheduled run goes on where

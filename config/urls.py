@@ -13,5 +13,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("clients.api_urls")),
-    path("api/v1/", include("channels_tiktok.api_urls")),
+    path("api/v1/", include("channels_tiktok.api.urls")),
 ]

@@ -394,7 +394,7 @@ class Stack:
 def sandbox_command(port: int, *, callback_url: str = "") -> str:
     """How the sandbox runs as its own process (B1), playing the stack's app."""
     command = (
-        f"python manage.py run_sandbox --host {LOOPBACK} --port {port} "
+        f"python manage.py run_sandbox --settings config.settings.dev --host {LOOPBACK} --port {port} "
         f"--app-id {SANDBOX_APP_ID} --app-secret {SANDBOX_APP_SECRET}"
     )
     return f"{command} --callback-url {callback_url}" if callback_url else command

@@ -20,7 +20,7 @@ def _close_intake_connection():
     """The webhook journal's own connection (channels_tiktok/intake_connection.py) outlives requests: closed
     after each test, so that no test leaves a session on the database the suite drops at the end."""
     yield
-    from channels_tiktok import journal
+    from channels_tiktok.webhooks import journal
 
     journal.close_intake_connection()
 

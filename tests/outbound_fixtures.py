@@ -10,7 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from channels_tiktok import constants, ratelimit
+from channels_tiktok import constants
+from channels_tiktok.tiktok import ratelimit
 from clients.api_keys import create_api_key
 from tests.factories import ConversationFactory, ProjectFactory, TikTokAccountFactory
 

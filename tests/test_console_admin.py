@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_tiktok import constants, selectors
+from channels_tiktok import constants
+from channels_tiktok.accounts import selectors
 from channels_tiktok.models import WebhookEvent
 from clients.admin.paginator import COUNT_CAP, CappedCountPaginator
 from clients.models import Message

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from channels_tiktok.group_commit import GroupCommit
+from channels_tiktok.webhooks.intake.group_commit import GroupCommit
 
 
 class Recorder:

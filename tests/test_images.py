@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from channels_tiktok import constants
-from channels_tiktok.images import ImageError, fetch_image, read_upload, sniff_format
+from channels_tiktok.messaging.images import ImageError, fetch_image, read_upload, sniff_format
 from tests.image_server import GIF, JPEG, PNG
 
 CAP = constants.MAX_IMAGE_BYTES

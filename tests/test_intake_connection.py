@@ -9,8 +9,8 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from channels_tiktok import journal
 from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import journal
 from tests import webhook_cases as wc
 
 pytestmark = [

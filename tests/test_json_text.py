@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from channels_tiktok import json_text
+from channels_tiktok.tiktok import json_text
 
 
 @pytest.mark.parametrize("as_bytes", [True, False])

@@ -264,7 +264,7 @@ def test_disconnect_of_someone_elses_account_is_404(browser, tiktok):
 
 
 def test_refresh_against_the_sandbox_rotates_the_refresh_token(browser, project, tiktok):
-    from channels_tiktok.tokens import refresh_access_token
+    from channels_tiktok.accounts.tokens import refresh_access_token
 
     _connect(browser, project, tiktok)
     account = TikTokAccount.objects.get()

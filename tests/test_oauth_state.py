@@ -2,7 +2,8 @@
 
 import pytest
 
-from channels_tiktok import constants, oauth
+from channels_tiktok import constants
+from channels_tiktok.tiktok import oauth
 from tests.connect_flow import callback_query
 
 

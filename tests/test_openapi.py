@@ -6,7 +6,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from channels_tiktok import comments, images, outbound, rules
+from channels_tiktok.messaging import comment_replies, images, outbound, rules
 from clients.api_errors import ERROR_CODES
 
 
@@ -40,7 +40,7 @@ def test_every_error_code_is_documented(schema):
         *rules.CODES,
         *rules.WARNING_CODES,
         *images.CODES,
-        *comments.CODES,
+        *comment_replies.CODES,
         *outbound.CONFLICT_CODES,
         *outbound.UPSTREAM_CODES,
         "rate_limited",

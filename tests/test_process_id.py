@@ -2,7 +2,7 @@
 
 import os
 
-from channels_tiktok import process_id
+from channels_tiktok.webhooks.intake import process_id
 
 
 def test_the_id_is_this_process_and_a_forked_child_reads_its_own():

@@ -8,8 +8,9 @@ import pytest
 import responses
 from django.utils import timezone
 
-from channels_tiktok import constants, journal
+from channels_tiktok import constants
 from channels_tiktok.models import Conversation, TikTokAccount, WebhookEvent
+from channels_tiktok.webhooks import journal
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import MessageFactory, TikTokAccountFactory

@@ -13,8 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from channels_tiktok import constants, journal, lanes
+from channels_tiktok import constants
 from channels_tiktok.models import Conversation, WebhookEvent
+from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks.intake import lanes
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import BotEventFactory, TikTokAccountFactory

@@ -10,9 +10,9 @@ from django.core import checks
 from django.core.management import call_command
 from django.utils import timezone
 
-from channels_tiktok import journal
 from channels_tiktok import tasks as tiktok_tasks
 from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import journal
 from clients import delivery, retention
 from clients import tasks as client_tasks
 from clients.models import BotEvent, DeliveryAttempt

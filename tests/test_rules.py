@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels_tiktok import constants, rules
-from channels_tiktok.rules import Button, ConversationFacts, Image, OutgoingMessage
+from channels_tiktok import constants
+from channels_tiktok.messaging import rules
+from channels_tiktok.messaging.rules import Button, ConversationFacts, Image, OutgoingMessage
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 MB3 = constants.MAX_IMAGE_BYTES

@@ -181,7 +181,7 @@ def test_sandbox_to_django_delivers_into_the_test_client(sandbox_to_django, clie
 
 
 def test_sandbox_settings_point_the_product_at_the_sandbox(sandbox_settings, settings):
-    from channels_tiktok.client import TikTokClient
+    from channels_tiktok.tiktok.client import TikTokClient
 
     tokens = sandbox_settings.control.issue_token(account=ACCOUNT)
     info = TikTokClient(tokens["access_token"]).token_info()

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from channels_tiktok import tokens
-from channels_tiktok.accounts import recheck_account, subscribe_webhooks
+from channels_tiktok.accounts import tokens
+from channels_tiktok.accounts.services import recheck_account, subscribe_webhooks
 from channels_tiktok.models import TikTokAccount
 from clients.api_keys import create_api_key
 from tests.connect_flow import consent, finish, start_connect

@@ -8,8 +8,9 @@ import responses
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from channels_tiktok import constants, ratelimit
+from channels_tiktok import constants
 from channels_tiktok.models import Conversation, TikTokAccount
+from channels_tiktok.tiktok import ratelimit
 from clients.models import Message
 from tests.factories import ClientFactory, ConversationFactory, MessageFactory
 from tests.image_server import GIF, PNG

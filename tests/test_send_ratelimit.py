@@ -8,8 +8,9 @@ import uuid
 import pytest
 import responses
 
-from channels_tiktok import constants, ratelimit
-from channels_tiktok.client import ThrottledError, TikTokClient
+from channels_tiktok import constants
+from channels_tiktok.tiktok import ratelimit
+from channels_tiktok.tiktok.client import ThrottledError, TikTokClient
 from tests.outbound_fixtures import envelope, tiktok_url
 
 REDIS_URL = "redis://127.0.0.1:6379/4"

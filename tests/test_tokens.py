@@ -8,9 +8,10 @@ import responses
 from django.conf import settings
 from django.utils import timezone
 
-from channels_tiktok import constants, tokens
-from channels_tiktok.client import TikTokError
+from channels_tiktok import constants
+from channels_tiktok.accounts import tokens
 from channels_tiktok.models import TikTokAccount
+from channels_tiktok.tiktok.client import TikTokError
 from clients.models import BotEvent
 from tests.factories import TikTokAccountFactory
 

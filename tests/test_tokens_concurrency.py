@@ -9,7 +9,8 @@ import responses
 from django.conf import settings
 from django.db import connection, connections
 
-from channels_tiktok import constants, tokens
+from channels_tiktok import constants
+from channels_tiktok.accounts import tokens
 from channels_tiktok.models import TikTokAccount
 from tests.factories import TikTokAccountFactory
 

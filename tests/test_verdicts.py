@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from channels_tiktok import constants
-from channels_tiktok.verdicts import permissions_verdict, region_verdict, token_state
+from channels_tiktok.accounts.verdicts import permissions_verdict, region_verdict, token_state
 
 NOW = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
 

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from channels_tiktok import journal, lanes
 from channels_tiktok.models import WebhookEvent
-from channels_tiktok.wakeups import Wakeups
+from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks.intake import lanes
+from channels_tiktok.webhooks.intake.wakeups import Wakeups
 from tests import webhook_cases as wc
 
 

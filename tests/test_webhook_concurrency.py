@@ -15,8 +15,8 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from channels_tiktok import journal
 from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import journal
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import TikTokAccountFactory, WebhookEventFactory

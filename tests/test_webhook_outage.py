@@ -10,8 +10,9 @@ import pytest
 import responses
 from django.utils import timezone
 
-from channels_tiktok import constants, journal
+from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import journal
 from clients import delivery
 from clients.models import BotEvent, Message
 from tests import webhook_cases as wc

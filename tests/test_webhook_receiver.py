@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from channels_tiktok import webhooks
 from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import wire
 from tests import webhook_cases as wc
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_a_lone_surrogate_escape_becomes_a_replacement_character_instead_of_fail
     assert row.status == WebhookEvent.Status.PENDING
     assert (row.business_id, row.conversation_id) == ("business-\ufffd", "0:1:\ufffd:conv")
     assert row.raw_body == body.decode()  # the delivery as received, escapes and all
-    assert webhooks.parse_envelope(body).content["text"] == {"body": "\ufffd\U0001f600"}
+    assert wire.parse_envelope(body).content["text"] == {"body": "\ufffd\U0001f600"}
 
 
 def test_unknown_event_is_stored_and_answered_200(client):
@@ -184,6 +184,6 @@ def test_get_is_not_allowed(client):
 def test_signature_helpers_agree_with_the_test_signer():
     body = wc.body_of("im_receive_msg_text")
     header = wc.sign(body, timestamp=1_764_000_000)
-    timestamp, signatures = webhooks.parse_signature_header(header)
+    timestamp, signatures = wire.parse_signature_header(header)
     assert timestamp == 1_764_000_000
-    assert signatures == [webhooks.compute_signature(body=body, secret=wc.SECRET, timestamp=timestamp)]
+    assert signatures == [wire.compute_signature(body=body, secret=wc.SECRET, timestamp=timestamp)]

@@ -1,5 +1,5 @@
 """The staff console for TikTok, one module per area."""
 
-from . import accounts, conversations, journal
+from channels_tiktok.admin import accounts, conversations, journal
 
 __all__ = ["accounts", "conversations", "journal"]

@@ -16,14 +16,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import accounts, constants, selectors, window
-from ..client import TikTokError
-from ..countries import country_choices
-from ..models import GrantedScope, TikTokAccount
-from ..oauth import requested_scopes
-from ..tokens import AccountUnavailableError, refresh_access_token
-from ..verdicts import permissions_verdict, region_verdict, token_state
-from .chart import messages_chart
+from channels_tiktok import constants
+from channels_tiktok.accounts import selectors, services
+from channels_tiktok.accounts.countries import country_choices
+from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_access_token
+from channels_tiktok.accounts.verdicts import permissions_verdict, region_verdict, token_state
+from channels_tiktok.admin.chart import messages_chart
+from channels_tiktok.messaging import window
+from channels_tiktok.models import GrantedScope, TikTokAccount
+from channels_tiktok.tiktok.client import TikTokError
+from channels_tiktok.tiktok.oauth import requested_scopes
 
 
 class TikTokAccountForm(forms.ModelForm):
@@ -402,7 +404,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if "country" in form.changed_data:
-            accounts.set_country(account=obj, country=form.cleaned_data["country"])
+            services.set_country(account=obj, country=form.cleaned_data["country"])
 
     # ------------------------------------------------------------------------------------ actions
     @admin.action(description=_("Refresh token now"))
@@ -421,7 +423,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
     def recheck_from_tiktok(self, request, queryset):
         for account in queryset:
             try:
-                verdict = accounts.recheck_account(account=account)
+                verdict = services.recheck_account(account=account)
             except AccountUnavailableError as error:
                 self.message_user(request, f"{account}: {error.reason}", messages.ERROR)
             except TikTokError as error:
@@ -441,7 +443,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         # One subscription per app covers every account (§5); the selected accounts are stamped.
         result = {}
         for account in queryset:
-            result = accounts.subscribe_webhooks(account=account, force=True)
+            result = services.subscribe_webhooks(account=account, force=True)
         summary = ", ".join(f"{event_type}: {outcome}" for event_type, outcome in result.items())
         level = messages.ERROR if "failed" in result.values() else messages.SUCCESS
         self.message_user(request, _("Webhooks: %(summary)s.") % {"summary": summary}, level)
@@ -449,7 +451,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
     @admin.action(description=_("Disconnect (revoke the token)"))
     def disconnect(self, request, queryset):
         for account in queryset:
-            revoked = accounts.disconnect_account(account=account)
+            revoked = services.disconnect_account(account=account)
             text = (
                 _("%(account)s: disconnected.")
                 if revoked

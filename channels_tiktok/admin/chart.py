@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from ..selectors import DayCount
+from channels_tiktok.accounts.selectors import DayCount
 
 WIDTH, HEIGHT = 560, 160
 LEFT, BOTTOM, TOP = 36, 22, 10

@@ -5,11 +5,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from channels_tiktok.messaging import window
+from channels_tiktok.models import Conversation
 from clients.admin.big_lists import BigListAdmin, IdInputFilter
 from clients.models import Client
-
-from .. import window
-from ..models import Conversation
 
 
 class AccountIdFilter(IdInputFilter):

@@ -4,11 +4,11 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from channels_tiktok import constants
+from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import journal, wire
 from clients.admin.big_lists import BigListAdmin, IdInputFilter, SinceFilter
 from clients.admin.readonly import ReadOnlyAdminMixin, pretty_json
-
-from .. import constants, journal, webhooks
-from ..models import WebhookEvent
 
 
 class EventNameFilter(admin.SimpleListFilter):
@@ -69,16 +69,16 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     @admin.display(description=_("envelope"))
     def envelope(self, obj):
         try:
-            parsed = webhooks.parse_envelope(obj.raw_body.encode())
-        except webhooks.MalformedPayloadError as exc:
+            parsed = wire.parse_envelope(obj.raw_body.encode())
+        except wire.MalformedPayloadError as exc:
             return str(exc)
         return pretty_json({key: value for key, value in parsed.raw.items() if key != "content"})
 
     @admin.display(description=_("content (parsed)"))
     def content(self, obj):
         try:
-            return pretty_json(webhooks.parse_envelope(obj.raw_body.encode()).content)
-        except webhooks.MalformedPayloadError as exc:
+            return pretty_json(wire.parse_envelope(obj.raw_body.encode()).content)
+        except wire.MalformedPayloadError as exc:
             return str(exc)
 
     @admin.action(description=_("Replay: process again (idempotent)"))

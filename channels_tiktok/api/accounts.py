@@ -4,13 +4,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from channels_tiktok.accounts.verdicts import permissions_verdict, region_verdict
+from channels_tiktok.models import TikTokAccount
+from channels_tiktok.tiktok.oauth import requested_scopes
 from clients.api.docs import error_responses
 from clients.pagination import NewestFirstPagination
 from clients.permissions import ProjectScopedMixin
-
-from ..models import TikTokAccount
-from ..oauth import requested_scopes
-from ..verdicts import permissions_verdict, region_verdict
 
 
 class MissingScopeSerializer(serializers.Serializer):

@@ -7,15 +7,14 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels_tiktok.api.messages import as_api_error
+from channels_tiktok.api.serializers import CommentReplySerializer
+from channels_tiktok.messaging.comment_replies import reply_to_comment
+from channels_tiktok.messaging.outbound import OutboundError
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api.serializers import MessageSerializer
 from clients.permissions import ProjectScopedMixin
-
-from ..comments import reply_to_comment
-from ..outbound import OutboundError
-from .messages import as_api_error
-from .serializers import CommentReplySerializer
 
 
 @extend_schema(

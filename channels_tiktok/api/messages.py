@@ -4,12 +4,18 @@ the API's answers (422 violations, 409 state, 429 rate limit, 502 TikTok)."""
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from channels_tiktok.messaging import rules
+from channels_tiktok.messaging import send as messaging
+from channels_tiktok.messaging.outbound import (
+    BlockedError,
+    OutboundError,
+    RuleViolationsError,
+    SendRateLimitedError,
+    UpstreamError,
+)
 from clients.api_errors import ApiError, ViolationsError
 from clients.channel_registry import OutgoingRequest
 from clients.models import Client, Message
-
-from .. import messaging, rules
-from ..outbound import BlockedError, OutboundError, RuleViolationsError, SendRateLimitedError, UpstreamError
 
 
 def as_api_error(exc: OutboundError) -> APIException:

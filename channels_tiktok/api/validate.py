@@ -7,16 +7,15 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels_tiktok.api.messages import buttons_of, image_of
+from channels_tiktok.api.serializers import ValidateMessageSerializer, ValidationResultSerializer
+from channels_tiktok.messaging.send import validate_message
+from channels_tiktok.models import TikTokAccount
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api_errors import localized_errors
 from clients.channel_registry import OutgoingRequest
 from clients.permissions import ProjectScopedMixin
-
-from ..messaging import validate_message
-from ..models import TikTokAccount
-from .messages import buttons_of, image_of
-from .serializers import ValidateMessageSerializer, ValidationResultSerializer
 
 
 @extend_schema(

@@ -14,9 +14,9 @@ Modules: `app` (WSGI app, routing, rate limit, failure injection), `state` (the 
 (signing and delivery), `control` (the control surface), `client` (its Python clients), `server` (HTTP).
 """
 
-from .app import Sandbox
-from .client import LocalControl, SandboxControl, SandboxControlError
-from .server import SandboxServer
-from .state import Config
+from channels_tiktok.sandbox.app import Sandbox
+from channels_tiktok.sandbox.client import LocalControl, SandboxControl, SandboxControlError
+from channels_tiktok.sandbox.server import SandboxServer
+from channels_tiktok.sandbox.state import Config
 
 __all__ = ["Config", "LocalControl", "Sandbox", "SandboxControl", "SandboxControlError", "SandboxServer"]

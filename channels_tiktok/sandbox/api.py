@@ -12,14 +12,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from channels_tiktok import constants
-
-from . import events
-from .oauth import valid_grant
-from .state import ROLE_BUSINESS, ROLE_PERSONAL, Account, Comment, Conversation, Grant, Message
-from .wire import ApiError, Request, Response, envelope
+from channels_tiktok.sandbox import events
+from channels_tiktok.sandbox.oauth import valid_grant
+from channels_tiktok.sandbox.state import ROLE_BUSINESS, ROLE_PERSONAL, Account, Comment, Conversation, Grant, Message
+from channels_tiktok.sandbox.wire import ApiError, Request, Response, envelope
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from channels_tiktok.sandbox.app import Sandbox
 
 WINDOW_MS = constants.WINDOW_HOURS * 3600 * 1000
 CONVERSATION_HISTORY_MS = 90 * 24 * 3600 * 1000  # conversation/list covers the last 90 days

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from channels_tiktok import constants
-
-from . import api, control, oauth
-from .state import ECHO_BEFORE, ECHO_MANUAL, Config, Delivery, Media, SandboxState
-from .webhooks import Deliverer, Transport, http_transport
-from .wire import ApiError, BadRequestError, Request, Response, envelope
+from channels_tiktok.sandbox import api, control, oauth
+from channels_tiktok.sandbox.state import ECHO_BEFORE, ECHO_MANUAL, Config, Delivery, Media, SandboxState
+from channels_tiktok.sandbox.webhooks import Deliverer, Transport, http_transport
+from channels_tiktok.sandbox.wire import ApiError, BadRequestError, Request, Response, envelope
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ class Sandbox:
     # ------------------------------------------------------------------------------ control helpers
     @property
     def control(self):
-        from .client import LocalControl
+        from channels_tiktok.sandbox.client import LocalControl
 
         return LocalControl(self)
 

@@ -19,10 +19,10 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import control
+from channels_tiktok.sandbox import control
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from channels_tiktok.sandbox.app import Sandbox
 
 
 class SandboxControlError(Exception):

@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from channels_tiktok import constants
-
-from . import events, oauth
-from .api import check_window, comment_item, image_type
-from .state import Account, Comment, Conversation, Delivery, Message, User
-from .wire import ApiError, BadRequestError, Request, Response
+from channels_tiktok.sandbox import events, oauth
+from channels_tiktok.sandbox.api import check_window, comment_item, image_type
+from channels_tiktok.sandbox.state import Account, Comment, Conversation, Delivery, Message, User
+from channels_tiktok.sandbox.wire import ApiError, BadRequestError, Request, Response
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from channels_tiktok.sandbox.app import Sandbox
 
 # A 1x1 PNG: what a user "sends" when no image is given.
 TINY_PNG = base64.b64decode(
@@ -542,7 +541,7 @@ def inject_failure(
     after: bool = False,
 ) -> dict:
     """Fail the next `count` calls of an API path (`business/message/send/`): see `app.Fault` for the modes."""
-    from .app import Fault
+    from channels_tiktok.sandbox.app import Fault
 
     fault = Fault(
         path=path,
@@ -699,7 +698,7 @@ def run(sandbox: Sandbox, action: str, arguments: dict) -> dict:
 
 # ---------------------------------------------------------------------------------- HTTP
 def dispatch(sandbox: Sandbox, request: Request, path: str) -> Response:
-    from .api import media_file
+    from channels_tiktok.sandbox.api import media_file
 
     if path == "":
         return Response.html(page(sandbox, request.query.get("flash", "")))

@@ -9,8 +9,7 @@ ids are sometimes JSON numbers, as TikTok sends them: even ids as numbers, odd i
 from __future__ import annotations
 
 from channels_tiktok import constants
-
-from .state import ROLE_BUSINESS, ROLE_PERSONAL, Account, Comment, Conversation, Message, User
+from channels_tiktok.sandbox.state import ROLE_BUSINESS, ROLE_PERSONAL, Account, Comment, Conversation, Message, User
 
 
 def tiktok_id(value: str, *, as_numbers: bool) -> int | str:

@@ -23,12 +23,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from channels_tiktok import constants
-
-from .state import Account, AuthCode, Grant
-from .wire import ApiError, Request, Response, envelope
+from channels_tiktok.sandbox.state import Account, AuthCode, Grant
+from channels_tiktok.sandbox.wire import ApiError, Request, Response, envelope
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from channels_tiktok.sandbox.app import Sandbox
 
 
 def _scopes(value: str) -> list[str]:

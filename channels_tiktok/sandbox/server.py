@@ -17,8 +17,8 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from .app import API_PREFIX, AUTHORIZE_PATH, DropConnectionError, Sandbox
-from .state import Config
+from channels_tiktok.sandbox.app import API_PREFIX, AUTHORIZE_PATH, DropConnectionError, Sandbox
+from channels_tiktok.sandbox.state import Config
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class SandboxServer:
     @property
     def http_control(self):
         """The control surface over HTTP (`SandboxControl`)."""
-        from .client import SandboxControl
+        from channels_tiktok.sandbox.client import SandboxControl
 
         return SandboxControl(self.url)
 

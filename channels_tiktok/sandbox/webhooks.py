@@ -22,11 +22,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from channels_tiktok import constants
-
-from .state import Delivery
+from channels_tiktok.sandbox.state import Delivery
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from channels_tiktok.sandbox.app import Sandbox
 
 logger = logging.getLogger(__name__)
 

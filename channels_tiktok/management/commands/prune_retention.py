@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from channels_tiktok import journal
+from channels_tiktok.webhooks import journal
 from clients import delivery
 from clients.progress import Progress
 

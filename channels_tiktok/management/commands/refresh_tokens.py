@@ -6,9 +6,9 @@ from collections import Counter
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from channels_tiktok.client import TikTokError
+from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_access_token
 from channels_tiktok.models import TikTokAccount
-from channels_tiktok.tokens import AccountUnavailableError, refresh_access_token
+from channels_tiktok.tiktok.client import TikTokError
 from clients.progress import Progress
 
 

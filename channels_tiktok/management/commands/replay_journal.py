@@ -5,8 +5,8 @@ from collections import Counter
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from channels_tiktok import journal
 from channels_tiktok.models import WebhookEvent
+from channels_tiktok.webhooks import journal
 from clients.management.options import parse_since
 from clients.progress import Progress
 

@@ -1,0 +1,78 @@
+"""The channel's API messages in the caller's language (B9), by stable code.
+
+The rules, images, comments and outbound modules keep their English messages as plain data (they are pure and
+Django-free); this table holds the same sentences as translatable templates. `clients.api_errors` swaps a message
+for the translation only when it is exactly the documented English one, so messages carrying live details (TikTok's
+own error text, a retry delay) pass unchanged. A test checks that each template renders to the English source.
+"""
+
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+
+from channels_tiktok import constants
+from channels_tiktok.messaging.images import MAX_REDIRECTS
+from channels_tiktok.messaging.rules import BUTTON_TYPES
+from clients.api_errors import localize_codes
+
+
+def _t(template: str, **params) -> str:
+    return gettext(template) % params if params else gettext(template)
+
+
+# Named `_` so that makemessages extracts the templates; rendered (and translated) when the API answers.
+_ = lazy(_t, str)
+
+MESSAGES = {
+    # rules.CODES
+    "empty_message": _("The message has no text, no image and no buttons."),
+    "text_too_long": _("Text is longer than %(max)d characters.", max=constants.MAX_TEXT_LENGTH),
+    "text_and_image": _("A message is either text or an image, never both (R7)."),
+    "too_many_attachments": _("At most one attachment per message (R10)."),
+    "buttons_with_image": _("Buttons are a text card: they cannot go with an image."),
+    "too_many_buttons": _("At most %(max)d buttons per message (R14).", max=constants.MAX_BUTTONS),
+    "mixed_button_types": _("Callback and url buttons cannot be mixed in one message (R14)."),
+    "button_type_invalid": _("A button's type is one of %(types)s.", types=", ".join(BUTTON_TYPES)),
+    "button_text_empty": _("A button needs a text: it is what the bot receives when the button is tapped."),
+    "button_text_too_long": _(
+        "Callback button text is at most %(callback)d characters, url button text at most %(url)d (R14).",
+        callback=constants.MAX_CALLBACK_BUTTON_TEXT,
+        url=constants.MAX_URL_BUTTON_TEXT,
+    ),
+    "text_required_with_buttons": _("A message with buttons needs a text: it is the title of the button card."),
+    "text_too_long_for_buttons": _(
+        "A message with buttons has at most %(max)d characters of text (R14).", max=constants.MAX_TEXT_WITH_BUTTONS
+    ),
+    "image_too_large": _("The image is larger than %(max)d bytes (3 MB) (R9).", max=constants.MAX_IMAGE_BYTES),
+    "image_format_unsupported": _("The image is not a JPEG or PNG (decided by the file's bytes) (R9)."),
+    "image_not_supported": _("TikTok does not allow images in this conversation (the users' countries) (R8)."),
+    "no_conversation": _("The client has not written to the account yet: the business cannot write first (R5)."),
+    "window_closed": _(
+        "More than %(hours)d hours passed since the client's last message (R6).", hours=constants.WINDOW_HOURS
+    ),
+    "quota_exhausted": _(
+        "All %(max)d messages of the window are used; the client must write again (R6).",
+        max=constants.WINDOW_MAX_MESSAGES,
+    ),
+    # rules.WARNING_CODES
+    "buttons_hidden_on_desktop": _("Desktop TikTok does not show messages with buttons (R14)."),
+    # images.CODES
+    "image_url_invalid": _("The image URL is not an http(s) URL with a host name."),
+    "image_url_forbidden": _("The image URL points to a private, loopback, link-local or reserved address."),
+    "image_too_many_redirects": _("The image URL redirects more than %(max)d times.", max=MAX_REDIRECTS),
+    "image_fetch_failed": _("The image could not be downloaded (network error, timeout or a non-200 answer)."),
+    # comments.CODES
+    "comment_text_required": _("A comment reply needs a text."),
+    "comment_text_too_long": _(
+        "A comment reply has at most %(max)d characters.", max=constants.MAX_COMMENT_REPLY_LENGTH
+    ),
+    "comment_target_missing": _(
+        "No comment to answer: give comment_video_id and comment_id, or let the client comment first (they fill "
+        "tiktok_comment_video_id and tiktok_comment_id)."
+    ),
+    # outbound.CONFLICT_CODES
+    "missing_scope": _("The account did not grant the permission this needs; reconnect it and allow it."),
+}
+
+
+def register() -> None:
+    localize_codes(MESSAGES)

@@ -1,0 +1,39 @@
+"""TikTok's provider for the channel-agnostic client API (see `clients.channel_registry`)."""
+
+from channels_tiktok import constants
+from channels_tiktok.messaging import comment_replies, error_messages, images, outbound, rules, window
+from channels_tiktok.models import Conversation
+from clients.api_errors import document_codes
+from clients.channel_registry import ChannelProvider, OutgoingRequest, WindowInfo
+from clients.models import Client, Message
+
+
+class TikTokProvider(ChannelProvider):
+    protected_variable_prefixes = (constants.CHANNEL_VARIABLE_PREFIX,)
+    required_variables = {
+        constants.VAR_CONVERSATION_ID: (
+            f"{constants.VAR_CONVERSATION_ID} is required for sending: without it the business cannot write to the "
+            "client until they write again (R5, R13). It is maintained by the channel and cannot be deleted."
+        ),
+    }
+
+    def window(self, client: Client) -> WindowInfo:
+        state = window.state(Conversation.objects.filter(client=client).first())
+        return WindowInfo(open=state.open, expires_at=state.expires_at, messages_left=state.messages_left)
+
+    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message:
+        from channels_tiktok.api.messages import send_from_api  # the API adapter needs DRF; keep it out of import time
+
+        return send_from_api(client=client, request=request)
+
+
+def document_error_codes() -> None:
+    conflicts = {code: rules.CODES[code] for code in rules.CONVERSATION_CODES}
+    document_codes(conflicts, status_code=409)
+    document_codes(outbound.CONFLICT_CODES, status_code=409)
+    document_codes({k: v for k, v in rules.CODES.items() if k not in conflicts}, status_code=422)
+    document_codes(images.CODES, status_code=422)
+    document_codes(comment_replies.CODES, status_code=422)
+    document_codes(outbound.UPSTREAM_CODES, status_code=502)
+    document_codes(rules.WARNING_CODES, status_code=200)
+    error_messages.register()

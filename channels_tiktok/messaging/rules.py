@@ -1,0 +1,212 @@
+"""TikTok's messaging rules (R5 to R10, R14) as pure functions over plain data.
+
+No Django models, no HTTP: the send service, the validation endpoint and the admin describe a message and its
+conversation with the dataclasses below and get back every violation, each with a stable code the bot can
+branch on (B4). The sandbox does not use this module: it enforces TikTok's side on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+from channels_tiktok import constants
+
+BUTTON_CALLBACK = "callback"
+BUTTON_URL = "url"
+BUTTON_TYPES = (BUTTON_CALLBACK, BUTTON_URL)
+
+WINDOW = dt.timedelta(hours=constants.WINDOW_HOURS)
+
+# Every code this module can return, with what it means. The API docs list them from here.
+CODES: dict[str, str] = {
+    "empty_message": "The message has no text, no image and no buttons.",
+    "text_too_long": f"Text is longer than {constants.MAX_TEXT_LENGTH} characters.",
+    "text_and_image": "A message is either text or an image, never both (R7).",
+    "too_many_attachments": "At most one attachment per message (R10).",
+    "buttons_with_image": "Buttons are a text card: they cannot go with an image.",
+    "too_many_buttons": f"At most {constants.MAX_BUTTONS} buttons per message (R14).",
+    "mixed_button_types": "Callback and url buttons cannot be mixed in one message (R14).",
+    "button_type_invalid": f"A button's type is one of {', '.join(BUTTON_TYPES)}.",
+    "button_text_empty": "A button needs a text: it is what the bot receives when the button is tapped.",
+    "button_text_too_long": (
+        f"Callback button text is at most {constants.MAX_CALLBACK_BUTTON_TEXT} characters, url button text at most "
+        f"{constants.MAX_URL_BUTTON_TEXT} (R14)."
+    ),
+    "text_required_with_buttons": "A message with buttons needs a text: it is the title of the button card.",
+    "text_too_long_for_buttons": f"A message with buttons has at most {constants.MAX_TEXT_WITH_BUTTONS} "
+    "characters of text (R14).",
+    "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB) (R9).",
+    "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes) (R9).",
+    "image_not_supported": "TikTok does not allow images in this conversation (the users' countries) (R8).",
+    "no_conversation": "The client has not written to the account yet: the business cannot write first (R5).",
+    "window_closed": f"More than {constants.WINDOW_HOURS} hours passed since the client's last message (R6).",
+    "quota_exhausted": f"All {constants.WINDOW_MAX_MESSAGES} messages of the window are used; the client must "
+    "write again (R6).",
+}
+
+WARNING_CODES: dict[str, str] = {
+    "buttons_hidden_on_desktop": "Desktop TikTok does not show messages with buttons (R14).",
+}
+
+# Refusals that are about the conversation's state rather than the message: the send API answers them 409.
+CONVERSATION_CODES = frozenset({"no_conversation", "window_closed", "quota_exhausted"})
+
+
+@dataclass(frozen=True)
+class Button:
+    type: str
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image attachment. `size` and `format` are None until the bytes are known (a URL not fetched yet)."""
+
+    size: int | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    text: str = ""
+    buttons: tuple[Button, ...] = ()
+    images: tuple[Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConversationFacts:
+    """What we know of the client's conversation. `conversation_id` empty: the client never wrote."""
+
+    conversation_id: str = ""
+    last_inbound_at: dt.datetime | None = None
+    window_sent: int = 0
+    image_send_allowed: bool | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    message: str
+    field: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    errors: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def _violation(code: str, field_name: str | None = None, message: str | None = None) -> Violation:
+    return Violation(code=code, field=field_name, message=message or CODES[code])
+
+
+def _button_limit(button_type: str) -> int:
+    return constants.MAX_CALLBACK_BUTTON_TEXT if button_type == BUTTON_CALLBACK else constants.MAX_URL_BUTTON_TEXT
+
+
+def check_buttons(message: OutgoingMessage) -> list[Violation]:
+    """R14: count, kinds, button texts and the card title."""
+    buttons = message.buttons
+    if not buttons:
+        return []
+    errors = []
+    if len(buttons) > constants.MAX_BUTTONS:
+        errors.append(_violation("too_many_buttons", "buttons"))
+    if len({b.type for b in buttons if b.type in BUTTON_TYPES}) > 1:
+        errors.append(_violation("mixed_button_types", "buttons"))
+    for index, button in enumerate(buttons):
+        where = f"buttons.{index}"
+        if button.type not in BUTTON_TYPES:
+            errors.append(_violation("button_type_invalid", f"{where}.type"))
+            continue
+        if not button.text.strip():
+            errors.append(_violation("button_text_empty", f"{where}.text"))
+        elif len(button.text) > _button_limit(button.type):
+            limit = _button_limit(button.type)
+            errors.append(
+                _violation(
+                    "button_text_too_long",
+                    f"{where}.text",
+                    f"A {button.type} button's text is at most {limit} characters; this one has {len(button.text)}.",
+                )
+            )
+    if not message.text.strip():
+        errors.append(_violation("text_required_with_buttons", "text"))
+    elif len(message.text) > constants.MAX_TEXT_WITH_BUTTONS:
+        errors.append(_violation("text_too_long_for_buttons", "text"))
+    return errors
+
+
+def check_image(image: Image, *, field_name: str = "image") -> list[Violation]:
+    """R9 for one image whose bytes are known; unknown size or format is not judged here."""
+    errors = []
+    if image.size is not None and image.size > constants.MAX_IMAGE_BYTES:
+        errors.append(_violation("image_too_large", field_name))
+    if image.format is not None and image.format not in constants.IMAGE_FORMATS:
+        errors.append(_violation("image_format_unsupported", field_name))
+    return errors
+
+
+def check_content(message: OutgoingMessage) -> list[Violation]:
+    """Everything about the message itself (R7, R9, R10, R14, text length, emptiness)."""
+    has_text = bool(message.text.strip())
+    if not has_text and not message.images and not message.buttons:
+        return [_violation("empty_message")]
+    errors = []
+    if message.images and has_text:
+        errors.append(_violation("text_and_image", "image"))
+    if len(message.images) > 1:
+        errors.append(_violation("too_many_attachments", "image"))
+    if message.images and message.buttons:
+        errors.append(_violation("buttons_with_image", "buttons"))
+    if len(message.text) > constants.MAX_TEXT_LENGTH:
+        errors.append(_violation("text_too_long", "text"))
+    errors.extend(check_buttons(message))
+    for image in message.images:
+        errors.extend(check_image(image))
+    return errors
+
+
+def check_conversation(
+    message: OutgoingMessage, conversation: ConversationFacts | None, *, now: dt.datetime
+) -> list[Violation]:
+    """R5, R6 (one more message must fit the window) and R8 (when the conversation's capability is known)."""
+    if conversation is None or not conversation.conversation_id or conversation.last_inbound_at is None:
+        return [_violation("no_conversation")]
+    errors = []
+    if now >= conversation.last_inbound_at + WINDOW:
+        errors.append(_violation("window_closed"))
+    elif conversation.window_sent >= constants.WINDOW_MAX_MESSAGES:
+        errors.append(_violation("quota_exhausted"))
+    if message.images and conversation.image_send_allowed is False:
+        errors.append(_violation("image_not_supported", "image"))
+    return errors
+
+
+def warnings_for(message: OutgoingMessage) -> list[Violation]:
+    if message.buttons:
+        code = "buttons_hidden_on_desktop"
+        return [Violation(code=code, field="buttons", message=WARNING_CODES[code])]
+    return []
+
+
+def check(
+    message: OutgoingMessage, *, conversation: ConversationFacts | None = None, now: dt.datetime | None = None
+) -> Verdict:
+    """Every rule. Without a conversation only the message itself is judged (design time, no client yet);
+    an empty `ConversationFacts()` stands for a client who never wrote."""
+    errors = check_content(message)
+    if conversation is not None:
+        if now is None:
+            raise ValueError("Judging a conversation needs the current time.")
+        errors.extend(check_conversation(message, conversation, now=now))
+    return Verdict(errors=errors, warnings=warnings_for(message))

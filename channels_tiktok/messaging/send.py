@@ -1,0 +1,321 @@
+"""Sending the bot's messages to a client (R5-R10, R14, B4, B7) and the same checks as a dry run.
+
+The send is synchronous so a bot's messages reach the client in the order it sent them:
+rules -> image (fetched or uploaded, capability checked) -> one message of the window reserved atomically ->
+logged as queued -> image uploaded -> sent through the rate limiter -> TikTok's message id recorded, `sent`.
+A refusal after the reservation gives the slot back only when TikTok certainly did not act on the send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_tiktok import constants
+from channels_tiktok.messaging import rules, window
+from channels_tiktok.messaging.images import ImageError, ImageFile, fetch_image, read_upload
+from channels_tiktok.messaging.outbound import (
+    BlockedError,
+    OutboundError,
+    RuleViolationsError,
+    UpstreamError,
+    call,
+    definitely_not_acted_on,
+    ensure_available,
+)
+from channels_tiktok.models import Conversation, TikTokAccount
+from channels_tiktok.tiktok.client import TikTokError
+from clients.models import Client, Message
+
+logger = logging.getLogger(__name__)
+
+CARD_TYPES = {
+    rules.BUTTON_CALLBACK: constants.TEMPLATE_QA_BUTTON_CARD,
+    rules.BUTTON_URL: constants.TEMPLATE_QA_LINK_CARD,
+}
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Where the bot's image comes from: a URL or an uploaded file (either, not both)."""
+
+    url: str = ""
+    upload: object = None
+
+
+def account_of(client: Client) -> TikTokAccount:
+    return TikTokAccount.objects.get(channel_id=client.channel_id)
+
+
+def conversation_of(client: Client) -> Conversation | None:
+    return Conversation.objects.filter(client=client).first()
+
+
+def button_id(message_id: int, index: int) -> str:
+    """Our id of a button, sent to TikTok and returned with a tap: tells taps of different messages apart."""
+    return f"b{message_id}-{index + 1}"
+
+
+def _capability_fresh(conversation: Conversation, now: dt.datetime) -> bool:
+    ttl = dt.timedelta(seconds=settings.TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS)
+    return conversation.image_checked_at is not None and now - conversation.image_checked_at < ttl
+
+
+def facts_of(conversation: Conversation | None, *, now: dt.datetime) -> rules.ConversationFacts:
+    if conversation is None:
+        return rules.ConversationFacts()
+    return rules.ConversationFacts(
+        conversation_id=conversation.conversation_id,
+        last_inbound_at=conversation.last_inbound_at,
+        window_sent=conversation.window_sent,
+        # A stale answer is not trusted either way: the send asks TikTok again.
+        image_send_allowed=conversation.image_send_allowed if _capability_fresh(conversation, now) else None,
+    )
+
+
+def outgoing(*, text: str, buttons: Sequence[rules.Button], image: ImageSource | None) -> rules.OutgoingMessage:
+    has_image = image is not None and (image.url or image.upload is not None)
+    return rules.OutgoingMessage(text=text, buttons=tuple(buttons), images=(rules.Image(),) if has_image else ())
+
+
+def load_image(source: ImageSource) -> ImageFile:
+    """The image's bytes, judged by R9. Raises RuleViolationsError with the image's own code."""
+    try:
+        return read_upload(source.upload) if source.upload is not None else fetch_image(source.url)
+    except ImageError as exc:
+        raise RuleViolationsError([rules.Violation(code=exc.code, field="image", message=exc.message)]) from exc
+
+
+def image_allowed(account: TikTokAccount, conversation: Conversation, *, now: dt.datetime) -> bool:
+    """R8: whether TikTok lets this conversation receive images; asked at most once per TTL."""
+    if conversation.image_send_allowed is not None and _capability_fresh(conversation, now):
+        return conversation.image_send_allowed
+    try:
+        allowed = call(
+            account,
+            lambda c: c.image_send_capability(
+                business_id=account.business_id, conversation_id=conversation.conversation_id
+            ),
+            event="tiktok.capability",
+        )
+    except TikTokError as error:
+        raise UpstreamError.from_error(error) from error
+    Conversation.objects.filter(pk=conversation.pk).update(image_send_allowed=allowed, image_checked_at=now)
+    conversation.image_send_allowed, conversation.image_checked_at = allowed, now
+    return allowed
+
+
+def _blocking(errors: list[rules.Violation]) -> None:
+    conflicts = [e for e in errors if e.code in rules.CONVERSATION_CODES]
+    if conflicts:
+        raise BlockedError(conflicts[0].code, conflicts[0].message)
+    if errors:
+        raise RuleViolationsError(errors)
+
+
+def _window_violation(conversation: Conversation) -> rules.Violation | None:
+    """What our ledger says of the window right now: window_closed, quota_exhausted, or None (room left)."""
+    conversation.refresh_from_db(fields=["last_inbound_at", "window_sent"])
+    now = timezone.now()
+    errors = rules.check_conversation(rules.OutgoingMessage(), facts_of(conversation, now=now), now=now)
+    return next((e for e in errors if e.code in rules.CONVERSATION_CODES), None)
+
+
+def _send_body(message: Message, *, text: str, buttons: Sequence[rules.Button], media_id: str) -> tuple[str, dict]:
+    if media_id:
+        return constants.MESSAGE_TYPE_IMAGE, {"image": {"media_id": media_id}}
+    if buttons:
+        card = {
+            "type": CARD_TYPES[buttons[0].type],
+            "title": text,
+            "buttons": [
+                {"type": constants.BUTTON_TYPE_REPLY, "title": b.text, "id": button_id(message.pk, i)}
+                for i, b in enumerate(buttons)
+            ],
+        }
+        return constants.MESSAGE_TYPE_TEMPLATE, {"template": card}
+    return constants.MESSAGE_TYPE_TEXT, {"text": {"body": text}}
+
+
+def _log_queued(
+    *, client: Client, text: str, buttons: Sequence[rules.Button], image: ImageFile | None, source: ImageSource | None
+) -> Message:
+    kind = Message.Kind.IMAGE if image else Message.Kind.BUTTONS if buttons else Message.Kind.TEXT
+    message = Message.objects.create(
+        channel_id=client.channel_id,
+        client=client,
+        direction=Message.Direction.OUTBOUND,
+        kind=kind,
+        source=Message.Source.BOT,
+        status=Message.Status.QUEUED,
+        text=text,
+    )
+    payload: dict = {}
+    if buttons:
+        payload["buttons"] = [
+            {"id": button_id(message.pk, i), "type": b.type, "text": b.text, "url": b.url}
+            for i, b in enumerate(buttons)
+        ]
+    if image:
+        payload["image"] = {"format": image.format, "size": image.size, "url": source.url if source else ""}
+    if payload:
+        message.payload = payload
+        message.save(update_fields=["payload"])
+    return message
+
+
+def _mark_failed(message: Message, *, code: str, detail: str) -> None:
+    message.status = Message.Status.FAILED
+    message.error_code = code
+    message.error_message = detail
+    message.save(update_fields=["status", "error_code", "error_message"])
+
+
+def _mark_sent(message: Message, *, external_id: str) -> None:
+    message.status = Message.Status.SENT
+    message.external_id = external_id or None
+    message.sent_at = timezone.now()
+    fields = ["status", "external_id", "sent_at", "payload"]
+    try:
+        with transaction.atomic():
+            message.save(update_fields=fields)
+    except IntegrityError:
+        # TikTok's echo (im_send_msg) was logged before its answer to our call reached us: keep one row, ours.
+        with transaction.atomic():
+            Message.objects.filter(
+                channel_id=message.channel_id, direction=Message.Direction.OUTBOUND, external_id=external_id
+            ).exclude(pk=message.pk).delete()
+            message.save(update_fields=fields)
+        logger.info("tiktok.send.echo_merged", extra={"message_id": message.pk})
+
+
+def send_message(
+    *,
+    client: Client,
+    text: str = "",
+    buttons: Sequence[rules.Button] = (),
+    image: ImageSource | None = None,
+) -> Message:
+    """Send one message from the bot to `client` and log it. Raises an OutboundError subclass when refused:
+    RuleViolationsError (422), BlockedError (409), SendRateLimitedError (429), UpstreamError (502). The log
+    row, if one was made, says why."""
+    account = account_of(client)
+    ensure_available(account)
+    message_rules = outgoing(text=text, buttons=buttons, image=image)
+    content_errors = rules.check_content(message_rules)
+    if content_errors:
+        raise RuleViolationsError(content_errors)
+    conversation = conversation_of(client)
+    now = timezone.now()
+    _blocking(rules.check_conversation(message_rules, facts_of(conversation, now=now), now=now))
+
+    image_file = None
+    if message_rules.images:
+        image_file = load_image(image)
+        if not image_allowed(account, conversation, now=now):
+            raise RuleViolationsError(
+                [rules.Violation("image_not_supported", rules.CODES["image_not_supported"], "image")]
+            )
+
+    window_start = window.reserve(conversation)
+    if window_start is None:
+        # A client message between the check and the reservation would have opened a new window: rare enough
+        # to answer with the usual refusal.
+        violation = _window_violation(conversation) or rules.Violation(
+            "quota_exhausted", rules.CODES["quota_exhausted"]
+        )
+        raise BlockedError(violation.code, violation.message)
+    message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
+    log = {"message_id": message.pk, "client_id": client.pk, "account_id": account.pk}
+    try:
+        media_id = ""
+        if image_file:
+            media_id = call(
+                account,
+                lambda c: c.upload_image(
+                    business_id=account.business_id,
+                    content=image_file.content,
+                    filename=image_file.filename,
+                    content_type=image_file.content_type,
+                ),
+                event="tiktok.upload",
+            )
+            message.payload["image"]["media_id"] = media_id
+        message_type, body = _send_body(message, text=text, buttons=buttons, media_id=media_id)
+        external_id = call(
+            account,
+            lambda c: c.send_message(
+                business_id=account.business_id,
+                conversation_id=conversation.conversation_id,
+                message_type=message_type,
+                body=body,
+            ),
+            event="tiktok.send",
+        )
+    except OutboundError as exc:  # rate limited, account unavailable: nothing reached TikTok
+        window.release(conversation, window_start=window_start)
+        _mark_failed(message, code=exc.code, detail=exc.message)
+        logger.info("tiktok.send.refused", extra={**log, "code": exc.code})
+        raise
+    except TikTokError as error:
+        raise _after_tiktok_error(message, conversation, error, window_start=window_start, log=log) from error
+    _mark_sent(message, external_id=external_id)
+    logger.info("tiktok.send.sent", extra={**log, "external_id": external_id})
+    return message
+
+
+def _after_tiktok_error(
+    message: Message, conversation: Conversation, error: TikTokError, *, window_start: dt.datetime, log: dict
+) -> OutboundError:
+    """Log the failure and choose what the bot is told. The slot goes back only if TikTok did not act."""
+    refusal: OutboundError = UpstreamError.from_error(error)
+    release = definitely_not_acted_on(error) or error.path == constants.PATH_MEDIA_UPLOAD
+    if error.code == constants.CODE_DM_RULES:
+        # TikTok's "DM rules block this send". When our ledger (our reservation counted) agrees the window is
+        # over, say which rule and keep the slot: TikTok's count is ahead of ours (e.g. an operator's message).
+        violation = _window_violation(conversation)
+        if violation is not None:
+            refusal, release = BlockedError(violation.code, violation.message), False
+    if release:
+        window.release(conversation, window_start=window_start)
+    detail = f"TikTok code {error.code}: {error.message} (log_id={error.log_id or '-'})"
+    _mark_failed(message, code=refusal.code, detail=detail)
+    logger.info(
+        "tiktok.send.failed",
+        extra={**log, "code": refusal.code, "tiktok_code": error.code, "log_id": error.log_id, "released": release},
+    )
+    return refusal
+
+
+# ------------------------------------------------------------------------------------------- dry run
+def validate_message(
+    *,
+    account: TikTokAccount,
+    client: Client | None = None,
+    text: str = "",
+    buttons: Sequence[rules.Button] = (),
+    image: ImageSource | None = None,
+) -> rules.Verdict:
+    """The send's checks without sending (B4): the rules, the image's bytes, and with a client its window and
+    the image capability TikTok last reported. Nothing is reserved, logged or sent."""
+    message_rules = outgoing(text=text, buttons=buttons, image=image)
+    now = timezone.now()
+    conversation = facts_of(conversation_of(client), now=now) if client is not None else None
+    verdict = rules.check(message_rules, conversation=conversation, now=now)
+    errors = list(verdict.errors)
+    try:
+        ensure_available(account)
+    except BlockedError as exc:
+        errors.insert(0, rules.Violation(code=exc.code, message=exc.message))
+    if message_rules.images:
+        try:
+            load_image(image)
+        except RuleViolationsError as exc:
+            errors.extend(exc.violations)
+    return rules.Verdict(errors=errors, warnings=verdict.warnings)

@@ -1,0 +1,78 @@
+"""The messaging window of a conversation (R5, R6), kept atomically in the database.
+
+After each client message the business may send at most `WINDOW_MAX_MESSAGES` messages within `WINDOW_HOURS`.
+Every change is a single conditional UPDATE, so concurrent senders and webhook workers never over-count,
+on PostgreSQL and on SQLite alike.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.utils import timezone
+
+from channels_tiktok import constants
+from channels_tiktok.models import Conversation
+
+WINDOW = dt.timedelta(hours=constants.WINDOW_HOURS)
+
+
+@dataclass(frozen=True)
+class WindowState:
+    open: bool
+    expires_at: dt.datetime | None
+    messages_left: int
+
+
+def state(conversation: Conversation | None, *, now: dt.datetime | None = None) -> WindowState:
+    """What the bot may still send to this conversation (B5)."""
+    now = now or timezone.now()
+    if conversation is None or conversation.last_inbound_at is None:
+        return WindowState(open=False, expires_at=None, messages_left=0)
+    expires_at = conversation.last_inbound_at + WINDOW
+    if now >= expires_at:
+        return WindowState(open=False, expires_at=expires_at, messages_left=0)
+    left = max(constants.WINDOW_MAX_MESSAGES - conversation.window_sent, 0)
+    return WindowState(open=left > 0, expires_at=expires_at, messages_left=left)
+
+
+def open_window(conversation: Conversation, *, at: dt.datetime) -> bool:
+    """A client message at `at` starts a fresh window of 10. Older (re-delivered, out of order) messages don't."""
+    return bool(open_windows({conversation.pk: at}))
+
+
+def open_windows(opened: dict[int, dt.datetime]) -> int:
+    """`open_window` for many conversations (by primary key, with their newest client message) in one UPDATE;
+    returns how many windows were opened afresh."""
+    if not opened:
+        return 0
+    values = {pk: Value(when, output_field=DateTimeField()) for pk, when in opened.items()}
+    if len(values) == 1:
+        (at,) = values.values()
+    else:
+        at = Case(*[When(pk=pk, then=value) for pk, value in values.items()], output_field=DateTimeField())
+    return (
+        Conversation.objects.filter(pk__in=list(opened))
+        .filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=at))
+        .update(last_inbound_at=at, window_sent=0, updated_at=timezone.now())
+    )
+
+
+def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Take one message of the current window. Returns the window's start (to release it later), or None if
+    the window is closed or used up."""
+    now = now or timezone.now()
+    current = Conversation.objects.filter(pk=conversation.pk).values_list("last_inbound_at", flat=True).first()
+    if current is None or now >= current + WINDOW:
+        return None
+    updated = Conversation.objects.filter(
+        pk=conversation.pk, last_inbound_at=current, window_sent__lt=constants.WINDOW_MAX_MESSAGES
+    ).update(window_sent=F("window_sent") + 1, updated_at=now)
+    return current if updated else None
+
+
+def release(conversation: Conversation, *, window_start: dt.datetime) -> None:
+    """Give back a reserved message, only to the window it was taken from."""
+    Conversation.objects.filter(pk=conversation.pk, last_inbound_at=window_start, window_sent__gt=0).update(
+        window_sent=F("window_sent") - 1, updated_at=timezone.now()
+    )

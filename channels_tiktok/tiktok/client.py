@@ -1,0 +1,430 @@
+"""TikTok Business API client: HTTP only, no database.
+
+One small method per endpoint (spec sheet §2, §4). Every response is TikTok's envelope
+`{"code", "message", "request_id", "data"}`; any non-zero `code` (or a non-JSON / non-2xx answer) raises
+`TikTokError`, which says whether repeating the call is safe. Retries are not made here: they live in the
+caller (a service or a task), in one place. Every request first waits for the app's rate limiter (`ratelimit`):
+TikTok limits the app, whatever the endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+from django.conf import settings
+
+from channels_tiktok import constants
+from channels_tiktok.tiktok import json_text, ratelimit
+
+logger = logging.getLogger(__name__)
+
+# Calls that change something on TikTok's side and have no idempotency key: once the request may have
+# reached TikTok, repeating it may post twice (§1).
+NON_IDEMPOTENT_PATHS = frozenset({constants.PATH_MESSAGE_SEND, constants.PATH_COMMENT_REPLY})
+
+
+class TikTokError(Exception):
+    """Any failure of a TikTok call.
+
+    `code` is TikTok's code (0 < code), or None when no envelope came back (network error, timeout, HTTP 5xx
+    without JSON). `sent` tells whether the request may have reached TikTok.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        request_id: str = "",
+        log_id: str = "",
+        http_status: int | None = None,
+        path: str = "",
+        sent: bool = True,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.log_id = log_id
+        self.http_status = http_status
+        self.path = path
+        self.sent = sent
+
+    def __str__(self):
+        return f"TikTok {self.path} failed: code={self.code} {self.message} (log_id={self.log_id or '-'})"
+
+    @property
+    def is_token_error(self) -> bool:
+        """The access token expired or is invalid: refresh once and retry once."""
+        return self.code in constants.TOKEN_ERROR_CODES
+
+    @property
+    def needs_reauthorisation(self) -> bool:
+        return self.code in constants.REAUTH_ERROR_CODES
+
+    @property
+    def is_rate_limited(self) -> bool:
+        return self.code in constants.RATE_LIMIT_CODES
+
+    @property
+    def retry_safe(self) -> bool:
+        """Whether the same call may be repeated (after a backoff) without risk of doing it twice."""
+        if self.is_rate_limited or self.is_token_error:
+            return True  # TikTok refused before acting
+        transient = self.code in constants.SYSTEM_ERROR_CODES or self.code is None
+        if not transient:
+            return False
+        return not (self.sent and self.path in NON_IDEMPOTENT_PATHS)
+
+
+class ThrottledError(TikTokError):
+    """Our own rate limiter could not admit the call within its allowed wait: nothing was sent. It reads as
+    TikTok's 40100 (safe to retry later); `retry_after` says when, in seconds."""
+
+    def __init__(self, *, path: str, retry_after: float):
+        super().__init__(
+            f"Rate limited by the app's QPS limit; retry after {retry_after:.2f}s.",
+            code=constants.CODE_RATE_LIMITED,
+            path=path,
+            sent=False,
+        )
+        self.retry_after = retry_after
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil(self.retry_after))
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What the token exchange and refresh answer (data of §2)."""
+
+    open_id: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_token_expires_in: int
+    scopes: tuple[str, ...]
+
+    @classmethod
+    def from_data(cls, data: dict) -> TokenSet:
+        return cls(
+            open_id=str(data.get("open_id", "")),
+            access_token=data["access_token"],
+            refresh_token=data.get("refresh_token", ""),
+            expires_in=int(data.get("expires_in") or 0),
+            refresh_token_expires_in=int(data.get("refresh_token_expires_in") or 0),
+            scopes=parse_scopes(data.get("scope", "")),
+        )
+
+    def __repr__(self):  # never print tokens
+        return f"TokenSet(open_id={self.open_id!r}, scopes={self.scopes!r})"
+
+
+def parse_scopes(value: str | Iterable[str]) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(sorted({item.strip() for item in items if item and item.strip()}))
+
+
+def _may_have_reached(exc: requests.ConnectionError) -> bool:
+    """False only when the connection was never established (refused, DNS), so nothing was sent."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _json_array(values: Iterable[str]) -> str:
+    return json.dumps(list(values), separators=(",", ":"))
+
+
+class TikTokClient:
+    """Calls to TikTok's Business API. `access_token` is needed for resource calls, not for OAuth calls."""
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        *,
+        base_url: str | None = None,
+        app_id: str | None = None,
+        app_secret: str | None = None,
+        timeout: float | None = None,
+        session: requests.Session | None = None,
+    ):
+        self._access_token = access_token
+        self.base_url = (base_url or settings.TIKTOK_API_BASE_URL).rstrip("/") + "/"
+        self.app_id = app_id or settings.TIKTOK_APP_ID
+        self._app_secret = app_secret or settings.TIKTOK_APP_SECRET[0]
+        self.timeout = timeout or settings.TIKTOK_HTTP_TIMEOUT_SECONDS
+        self.session = session or requests.Session()
+
+    def __repr__(self):
+        return f"TikTokClient(base_url={self.base_url!r}, app_id={self.app_id!r})"
+
+    # ------------------------------------------------------------------------------ transport
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json_body: dict | None = None,
+        data: dict | None = None,
+        files: dict | None = None,
+        token: bool = True,
+    ) -> dict:
+        headers = {}
+        if token:
+            if not self._access_token:
+                raise TikTokError("No access token.", code=constants.CODE_INVALID_ACCESS_TOKEN, path=path, sent=False)
+            headers[constants.ACCESS_TOKEN_HEADER] = self._access_token
+        url = self.base_url + path
+        try:
+            ratelimit.acquire(app_id=self.app_id)
+        except ratelimit.RateLimitedError as exc:
+            raise ThrottledError(path=path, retry_after=exc.retry_after) from exc
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                data=data,
+                files=files,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            # A connect timeout never reached TikTok; a read timeout may have.
+            sent = not isinstance(exc, requests.ConnectTimeout)
+            logger.warning("tiktok.request.timeout", extra={"path": path, "sent": sent})
+            raise TikTokError("TikTok did not answer in time.", path=path, sent=sent) from exc
+        except requests.ConnectionError as exc:
+            sent = _may_have_reached(exc)
+            logger.warning("tiktok.request.connection_error", extra={"path": path, "sent": sent})
+            raise TikTokError(f"Connection error: {type(exc).__name__}", path=path, sent=sent) from exc
+        return self._parse(response, path)
+
+    @staticmethod
+    def _parse(response: requests.Response, path: str) -> dict:
+        log_id = response.headers.get(constants.LOG_ID_HEADER, "")
+        try:
+            envelope = json_text.loads(response.content)  # a comment's text may hold a lone surrogate escape
+        except ValueError:
+            envelope = None
+        if not isinstance(envelope, dict) or "code" not in envelope:
+            raise TikTokError(
+                f"Unexpected answer (HTTP {response.status_code}).",
+                http_status=response.status_code,
+                log_id=log_id,
+                path=path,
+            )
+        code = envelope.get("code")
+        if code != constants.CODE_OK:
+            error = TikTokError(
+                str(envelope.get("message") or "TikTok error"),
+                code=int(code) if str(code).isdigit() else None,
+                request_id=str(envelope.get("request_id") or ""),
+                log_id=log_id,
+                http_status=response.status_code,
+                path=path,
+            )
+            logger.info(
+                "tiktok.request.error",
+                extra={"path": path, "code": error.code, "log_id": log_id, "request_id": error.request_id},
+            )
+            raise error
+        return envelope.get("data") or {}
+
+    # ------------------------------------------------------------------------------ OAuth (§2)
+    def exchange_code(self, *, code: str, redirect_uri: str) -> TokenSet:
+        data = self._request(
+            "POST",
+            constants.PATH_OAUTH_TOKEN,
+            token=False,
+            json_body={
+                "client_id": self.app_id,
+                "client_secret": self._app_secret,
+                "grant_type": "authorization_code",
+                "auth_code": code,
+                "redirect_uri": redirect_uri,
+            },
+        )
+        return TokenSet.from_data(data)
+
+    def refresh(self, *, refresh_token: str) -> TokenSet:
+        data = self._request(
+            "POST",
+            constants.PATH_OAUTH_REFRESH,
+            token=False,
+            json_body={
+                "client_id": self.app_id,
+                "client_secret": self._app_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+            },
+        )
+        return TokenSet.from_data(data)
+
+    def revoke(self) -> None:
+        self._request(
+            "POST",
+            constants.PATH_OAUTH_REVOKE,
+            token=False,
+            json_body={"client_id": self.app_id, "client_secret": self._app_secret, "access_token": self._access_token},
+        )
+
+    def token_info(self) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_TOKEN_INFO,
+            token=False,
+            json_body={"app_id": self.app_id, "access_token": self._access_token},
+        )
+
+    # ------------------------------------------------------------------------------ account (§4)
+    def get_profile(self, *, business_id: str, fields: Iterable[str] = constants.PROFILE_FIELDS) -> dict:
+        return self._request(
+            "GET", constants.PATH_BUSINESS_GET, params={"business_id": business_id, "fields": _json_array(fields)}
+        )
+
+    # ------------------------------------------------------------------------------ messages (§4)
+    def send_message(self, *, business_id: str, conversation_id: str, message_type: str, body: dict) -> str:
+        """Send one message; `body` holds the type's key (`text`, `image`, `template`). Returns the message id."""
+        payload = {
+            "business_id": business_id,
+            "recipient_type": constants.RECIPIENT_TYPE_CONVERSATION,
+            "recipient": conversation_id,
+            "message_type": message_type,
+            **body,
+        }
+        data = self._request("POST", constants.PATH_MESSAGE_SEND, json_body=payload)
+        return str((data.get("message") or {}).get("message_id", ""))
+
+    def upload_image(self, *, business_id: str, content: bytes, filename: str, content_type: str) -> str:
+        data = self._request(
+            "POST",
+            constants.PATH_MEDIA_UPLOAD,
+            data={"business_id": business_id, "media_type": constants.MEDIA_TYPE_IMAGE},
+            files={"file": (filename, content, content_type)},
+        )
+        return str(data["media_id"])
+
+    def media_download_url(
+        self,
+        *,
+        business_id: str,
+        conversation_id: str,
+        message_id: str,
+        media_id: str,
+        media_type: str = constants.MEDIA_TYPE_IMAGE,
+    ) -> str:
+        data = self._request(
+            "POST",
+            constants.PATH_MEDIA_DOWNLOAD,
+            json_body={
+                "business_id": business_id,
+                "conversation_id": conversation_id,
+                "message_id": message_id,
+                "media_id": media_id,
+                "media_type": media_type,
+            },
+        )
+        return str(data.get("download_url", ""))
+
+    def image_send_capability(
+        self,
+        *,
+        business_id: str,
+        conversation_id: str,
+        conversation_type: str = constants.CONVERSATION_TYPE_SINGLE,
+    ) -> bool:
+        data = self._request(
+            "GET",
+            constants.PATH_CAPABILITIES,
+            params={
+                "business_id": business_id,
+                "capability_types": _json_array([constants.CAPABILITY_IMAGE_SEND]),
+                "conversation_id": conversation_id,
+                "conversation_type": conversation_type,
+            },
+        )
+        for info in data.get("capability_infos") or []:
+            if info.get("capability_type") == constants.CAPABILITY_IMAGE_SEND:
+                return bool(info.get("capability_result"))
+        return False
+
+    def list_conversations(
+        self,
+        *,
+        business_id: str,
+        conversation_type: str = constants.CONVERSATION_TYPE_SINGLE,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> dict:
+        params: dict[str, Any] = {"business_id": business_id, "conversation_type": conversation_type, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self._request("GET", constants.PATH_CONVERSATION_LIST, params=params)
+
+    def list_messages(self, *, business_id: str, conversation_id: str) -> dict:
+        return self._request(
+            "GET", constants.PATH_CONTENT_LIST, params={"business_id": business_id, "conversation_id": conversation_id}
+        )
+
+    # ------------------------------------------------------------------------------ videos and comments (§4)
+    def list_videos(self, *, business_id: str, fields: Iterable[str], cursor: str | None = None, max_count: int = 20):
+        params: dict[str, Any] = {"business_id": business_id, "fields": _json_array(fields), "max_count": max_count}
+        if cursor:
+            params["cursor"] = cursor
+        return self._request("GET", constants.PATH_VIDEO_LIST, params=params)
+
+    def list_comments(self, *, business_id: str, video_id: str, comment_ids: Iterable[str] = ()) -> list[dict]:
+        params = {"business_id": business_id, "video_id": video_id}
+        ids = list(comment_ids)
+        if ids:
+            params["comment_ids"] = _json_array(ids)
+        data = self._request("GET", constants.PATH_COMMENT_LIST, params=params)
+        return list(data.get("comments") or [])
+
+    def reply_to_comment(self, *, business_id: str, video_id: str, comment_id: str, text: str) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_COMMENT_REPLY,
+            json_body={"business_id": business_id, "video_id": video_id, "comment_id": comment_id, "text": text},
+        )
+
+    # ------------------------------------------------------------------------------ webhooks (§4, per app)
+    def subscribe_webhook(self, *, event_type: str, callback_url: str) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_WEBHOOK_UPDATE,
+            token=False,
+            json_body={
+                "app_id": self.app_id,
+                "secret": self._app_secret,
+                "event_type": event_type,
+                "callback_url": callback_url,
+            },
+        )
+
+    def list_webhooks(self, *, event_type: str) -> dict:
+        return self._request(
+            "GET",
+            constants.PATH_WEBHOOK_LIST,
+            token=False,
+            params={"app_id": self.app_id, "secret": self._app_secret, "event_type": event_type},
+        )
+
+    def delete_webhook(self, *, event_type: str) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_WEBHOOK_DELETE,
+            token=False,
+            json_body={"app_id": self.app_id, "secret": self._app_secret, "event_type": event_type},
+        )

@@ -1,0 +1,27 @@
+"""System checks of the channel's settings (`manage.py check`, and every start of a process)."""
+
+import math
+
+from django.conf import settings
+from django.core import checks
+
+from channels_tiktok import constants
+
+# The journal must remember a delivery for as long as TikTok may send it again (§5 of the spec sheet).
+MIN_JOURNAL_RETENTION_DAYS = math.ceil(constants.WEBHOOK_RETRY_HOURS / 24)
+
+
+@checks.register()
+def journal_retention(app_configs=None, **kwargs):
+    days = settings.TIKTOK_JOURNAL_RETENTION_DAYS
+    if days == 0 or days >= MIN_JOURNAL_RETENTION_DAYS:
+        return []
+    return [
+        checks.Error(
+            f"TIKTOK_JOURNAL_RETENTION_DAYS is {days}: it must be 0 (keep forever) or at least "
+            f"{MIN_JOURNAL_RETENTION_DAYS}.",
+            hint=f"TikTok retries a delivery for {constants.WEBHOOK_RETRY_HOURS} hours; a journal row deleted sooner "
+            "would let a retry be processed twice.",
+            id="channels_tiktok.E001",
+        )
+    ]

@@ -1,0 +1,135 @@
+"""What `comment.update` does: a user's new comment on one of the account's videos becomes
+`tiktok_client_new_comment <video_id>: <text>` for the bot (R11). The webhook carries neither the text nor the
+author's name, so they are read from TikTok first, the comments of one video together.
+"""
+
+from __future__ import annotations
+
+from channels_tiktok import constants
+from channels_tiktok.accounts import tokens
+from channels_tiktok.models import TikTokAccount, WebhookEvent
+from channels_tiktok.webhooks import wire
+from channels_tiktok.webhooks.inbound import PROCESSED, Inbound, Outcome, ignored, log_inbound_message, upsert_user
+from clients import services
+from clients.models import BotEvent, Message
+
+
+def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
+    account = inbound.account
+    if author and author in {account.business_id, account.username}:
+        return True
+    return Message.objects.filter(
+        channel=inbound.channel, kind=Message.Kind.COMMENT_REPLY, external_id=comment_id
+    ).exists()
+
+
+def _is_new_comment(inbound: Inbound) -> bool:
+    return str(inbound.content.get("comment_action") or "") == constants.COMMENT_ACTION_INSERT
+
+
+def _list_comments(account: TikTokAccount, *, video_id: str, comment_ids: list[str]) -> list[dict]:
+    return tokens.call(
+        account,
+        lambda client: client.list_comments(
+            business_id=account.business_id, video_id=video_id, comment_ids=comment_ids
+        ),
+    )
+
+
+def fetch_comments(inbounds: list[Inbound]) -> list[dict | Exception]:
+    """New comments' text and author (`comment.update` carries neither), for many rows: the comments of one video
+    are asked for together, COMMENT_LIST_MAX_IDS per call, so a viral video's comments do not spend one call of
+    the app's 10 per second each. Our own comments are not asked for. Per row: what lands in `Inbound.fetched`, or
+    the error of its call (the row then fails and is retried)."""
+    results: list[dict | Exception] = [{} for _ in inbounds]
+    by_video: dict[tuple[int, str], list[int]] = {}
+    for index, inbound in enumerate(inbounds):
+        author = wire.as_id(inbound.content.get("unique_identifier"))
+        comment_id = inbound.envelope.id_of("comment_id")
+        if _is_new_comment(inbound) and not _own_comment(inbound, author=author, comment_id=comment_id):
+            by_video.setdefault((inbound.account.pk, inbound.envelope.id_of("video_id")), []).append(index)
+    for (_account, video_id), indexes in by_video.items():
+        for start in range(0, len(indexes), constants.COMMENT_LIST_MAX_IDS):
+            chunk = indexes[start : start + constants.COMMENT_LIST_MAX_IDS]
+            account = inbounds[chunk[0]].account
+            ids = [inbounds[index].envelope.id_of("comment_id") for index in chunk]
+            try:
+                comments = _list_comments(account, video_id=video_id, comment_ids=list(dict.fromkeys(ids)))
+            except tokens.AccountUnavailableError as exc:
+                # Webhooks still arrive for an account that needs reauthorisation, but the text cannot be read.
+                for index in chunk:
+                    results[index] = {"unavailable": exc.reason}
+                continue
+            except Exception as exc:  # noqa: BLE001 - TikTok's or the network's: each row fails and is retried
+                for index in chunk:
+                    results[index] = exc
+                continue
+            found = {wire.as_id(comment.get("comment_id")): comment for comment in comments}
+            for index, comment_id in zip(chunk, ids, strict=True):
+                results[index] = {"comment": found.get(comment_id)}
+    return results
+
+
+def fetch_comment(inbound: Inbound) -> dict:
+    """`fetch_comments` for one row; its call's error is raised."""
+    (result,) = fetch_comments([inbound])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def comment_update(inbound: Inbound) -> Outcome:
+    """comment.update: a user's new comment becomes `tiktok_client_new_comment <video_id>: <text>` (R11)."""
+    content = inbound.content
+    if not _is_new_comment(inbound):
+        return ignored(f"comment action {content.get('comment_action')!r} is not told to the bot")
+    comment_id = inbound.envelope.id_of("comment_id")
+    video_id = inbound.envelope.id_of("video_id")
+    author = wire.as_id(content.get("unique_identifier"))
+    if _own_comment(inbound, author=author, comment_id=comment_id):
+        return ignored("the account's own comment or reply")
+    if "unavailable" in inbound.fetched:
+        reason = inbound.fetched["unavailable"]
+        return Outcome(WebhookEvent.Status.FAILED, f"comment text not fetched: account unavailable ({reason})")
+    comment = inbound.fetched.get("comment")
+    if comment is None:
+        return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
+    author = wire.as_id(comment.get("unique_identifier")) or author
+    if _own_comment(inbound, author=author, comment_id=comment_id):
+        return ignored("the account's own comment or reply")
+    if not author:
+        return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")
+    text = str(comment.get("text") or "")
+    at = inbound.at()
+    client = upsert_user(
+        inbound,
+        external_id=author,
+        username=str(comment.get("username") or ""),
+        display_name=str(comment.get("display_name") or ""),
+        seen_at=at,
+    )
+    variables, _changed = services.merge_variables(
+        client=client, values={constants.VAR_COMMENT_ID: comment_id, constants.VAR_COMMENT_VIDEO_ID: video_id}
+    )
+    parent_id = wire.as_id(content.get("parent_comment_id"))
+    data = {"type": "comment", "comment_id": comment_id, "video_id": video_id, "parent_comment_id": parent_id}
+    log_inbound_message(
+        inbound,
+        external_id=comment_id,
+        fields={
+            "client": client,
+            "kind": Message.Kind.COMMENT,
+            "source": Message.Source.CLIENT,
+            "status": Message.Status.RECEIVED,
+            "text": text,
+            "payload": {**data, "webhook_event": inbound.event.pk},
+        },
+    )
+    inbound.emit(
+        BotEvent.Type.CLIENT_MESSAGE,
+        client=client,
+        text=f"{constants.CALLBACK_NEW_COMMENT} {video_id}: {text}",
+        data=data,
+        variables=variables,
+    )
+    return PROCESSED

@@ -1,0 +1,381 @@
+"""What the direct-message events do (`im_*`): a user wrote (text, a button tap, a shared video, an image), a user in
+a restricted region wrote, the business sent a message, the user read the conversation.
+
+Decisions (contracts other parts rely on):
+- A batch's user messages are written set-wise (`receive_messages`): one statement per kind of row for all of
+  them, with the result of applying them one at a time (the hot path of a busy account, B10).
+- Echoes of our own API sends (`im_send_msg`, `message_tag.source = API`, or no source at all) never create a
+  message row: the send service owns that row and records TikTok's message id when TikTok answers. An echo that
+  arrives first finds no row and is journaled with a note; one that arrives later marks a queued row sent.
+- A person's message from the TikTok app (`APP`/`WEB`) is logged once as an operator message, takes one message
+  of the window (logged even when the window is already used up) and is told to the bot as `operator.message`.
+- A read receipt emits one `message.status` (`read`) per outbound message it marks read, keyed by that message,
+  so the bot can update each send it tracks and never hears twice about one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from channels_tiktok import constants
+from channels_tiktok.accounts import tokens
+from channels_tiktok.messaging import window
+from channels_tiktok.models import Conversation, WebhookEvent
+from channels_tiktok.tiktok.client import TikTokError
+from channels_tiktok.webhooks import wire
+from channels_tiktok.webhooks.inbound import (
+    PROCESSED,
+    Inbound,
+    Outcome,
+    ignored,
+    log_message,
+    object_of,
+    save_bot_events,
+    text_body,
+    upsert_conversation,
+    upsert_user,
+)
+from clients import services
+from clients.models import BotEvent, Client, Message
+
+logger = logging.getLogger(__name__)
+
+BLOCKED_REASON = "restricted_region"
+BLOCKED_NOTE = (
+    "A user in the EEA, Switzerland, the UK or the US wrote; TikTok does not deliver the content of such messages."
+)
+
+
+def _is_follower(content: dict) -> str | None:
+    value = content.get("is_follower")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip().lower() == "true"
+    return "True" if value else "False"
+
+
+def fetch_image(inbound: Inbound) -> dict:
+    """An inbound image's media id and download URL (valid 24 h). Without a usable token the reference is kept
+    and the failure noted: the message still reaches the bot."""
+    if inbound.content.get("type") != constants.MSG_TYPE_IMAGE:
+        return {}
+    media_id = wire.as_id(object_of(inbound.content, "image").get("media_id"))
+    reference: dict[str, Any] = {"media_id": media_id}
+    if not media_id:
+        return {"image": reference}
+    try:
+        reference["url"] = tokens.call(
+            inbound.account,
+            lambda client: client.media_download_url(
+                business_id=inbound.account.business_id,
+                conversation_id=inbound.envelope.id_of("conversation_id"),
+                message_id=inbound.envelope.id_of("message_id"),
+                media_id=media_id,
+            ),
+        )
+    except (TikTokError, tokens.AccountUnavailableError) as exc:
+        logger.warning(
+            "tiktok.webhook.media_download_failed",
+            extra={"webhook_event": inbound.event.pk, "error": type(exc).__name__},
+        )
+        reference["error"] = str(getattr(exc, "message", None) or getattr(exc, "reason", None) or exc)
+    return {"image": reference}
+
+
+@dataclass
+class _Received:
+    """What one im_receive_msg says, read before anything is written."""
+
+    inbound: Inbound
+    message_id: str
+    conversation_id: str
+    external_id: str
+    username: str
+    at: dt.datetime
+    variables: dict[str, str]
+    kind: str
+    text: str
+    data: dict[str, Any]
+    payload: dict[str, Any]
+    outcome: Outcome
+    client: Client | None = None
+
+
+def _read_received(inbound: Inbound) -> _Received | Outcome:
+    content = inbound.content
+    message_id = inbound.envelope.id_of("message_id")
+    conversation_id = inbound.envelope.id_of("conversation_id")
+    sender = object_of(content, "from_user")
+    external_id = wire.as_id(content.get("unique_identifier")) or wire.as_id(sender.get("id"))
+    if not (message_id and conversation_id and external_id):
+        return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
+    variables = {constants.VAR_CONVERSATION_ID: conversation_id}
+    follower = _is_follower(content)
+    if follower is not None:
+        variables[constants.VAR_IS_FOLLOWER] = follower
+
+    message_type = str(content.get("type") or "")
+    data: dict[str, Any] = {"message_id": message_id, "conversation_id": conversation_id, "type": message_type}
+    payload: dict[str, Any] = {"type": message_type, "webhook_event": inbound.event.pk}
+    text = ""
+    kind = Message.Kind.TEXT
+    outcome = PROCESSED
+    reply_source = object_of(content, "reply_source_payload")
+    if message_type == constants.MSG_TYPE_TEXT and reply_source:
+        # A button tap: the body is the button's text; the unique id is the button id we sent.
+        kind = Message.Kind.BUTTON_TAP
+        text = text_body(content)
+        data["button_id"] = wire.as_id(reply_source.get("reply_source_unique_id"))
+        data["button_message_id"] = wire.as_id(reply_source.get("reply_source_msg_id"))
+    elif message_type == constants.MSG_TYPE_TEXT:
+        text = text_body(content)
+    elif message_type == constants.MSG_TYPE_SHARE_POST:
+        kind = Message.Kind.SHARE_POST
+        share = object_of(content, "share_post")
+        video_id = wire.as_id(share.get("video_id"))
+        url = str(share.get("embed_url") or share.get("share_url") or "")
+        text = f"{constants.CALLBACK_SHARE_POST} {video_id} {url}".strip()
+        data.update(video_id=video_id, url=url)
+    elif message_type == constants.MSG_TYPE_IMAGE:
+        kind = Message.Kind.IMAGE
+        data["image"] = payload["image"] = inbound.fetched.get("image", {})
+    else:
+        kind = Message.Kind.UNSUPPORTED
+        data["unsupported"] = True
+        outcome = Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {message_type!r}")
+    payload.update({key: value for key, value in data.items() if key not in ("message_id", "type")})
+    username = str(content.get("from") or "")
+    return _Received(
+        inbound=inbound,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        external_id=external_id,
+        # TikTok names the user only in some payloads; a "name" that is the id itself is none.
+        username=username if username != external_id else "",
+        at=inbound.at(),
+        variables=variables,
+        kind=kind,
+        text=text,
+        data=data,
+        payload=payload,
+        outcome=outcome,
+    )
+
+
+def receive_messages(inbounds: list[Inbound]) -> list[Outcome]:
+    """im_receive_msg, rows in arrival order: a user wrote. Client, variables, conversation, window, message log,
+    `client.message`.
+
+    Written set-wise: one statement per kind of row for all of them (clients, variables, conversations, windows,
+    messages, bot events), whatever their number; the result is that of applying them one after another. This is
+    the hot path of a busy account (B10)."""
+    read = [_read_received(inbound) for inbound in inbounds]
+    received = [item for item in read if isinstance(item, _Received)]
+    if received:
+        _write_received(received)
+    return [item.outcome if isinstance(item, _Received) else item for item in read]
+
+
+def receive_message(inbound: Inbound) -> Outcome:
+    return receive_messages([inbound])[0]
+
+
+def _write_received(received: list[_Received]) -> None:
+    by_channel: dict[int, list[_Received]] = {}
+    for item in received:
+        by_channel.setdefault(item.inbound.channel.pk, []).append(item)
+    for items in by_channel.values():
+        sightings = [services.Sighting(external_id=i.external_id, username=i.username, seen_at=i.at) for i in items]
+        clients = services.upsert_clients(channel=items[0].inbound.channel, sightings=sightings)
+        for item in items:
+            item.client = clients[item.external_id]
+    merged = services.merge_variables_many([(item.client, item.variables) for item in received])
+
+    # Each client's conversation as its last row says, and its newest message for the window.
+    latest: dict[int, _Received] = {}
+    newest: dict[int, dt.datetime] = {}
+    for item in received:
+        latest[item.client.pk] = item
+        newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
+            for _pk, item in sorted(latest.items())
+        ],
+        update_conflicts=True,
+        unique_fields=["client"],
+        update_fields=["account", "conversation_id", "updated_at"],
+    )
+    # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
+    window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
+
+    # Logged once per TikTok id: INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
+    Message.objects.bulk_create(
+        [
+            Message(
+                channel=item.inbound.channel,
+                client=item.client,
+                direction=Message.Direction.INBOUND,
+                external_id=item.message_id,
+                kind=item.kind,
+                source=Message.Source.CLIENT,
+                status=Message.Status.RECEIVED,
+                text=item.text,
+                payload=item.payload,
+            )
+            for item in received
+        ],
+        ignore_conflicts=True,
+    )
+    save_bot_events(
+        [
+            item.inbound.bot_event(
+                BotEvent.Type.CLIENT_MESSAGE, client=item.client, text=item.text, data=item.data, variables=variables
+            )
+            for item, (variables, _changed) in zip(received, merged, strict=True)
+        ]
+    )
+
+
+def receive_message_restricted(inbound: Inbound) -> Outcome:
+    """im_receive_msg_eu: TikTok stripped the content (R4). Logged with the reason; the bot is told; no client."""
+    already = Message.objects.filter(
+        channel=inbound.channel, kind=Message.Kind.BLOCKED, payload__webhook_event=inbound.event.pk
+    ).exists()
+    if not already:
+        Message.objects.create(
+            channel=inbound.channel,
+            client=None,
+            direction=Message.Direction.INBOUND,
+            kind=Message.Kind.BLOCKED,
+            source=Message.Source.CLIENT,
+            status=Message.Status.BLOCKED,
+            error_code=BLOCKED_REASON,
+            error_message=BLOCKED_NOTE,
+            payload={"webhook_event": inbound.event.pk, "reason": BLOCKED_REASON},
+        )
+    inbound.emit(
+        BotEvent.Type.CLIENT_MESSAGE_BLOCKED,
+        client=None,
+        data={"reason": BLOCKED_REASON, "message": BLOCKED_NOTE, "timestamp": inbound.at().isoformat()},
+    )
+    return Outcome(WebhookEvent.Status.PROCESSED, BLOCKED_REASON)
+
+
+def _conversation_client(inbound: Inbound, conversation_id: str) -> tuple[Conversation | None, Client | None]:
+    conversation = (
+        Conversation.objects.select_related("client")
+        .filter(account=inbound.account, conversation_id=conversation_id)
+        .first()
+    )
+    return conversation, (conversation.client if conversation else None)
+
+
+def send_echo(inbound: Inbound) -> Outcome:
+    """im_send_msg: the business sent a message, through our API or from the TikTok app."""
+    content = inbound.content
+    message_id = inbound.envelope.id_of("message_id")
+    conversation_id = inbound.envelope.id_of("conversation_id")
+    source = str(object_of(content, "message_tag").get("source") or "").upper()
+    if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
+        updated = Message.objects.filter(
+            channel=inbound.channel,
+            direction=Message.Direction.OUTBOUND,
+            external_id=message_id,
+            status=Message.Status.QUEUED,
+        ).update(status=Message.Status.SENT, sent_at=inbound.at())
+        if updated or Message.objects.filter(channel=inbound.channel, external_id=message_id).exists():
+            return PROCESSED
+        return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
+
+    if not message_id:
+        return Outcome(WebhookEvent.Status.FAILED, "operator message without message_id")
+    conversation, client = _conversation_client(inbound, conversation_id)
+    if client is None:
+        # The echo's unique_identifier is the business (the sender): the client is the recipient.
+        external_id = wire.as_id(object_of(content, "to_user").get("id"))
+        if not external_id:
+            return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
+        client = upsert_user(
+            inbound, external_id=external_id, username=str(content.get("to") or ""), display_name="", seen_at=None
+        )
+        services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
+        conversation = upsert_conversation(inbound, client=client, conversation_id=conversation_id)
+
+    message_type = str(content.get("type") or "")
+    text = text_body(content)
+    kind = {constants.MSG_TYPE_TEXT: Message.Kind.TEXT, constants.MSG_TYPE_IMAGE: Message.Kind.IMAGE}.get(
+        message_type, Message.Kind.UNSUPPORTED
+    )
+    message, created = log_message(
+        inbound,
+        external_id=message_id,
+        direction=Message.Direction.OUTBOUND,
+        defaults={
+            "client": client,
+            "kind": kind,
+            "source": Message.Source.OPERATOR,
+            "status": Message.Status.SENT,
+            "text": text,
+            "sent_at": inbound.at(),
+            "payload": {"type": message_type, "source": source, "webhook_event": inbound.event.pk},
+        },
+    )
+    note = ""
+    if created and window.reserve(conversation) is None:
+        # The person sent it anyway: keep it in the log and say why the quota looks over-used.
+        note = "sent from the TikTok app with the window already used up or closed"
+        message.payload["window_exceeded"] = True
+        message.save(update_fields=["payload"])
+    inbound.emit(
+        BotEvent.Type.OPERATOR_MESSAGE,
+        client=client,
+        text=text,
+        data={"message_id": message_id, "conversation_id": conversation_id, "type": message_type, "source": source},
+    )
+    return Outcome(WebhookEvent.Status.PROCESSED, note)
+
+
+def mark_read(inbound: Inbound) -> Outcome:
+    """im_mark_read_msg: the user read the conversation; our outbound messages up to then become `read`."""
+    conversation_id = inbound.envelope.id_of("conversation_id")
+    _, client = _conversation_client(inbound, conversation_id)
+    if client is None:
+        return ignored(f"read receipt for an unknown conversation {conversation_id}")
+    millis = object_of(inbound.content, "read").get("last_read_timestamp")
+    read_at = (
+        dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
+        if isinstance(millis, int) and not isinstance(millis, bool)
+        else inbound.at()
+    )
+    unread = list(
+        Message.objects.filter(
+            client=client,
+            direction=Message.Direction.OUTBOUND,
+            status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+        )
+        .filter(Q(sent_at__lte=read_at) | Q(sent_at__isnull=True, created_at__lte=read_at))
+        .order_by("id")
+    )
+    Message.objects.filter(pk__in=[message.pk for message in unread]).update(
+        status=Message.Status.READ, read_at=read_at
+    )
+    for message in unread:
+        inbound.emit(
+            BotEvent.Type.MESSAGE_STATUS,
+            client=client,
+            key=f"tiktok:message:{message.pk}:read",
+            data={
+                "message": message.pk,
+                "message_id": message.external_id,
+                "status": Message.Status.READ,
+                "read_at": read_at.isoformat(),
+            },
+        )
+    return Outcome(WebhookEvent.Status.PROCESSED, f"{len(unread)} message(s) marked read")

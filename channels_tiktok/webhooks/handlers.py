@@ -1,0 +1,217 @@
+"""What each TikTok webhook event does: a table from event name to handler, plus the events we ignore on purpose.
+The handlers live by event family: direct_messages.py (`im_*`), comment_updates.py (`comment.update`); what they
+share is in inbound.py.
+
+Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an
+image's download URL) outside any transaction, so no lock is held during a remote call; `apply` then writes
+everything in one transaction, under the journal row's lock (see journal.process_event). A worker's batch goes
+through `prepare_many` (the comments of one video read in shared calls) and `apply_many` (consecutive direct
+messages written set-wise, with the result of applying them one at a time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from django.db.models import Q
+
+from channels_tiktok import constants
+from channels_tiktok.models import TikTokAccount, WebhookEvent
+from channels_tiktok.webhooks import wire
+from channels_tiktok.webhooks.comments import comment_update, fetch_comment, fetch_comments
+from channels_tiktok.webhooks.direct_messages import (
+    fetch_image,
+    mark_read,
+    receive_message,
+    receive_message_restricted,
+    receive_messages,
+    send_echo,
+)
+from channels_tiktok.webhooks.inbound import Inbound, Outcome, ignored
+
+
+def _always(inbound: Inbound) -> bool:
+    return True
+
+
+def _is_image(inbound: Inbound) -> bool:
+    return inbound.content.get("type") == constants.MSG_TYPE_IMAGE
+
+
+@dataclass(frozen=True)
+class Route:
+    apply: Callable[[Inbound], Outcome]
+    # The same for consecutive rows at once, in arrival order (a batch of a worker): set-wise writes.
+    apply_many: Callable[[list[Inbound]], list[Outcome]] | None = None
+    # Remote reads the handler needs, made before the transaction; returns what lands in `Inbound.fetched`.
+    fetch: Callable[[Inbound], dict] | None = None
+    # Whether this row needs `fetch` at all (a text message needs no download URL): rows that need none can be
+    # processed in a batch, inside one transaction (journal.process_event).
+    fetches: Callable[[Inbound], bool] = _always
+    # `fetch` for many rows at once, sharing TikTok calls; per row its result or its error.
+    fetch_many: Callable[[list[Inbound]], list[dict | Exception]] | None = None
+
+
+HANDLERS: dict[str, Route] = {
+    constants.EVENT_RECEIVE_MSG: Route(
+        receive_message, apply_many=receive_messages, fetch=fetch_image, fetches=_is_image
+    ),
+    constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
+    constants.EVENT_SEND_MSG: Route(send_echo),
+    constants.EVENT_MARK_READ: Route(mark_read),
+    constants.EVENT_COMMENT_UPDATE: Route(comment_update, fetch=fetch_comment, fetch_many=fetch_comments),
+}
+# Known events the bot is not told about, with the note the journal keeps.
+IGNORED_EVENTS = {
+    constants.EVENT_REFERRAL: "referral (ad or tiktok.me link) events are journaled only",
+}
+
+
+def _account(business_id: str, accounts: dict[str, TikTokAccount | None] | None) -> TikTokAccount | None:
+    """The connected account of a business id; `accounts` caches it for the rows of one batch."""
+    if accounts is not None and business_id in accounts:
+        return accounts[business_id]
+    account = TikTokAccount.objects.select_related("channel__project").filter(business_id=business_id).first()
+    if accounts is not None:
+        accounts[business_id] = account
+    return account
+
+
+def _routed(event: WebhookEvent, accounts: dict[str, TikTokAccount | None] | None) -> Inbound | Outcome:
+    """A journal row with its envelope and account, or its outcome when there is nothing to apply."""
+    try:
+        envelope = wire.parse_envelope(event.raw_body.encode())
+    except wire.MalformedPayloadError as exc:
+        return Outcome(WebhookEvent.Status.FAILED, f"malformed payload: {exc}")
+    if envelope.event not in HANDLERS:
+        return ignored(IGNORED_EVENTS.get(envelope.event, f"unknown event {envelope.event!r}"))
+    account = _account(envelope.business_id, accounts)
+    if account is None:
+        return ignored(f"no connected account with business_id {envelope.business_id!r}")
+    return Inbound(event=event, envelope=envelope, account=account)
+
+
+def _needs_fetch(inbound: Inbound) -> bool:
+    # A disconnected account's rows are journaled as ignored by apply: nothing to read.
+    route = HANDLERS[inbound.envelope.event]
+    return (
+        inbound.account.status != TikTokAccount.Status.DISCONNECTED
+        and route.fetch is not None
+        and route.fetches(inbound)
+    )
+
+
+def prepare(
+    event: WebhookEvent, *, remote: bool = True, accounts: dict[str, TikTokAccount | None] | None = None
+) -> Inbound | Outcome | None:
+    """Route a journal row and make its remote reads. Outside any transaction: it may call TikTok.
+
+    Returns what `apply` needs, or the outcome right away when there is nothing to apply. With `remote=False`
+    nothing remote is called: a row that would need a remote read gives None (it is left to its own task)."""
+    routed = _routed(event, accounts)
+    if isinstance(routed, Outcome) or not _needs_fetch(routed):
+        return routed
+    if not remote:
+        return None
+    routed.fetched = HANDLERS[routed.envelope.event].fetch(routed)
+    return routed
+
+
+def prepare_many(events: list[WebhookEvent]) -> list[Inbound | Outcome | Exception]:
+    """`prepare` for many rows, outside any transaction; rows whose route reads TikTok set-wise
+    (`Route.fetch_many`: comments) share their calls. Per row: what `apply` needs, or the error to journal."""
+    accounts: dict[str, TikTokAccount | None] = {}
+    prepared: list[Inbound | Outcome | Exception] = []
+    to_fetch: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        try:
+            routed = _routed(event, accounts)
+        except Exception as exc:  # noqa: BLE001 - journaled for its row, like a failure of apply
+            prepared.append(exc)
+            continue
+        prepared.append(routed)
+        if isinstance(routed, Inbound) and _needs_fetch(routed):
+            to_fetch.setdefault(routed.envelope.event, []).append(index)
+    for name, indexes in to_fetch.items():
+        route = HANDLERS[name]
+        inbounds = [prepared[index] for index in indexes]
+        if route.fetch_many is not None:
+            results = route.fetch_many(inbounds)
+        else:
+            results = [_fetch_one(route, inbound) for inbound in inbounds]
+        for index, result in zip(indexes, results, strict=True):
+            if isinstance(result, Exception):
+                prepared[index] = result
+            else:
+                prepared[index].fetched = result
+    return prepared
+
+
+def _fetch_one(route: Route, inbound: Inbound) -> dict | Exception:
+    try:
+        return route.fetch(inbound)
+    except Exception as exc:  # noqa: BLE001 - journaled for its row
+        return exc
+
+
+def _bind(prepared: Inbound | Outcome, event: WebhookEvent) -> Inbound | Outcome:
+    """The prepared row bound to `event`, the locked journal row, or the outcome when there is nothing to write."""
+    if isinstance(prepared, Outcome):
+        return prepared
+    # A fresh count of emitted events per call: a retried apply gives its bot events the same keys again.
+    inbound = replace(prepared, event=event, _emitted={})
+    event.account = inbound.account
+    if inbound.account.status == TikTokAccount.Status.DISCONNECTED:
+        return ignored("the account is disconnected")
+    return inbound
+
+
+def apply(prepared: Inbound | Outcome, *, event: WebhookEvent) -> Outcome:
+    """Write what a prepared row means, in the caller's transaction; `event` is the locked journal row.
+
+    The account's `last_webhook_at` is the caller's to move (`touch_accounts`), once per transaction."""
+    return apply_many([(prepared, event)])[0]
+
+
+def apply_many(items: list[tuple[Inbound | Outcome, WebhookEvent]]) -> list[Outcome]:
+    """`apply` for rows in order, in the caller's transaction. Consecutive rows of one event whose handler writes
+    set-wise (`Route.apply_many`) are written together; the result is that of applying the rows one by one."""
+    outcomes: list[Outcome] = []
+    run: list[Inbound] = []
+
+    def flush() -> None:
+        if run:
+            outcomes.extend(HANDLERS[run[0].envelope.event].apply_many(run))
+            run.clear()
+
+    for prepared, event in items:
+        bound = _bind(prepared, event)
+        if isinstance(bound, Outcome):
+            flush()
+            outcomes.append(bound)
+            continue
+        route = HANDLERS[bound.envelope.event]
+        if run and run[0].envelope.event != bound.envelope.event:
+            flush()
+        if route.apply_many is None:
+            outcomes.append(route.apply(bound))
+        else:
+            run.append(bound)
+    flush()
+    return outcomes
+
+
+def touch_accounts(applied: list[tuple[Inbound | Outcome, WebhookEvent]]) -> None:
+    """Move each active account's `last_webhook_at` forward to the newest row applied for it: one UPDATE per
+    account, whatever the number of rows."""
+    latest: dict[int, dt.datetime] = {}
+    for prepared, event in applied:
+        if isinstance(prepared, Inbound) and prepared.account.status != TikTokAccount.Status.DISCONNECTED:
+            pk = prepared.account.pk
+            latest[pk] = max(latest.get(pk, event.received_at), event.received_at)
+    for pk, received_at in latest.items():
+        TikTokAccount.objects.filter(pk=pk).filter(
+            Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=received_at)
+        ).update(last_webhook_at=received_at)
