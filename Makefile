@@ -48,7 +48,7 @@ lint: install
 stack: install messages
 	$(BIN)/python -m scripts.stack up --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
-# The long suites through the real stack: production smoke test, faults, security (see README "Running in production").
+# The long suites through the real stack: production smoke test, faults, security (see docs/operations.md).
 test-stack: install messages
 	$(BIN)/pytest -m stack $(PYTEST_ARGS)
 

@@ -1,6 +1,6 @@
 """Every fact about TikTok's Business Messaging API that the product relies on, in one place.
 
-Source for each block: `shared/spec/tiktok-api.md` (section named in the comment), which collects what public
+Source for each block: `docs/tiktok-api.md` (section named in the comment), which records what public
 integrations and vendor docs agree on. When TikTok is observed to behave differently, change it here only.
 The sandbox imports this module too, so the stand-in and the product agree on the wire format.
 """

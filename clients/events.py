@@ -1,6 +1,6 @@
 """Bot events: what the project's bot is told, written to the outbox once, then pushed and served by the feed.
 
-The body is the contract of `architecture.md` ("Bot events"):
+The body is the contract documented in docs/api.md ("Bot events"):
 `{"id", "type", "created_at", "account": {...}, "client": {...} | null, "text", "data"}`.
 `clients` knows no channel, so the caller passes the account part as a plain dict.
 """

@@ -37,7 +37,7 @@ PROCFILE = ROOT / "Procfile"
 LOOPBACK = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tiktok_stack"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
-# A fixed key for loopback runs only; production sets its own (see README "Running in production").
+# A fixed key for loopback runs only; production sets its own (see docs/operations.md).
 LOOPBACK_FERNET_KEY = "Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="
 SANDBOX_APP_ID = "sandbox-app"
 SANDBOX_APP_SECRET = "sandbox-secret"  # noqa: S105 - the sandbox's documented secret, loopback only

@@ -17,7 +17,7 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _close_intake_connection():
-    """The webhook journal's own connection (channels_tiktok/intake_connection.py) outlives requests: closed
+    """The webhook journal's own connection (channels_tiktok/webhooks/intake/connection.py) outlives requests: closed
     after each test, so that no test leaves a session on the database the suite drops at the end."""
     yield
     from channels_tiktok.webhooks import journal

@@ -1,4 +1,5 @@
-"""channels_tiktok/process_id.py: the process's id, read without a system call, is the child's own after fork."""
+"""channels_tiktok/webhooks/intake/process_id.py: the process's id, read without a system call, is the child's own
+after fork."""
 
 import os
 

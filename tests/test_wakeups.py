@@ -1,6 +1,6 @@
-"""Wake-ups gathered per process (channels_tiktok/wakeups.py): `add` never waits for `wake`; everything added
-within an interval is woken for in one call; a failing `wake` neither loses the thread nor later wake-ups; and
-the journal's intake answers before the wake-up, which follows within the interval."""
+"""Wake-ups gathered per process (channels_tiktok/webhooks/intake/wakeups.py): `add` never waits for `wake`;
+everything added within an interval is woken for in one call; a failing `wake` neither loses the thread nor later
+wake-ups; and the journal's intake answers before the wake-up, which follows within the interval."""
 
 import os
 import threading

@@ -1,6 +1,6 @@
 """The TikTok sandbox (B1): a local stand-in for TikTok's Business API, OAuth consent page and webhooks.
 
-It speaks TikTok's wire format (shared/spec/tiktok-api.md) and enforces TikTok's rules on its own side, from
+It speaks TikTok's wire format (docs/tiktok-api.md) and enforces TikTok's rules on its own side, from
 the shared facts in `channels_tiktok.constants` (the only product module it imports). The product never
 imports it outside tests and the demo wiring.
 

@@ -2,7 +2,7 @@
 messages, media, videos, comments, webhook subscriptions and deliveries. One lock guards it all.
 
 The seeded data is deterministic (same ids on every start and after `reset`) and documented on the
-`/sandbox/` page and in the README:
+`/sandbox/` page and in docs/sandbox.md:
 
 accounts (connectable on the consent page)
     `sbx-acct-mx-001`  @taqueria_sandbox  business, registered in MX (messaging available)

@@ -1,6 +1,6 @@
 """TikTok Business API client: HTTP only, no database.
 
-One small method per endpoint (spec sheet §2, §4). Every response is TikTok's envelope
+One small method per endpoint (docs/tiktok-api.md §2, §4). Every response is TikTok's envelope
 `{"code", "message", "request_id", "data"}`; any non-zero `code` (or a non-JSON / non-2xx answer) raises
 `TikTokError`, which says whether repeating the call is safe. Retries are not made here: they live in the
 caller (a service or a task), in one place. Every request first waits for the app's rate limiter (`ratelimit`):

@@ -1,4 +1,4 @@
-"""OAuth with TikTok (spec sheet §2): the consent URL, the pending-connect state, the code exchange.
+"""OAuth with TikTok (docs/tiktok-api.md §2): the consent URL, the pending-connect state, the code exchange.
 
 Built on requests-oauthlib's `OAuth2Session` with a compliance fix for TikTok's dialect: the client is
 `client_key` on the authorize step but `client_id` on the token step, the code travels as `auth_code` in a

@@ -7,7 +7,7 @@ from django.core import checks
 
 from channels_tiktok import constants
 
-# The journal must remember a delivery for as long as TikTok may send it again (§5 of the spec sheet).
+# The journal must remember a delivery for as long as TikTok may send it again (docs/tiktok-api.md §5).
 MIN_JOURNAL_RETENTION_DAYS = math.ceil(constants.WEBHOOK_RETRY_HOURS / 24)
 
 

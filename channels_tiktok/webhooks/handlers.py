@@ -1,5 +1,5 @@
 """What each TikTok webhook event does: a table from event name to handler, plus the events we ignore on purpose.
-The handlers live by event family: direct_messages.py (`im_*`), comment_updates.py (`comment.update`); what they
+The handlers live by event family: direct_messages.py (`im_*`), comments.py (`comment.update`); what they
 share is in inbound.py.
 
 Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an

@@ -1,11 +1,11 @@
 """The webhook journal (B2, B3): store a verified delivery first, process it later from the stored row.
 
 - `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING, shared with the
-  deliveries other threads of the process journal at the same moment (group_commit.py), on a connection the
-  process keeps for it (intake_connection.py); the unique `dedupe_key`
+  deliveries other threads of the process journal at the same moment (intake/group_commit.py), on a connection the
+  process keeps for it (intake/connection.py); the unique `dedupe_key`
   makes concurrent duplicate deliveries collapse into one row (the others are answered 200 like the first). Once
-  the rows are committed, the process's wake-up thread (wakeups.py) gathers them with the others of the last
-  few milliseconds and queues a task per lane unless one is already on its way (lanes.py).
+  the rows are committed, the process's wake-up thread (intake/wakeups.py) gathers them with the others of the last
+  few milliseconds and queues a task per lane unless one is already on its way (intake/lanes.py).
 - `drain` is the worker task: it processes its row, then every pending row, in batches of PROCESS_BATCH rows
   per transaction (one commit for the batch; consecutive direct messages written set-wise, one statement per
   kind of row: handlers.apply_many). Rows are locked FOR UPDATE SKIP LOCKED, so two workers never process one
@@ -72,8 +72,8 @@ def enqueue_processing(event_id: int) -> None:
 
 def enqueue_processing_many(event_ids: list[int]) -> None:
     """Make sure a worker will process these committed rows: per lane, queue a task unless one is already queued
-    or draining (lanes.py); the lanes of a batch are claimed in one Redis round trip. A Redis or broker failure is
-    logged; the rows stay pending and the sweeper re-queues them."""
+    or draining (intake/lanes.py); the lanes of a batch are claimed in one Redis round trip. A Redis or broker
+    failure is logged; the rows stay pending and the sweeper re-queues them."""
     from channels_tiktok import tasks
 
     first_of_lane: dict[int, int] = {}
@@ -240,7 +240,7 @@ def _insert(rows: list[dict[str, object]], *, own_connection: bool = False) -> l
     On PostgreSQL the statement goes with server-side binding (psycopg's RawCursor, `$n` placeholders) and is
     prepared on its connection: the values travel apart from the SQL (no quoting of the body in Python) and
     PostgreSQL plans it once. With `own_connection` (the group commit's writes) it goes on the process's journal
-    connection (intake_connection.py), otherwise on the thread's Django connection (inside a caller's
+    connection (intake/connection.py), otherwise on the thread's Django connection (inside a caller's
     transaction). Query logging and execute wrappers (tests, debug tools) see it either way."""
     connection = connections[router.db_for_write(WebhookEvent)]
     vendor = connection.vendor
@@ -311,7 +311,7 @@ def _wakeups() -> Wakeups:
 
 @functools.cache
 def _wakeups_every(interval: float) -> Wakeups:
-    # One per process and interval: its thread gathers the wake-ups of every request thread (wakeups.py).
+    # One per process and interval: its thread gathers the wake-ups of every request thread (intake/wakeups.py).
     return Wakeups(wake=enqueue_processing_many if interval <= 0 else _wake_from_thread, interval=interval)
 
 
@@ -330,7 +330,7 @@ def _after_batch(written: list[tuple[dict[str, object], int | None]]) -> None:
     )
 
 
-# One per process: the threads of a gunicorn gthread worker share their commits (group_commit.py).
+# One per process: the threads of a gunicorn gthread worker share their commits (intake/group_commit.py).
 _intake = GroupCommit(write=_write_batch, after=_after_batch)
 
 

@@ -1,6 +1,7 @@
 """TikTok webhooks on the wire: signature verification, envelope parsing and the dedupe key. Pure functions.
 
-`TikTok-Signature: t=<unix seconds>,s=<hex>` where `s = HMAC-SHA256(app secret, f"{t}." + raw body)` (spec §5).
+`TikTok-Signature: t=<unix seconds>,s=<hex>` where `s = HMAC-SHA256(app secret, f"{t}." + raw body)`
+(docs/tiktok-api.md §5).
 Parsing never passes an id through a float: `json.loads` keeps integers exact, and ids are `str()`-ed.
 """
 
@@ -96,7 +97,7 @@ def as_id(value: Any) -> str:
 
 def parse_envelope(body: bytes) -> Envelope:
     """Parse the body and its `content` document; raise `MalformedPayloadError` when either is not JSON. A lone
-    UTF-16 surrogate in any string of either becomes U+FFFD (json_text.py)."""
+    UTF-16 surrogate in any string of either becomes U+FFFD (tiktok/json_text.py)."""
     try:
         raw = json_text.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -128,7 +129,7 @@ def body_hash(body: bytes) -> str:
 
 
 def dedupe_key(envelope: Envelope) -> str:
-    """What makes two deliveries the same event (spec §5).
+    """What makes two deliveries the same event (docs/tiktok-api.md §5).
 
     DM events: the event name and `message_id` (an echo and a receipt never share an id, but the name keeps
     them apart should they); comments: `comment_id` + `comment_action`; otherwise a hash of the envelope, made

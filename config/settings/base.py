@@ -200,8 +200,8 @@ TIKTOK_SCOPES = env.list("TIKTOK_SCOPES", default=[])  # empty: every scope of c
 TIKTOK_WEBHOOK_TOLERANCE_SECONDS = env.int("TIKTOK_WEBHOOK_TOLERANCE_SECONDS", default=300)
 TIKTOK_WEBHOOK_CALLBACK_URL = env("TIKTOK_WEBHOOK_CALLBACK_URL", default="http://127.0.0.1:8000/webhooks/tiktok/")
 # How long a journaled delivery may wait for its worker to be woken: the wake-ups of one web process within this
-# interval go out together, off the request's path (channels_tiktok/wakeups.py). 0 wakes once per delivery, in
-# the request: the default with in-process tasks, which then run before the answer as they always did.
+# interval go out together, off the request's path (channels_tiktok/webhooks/intake/wakeups.py). 0 wakes once per
+# delivery, in the request: the default with in-process tasks, which then run before the answer as they always did.
 TIKTOK_WEBHOOK_WAKEUP_SECONDS = env.float(
     "TIKTOK_WEBHOOK_WAKEUP_SECONDS", default=0.0 if CELERY_TASK_ALWAYS_EAGER else 0.02
 )
