@@ -16,7 +16,7 @@ from django.template import Context, Engine
 from channels_tiktok import constants
 from channels_tiktok.sandbox.core import SandboxCore
 from channels_tiktok.sandbox.phone import conversation_view
-from channels_tiktok.sandbox.state import Account, User
+from channels_tiktok.sandbox.state import Account, Conversation, SandboxState, User
 from channels_tiktok.sandbox.wire import Request, Response
 
 HERE = Path(__file__).resolve().parent
@@ -86,6 +86,12 @@ def _account_row(account: Account) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- the control page
+def _active(state: SandboxState) -> list[Conversation]:
+    """Conversations with messages, the newest first (message ids break ties: they grow across conversations)."""
+    active = [c for c in state.conversations.values() if c.messages]
+    return sorted(active, key=lambda c: (c.messages[-1].timestamp_ms, int(c.messages[-1].message_id)), reverse=True)
+
+
 def _selection(sandbox: SandboxCore, request: Request) -> tuple[Account, User, str]:
     """The conversation (account, user) and device to show: the query's, else the page's last, else the most
     recently active conversation, else the first seeded pair."""
@@ -98,10 +104,9 @@ def _selection(sandbox: SandboxCore, request: Request) -> tuple[Account, User, s
     user_id = query.get("user") or remembered[1]
     device = query.get("view") or remembered[2]
     if not (state.account(account_id) and user_id in state.users):
-        active = [c for c in state.conversations.values() if c.messages]
+        active = _active(state)
         if active:
-            newest = max(active, key=lambda c: c.messages[-1].timestamp_ms)
-            account_id, user_id = newest.business_id, newest.user_id
+            account_id, user_id = active[0].business_id, active[0].user_id
         else:
             account_id, user_id = next(iter(state.accounts)), next(iter(state.users))
     return state.accounts[account_id], state.users[user_id], device if device in DEVICES else "mobile"
@@ -122,10 +127,7 @@ def control_page(sandbox: SandboxCore, request: Request) -> Response:
                 "last": conversation_view(state, c)[-1],
                 "selected": c is conversation,
             }
-            for c in sorted(
-                state.conversations.values(), key=lambda c: -c.messages[-1].timestamp_ms if c.messages else 0
-            )
-            if c.messages
+            for c in _active(state)
         ]
         videos = sorted(
             (v for v in state.videos.values() if v.business_id == account.business_id),

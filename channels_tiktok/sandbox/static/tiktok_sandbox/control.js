@@ -48,10 +48,15 @@
     return Array.prototype.some.call(document.querySelectorAll("input[name=text]"), function (i) { return i.value !== ""; });
   }
   let known = null;
+  let leaving = false;  // a form was submitted: its answer is the next page, no reload may race it
+  document.addEventListener("submit", function () { leaving = true; });
+  window.addEventListener("pagehide", function () { leaving = true; });
   function poll() {
+    if (leaving) return;
     fetch("/sandbox/state/", { cache: "no-store" })
       .then(function (response) { return response.json(); })
       .then(function (state) {
+        if (leaving) return;
         const now = fingerprint(state);
         if (known !== null && now !== known && !busy()) {
           const url = new URL(location.href);
