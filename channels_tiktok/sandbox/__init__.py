@@ -9,9 +9,17 @@ imports it outside tests and the demo wiring.
     server.control.user_writes(text="Hola")       # act as a TikTok user (in-process)
     server.stop()
 
-Modules: `app` (WSGI app, routing, rate limit, failure injection), `state` (the in-memory world and seed),
-`oauth` (consent page, tokens), `api` (Business API endpoints), `events` (webhook contents), `webhooks`
-(signing and delivery), `control` (the control surface), `client` (its Python clients), `server` (HTTP).
+Modules (imports run one way, from the WSGI app down to the state):
+    app        `Sandbox`: the WSGI app (routing, envelope, rate limit and faults applied to API calls)
+    routes     every dispatch table: API path -> handler, control action name -> function
+    core       `SandboxCore`: configuration, state, webhook deliverer, rate limit, faults (what handlers take)
+    state      the in-memory world and its seed;  faults  failure injection;  wire  request/response plumbing
+    oauth      the token endpoints;  consent  the consent page
+    api/       the Business API endpoints (accounts, messages, media, conversations, videos)
+    events     webhook contents;  webhooks  signing and delivery
+    control/   the control surface: scenarios (the user's side), world (set-up), readback, dispatch (by name, HTTP)
+    pages, phone, templates/, static/   the HTML pages (consent, /sandbox/ with its phone view) and their files
+    client     the Python clients of the control surface;  server  HTTP
 """
 
 from channels_tiktok.sandbox.app import Sandbox

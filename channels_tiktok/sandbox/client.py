@@ -5,7 +5,7 @@
     sent = control.user_writes(account="sbx-acct-mx-001", user="sbx-user-lucia", text="Hola")
     sent["conversation_id"], sent["message_id"], sent["delivery"]["http_status"]
 
-Every method takes keyword arguments only and returns the action's JSON result (see `control.py` for each
+Every method takes keyword arguments only and returns the action's JSON result (see `control/` for each
 action's meaning). A refused action raises `SandboxControlError` with the sandbox's message. Webhook deliveries
 made by a call happen in the thread that runs the action: the sandbox's server thread over HTTP, the caller's
 thread in-process (so an in-process call can deliver into the Django test client, see tests/sandbox.py).
@@ -19,10 +19,11 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from channels_tiktok.sandbox import control
+from channels_tiktok.sandbox.control.common import ControlError
+from channels_tiktok.sandbox.control.dispatch import run
 
 if TYPE_CHECKING:
-    from channels_tiktok.sandbox.app import Sandbox
+    from channels_tiktok.sandbox.core import SandboxCore
 
 
 class SandboxControlError(Exception):
@@ -273,13 +274,13 @@ class SandboxControl:
 class LocalControl(SandboxControl):
     """The same methods, run in this process and thread (no HTTP), with JSON-identical results."""
 
-    def __init__(self, sandbox: Sandbox):
+    def __init__(self, sandbox: SandboxCore):
         self.sandbox = sandbox
         self.url = ""
 
     def _call(self, action: str, **arguments: Any) -> dict:
         try:
-            result = control.run(self.sandbox, action, {k: v for k, v in arguments.items() if v is not None})
-        except control.ControlError as error:
+            result = run(self.sandbox, action, {k: v for k, v in arguments.items() if v is not None})
+        except ControlError as error:
             raise SandboxControlError(str(error), code=error.code) from error
         return json.loads(json.dumps(result, default=str))

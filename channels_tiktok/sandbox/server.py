@@ -17,7 +17,9 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from channels_tiktok.sandbox.app import API_PREFIX, AUTHORIZE_PATH, DropConnectionError, Sandbox
+from channels_tiktok.sandbox.app import API_PREFIX, AUTHORIZE_PATH, Sandbox
+from channels_tiktok.sandbox.client import LocalControl, SandboxControl
+from channels_tiktok.sandbox.faults import DropConnectionError
 from channels_tiktok.sandbox.state import Config
 
 logger = logging.getLogger(__name__)
@@ -88,15 +90,13 @@ class SandboxServer:
         return self.url + AUTHORIZE_PATH
 
     @property
-    def control(self):
+    def control(self) -> LocalControl:
         """The control surface in-process (`LocalControl`): deliveries it causes run in the caller's thread."""
         return self.sandbox.control
 
     @property
-    def http_control(self):
+    def http_control(self) -> SandboxControl:
         """The control surface over HTTP (`SandboxControl`)."""
-        from channels_tiktok.sandbox.client import SandboxControl
-
         return SandboxControl(self.url)
 
     def start(self) -> SandboxServer:

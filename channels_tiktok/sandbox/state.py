@@ -141,7 +141,8 @@ class Conversation:
     business_id: str
     user_id: str
     messages: list[Message] = field(default_factory=list)
-    last_read_ms: int = 0
+    last_read_ms: int = 0  # the user read up to here (im_mark_read_msg)
+    business_read_ms: int = 0  # the business marked the conversation read (sender action MARK_READ)
 
     def last_user_message(self) -> Message | None:
         return next((m for m in reversed(self.messages) if not m.from_business), None)

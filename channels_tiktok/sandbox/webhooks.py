@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 from channels_tiktok import constants
 from channels_tiktok.sandbox.state import Delivery
 
-if TYPE_CHECKING:
-    from channels_tiktok.sandbox.app import Sandbox
+if TYPE_CHECKING:  # the core imports this module: the type only
+    from channels_tiktok.sandbox.core import SandboxCore
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def http_transport(url: str, body: bytes, headers: dict, timeout: float) -> int:
 class Deliverer:
     """Emits events to the app's subscribed callback URL and keeps the delivery log (`state.deliveries`)."""
 
-    def __init__(self, sandbox: Sandbox, transport: Transport = http_transport):
+    def __init__(self, sandbox: SandboxCore, transport: Transport = http_transport):
         self.sandbox = sandbox
         self.transport = self.default_transport = transport
         self._stopping = threading.Event()

@@ -1,0 +1,67 @@
+"""What every control action shares: looking up accounts and users by id or username, `ControlError`, and
+the sample images a user "sends".
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from channels_tiktok import constants
+from channels_tiktok.sandbox.core import SandboxCore
+from channels_tiktok.sandbox.state import Account, Delivery, User
+
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+SAMPLES = {
+    "sample.png": (TINY_PNG, "image/png"),
+    "sample.gif": (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif"),
+    "too-big.png": (TINY_PNG + b"\x00" * (constants.MAX_IMAGE_BYTES + 1 - len(TINY_PNG)), "image/png"),
+}
+
+
+class ControlError(Exception):
+    """A control call that cannot be done (unknown account, no card to tap, closed window, ...): HTTP 400."""
+
+    def __init__(self, message: str, *, code: int | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+def _account(sandbox: SandboxCore, value: Any) -> Account:
+    value = str(value or "").lstrip("@")
+    found = sandbox.state.account(value) or next(
+        (a for a in sandbox.state.accounts.values() if a.username == value), None
+    )
+    if found is None:
+        raise ControlError(f"Unknown account: {value!r}")
+    return found
+
+
+def _user(sandbox: SandboxCore, value: Any) -> User:
+    value = str(value or "").lstrip("@")
+    found = sandbox.state.users.get(value) or next(
+        (u for u in sandbox.state.users.values() if u.username == value), None
+    )
+    if found is None:
+        raise ControlError(f"Unknown user: {value!r}")
+    return found
+
+
+def _bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+
+
+def delivery_result(delivery: Delivery) -> dict:
+    last = delivery.attempts[-1] if delivery.attempts else {}
+    return {
+        "delivery_id": delivery.delivery_id,
+        "event": delivery.event,
+        "status": delivery.status,
+        "http_status": last.get("status"),
+        "error": last.get("error", ""),
+        "attempts": len(delivery.attempts),
+    }
