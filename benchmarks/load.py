@@ -100,14 +100,27 @@ def parse_wrk(output: str) -> LoadResult:
     return result
 
 
-def run_wrk(url: str, requests: list[SignedRequest], *, seconds: int, connections: int, threads: int = 2) -> LoadResult:
+def run_wrk(
+    url: str,
+    requests: list[SignedRequest],
+    *,
+    seconds: int,
+    connections: int,
+    threads: int = 2,
+    signature_header: str = "TikTok-Signature",
+) -> LoadResult:
     """wrk at full speed for `seconds`, cycling through `requests` (each thread through its own share)."""
     _host, _port, path = _check_loopback(url)
     with tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False) as handle:
         for request in requests:
             handle.write(request.signature.encode() + b"\t" + request.body + b"\n")
         requests_file = handle.name
-    env = os.environ | {"WRK_REQUESTS_FILE": requests_file, "WRK_PATH": path, "WRK_THREADS": str(threads)}
+    env = os.environ | {
+        "WRK_REQUESTS_FILE": requests_file,
+        "WRK_PATH": path,
+        "WRK_THREADS": str(threads),
+        "WRK_SIGNATURE_HEADER": signature_header,
+    }
     try:
         completed = subprocess.run(  # noqa: S603
             [  # noqa: S607 - wrk from PATH (Debian's package, `make wrk`)
