@@ -12,7 +12,7 @@ import psycopg
 
 from scripts.stack import Stack
 
-from . import load, payloads, peers, processes
+from . import load, payloads, processes
 from .common import (
     FLUSH_PROBE_RATE,
     FLUSH_STALL_MS,
@@ -70,7 +70,7 @@ class IntakeRound:
 def side_requests(side: str, *, count: int, run: int) -> tuple[list[load.SignedRequest], str]:
     """A side's requests for one round and the header its signature travels in ("" for anymail: in the body)."""
     if side == "anymail":
-        return payloads.mailgun_events(signing_key=peers.MAILGUN_SIGNING_KEY, count=count, run=run), ""
+        return payloads.mailgun_events(signing_key=payloads.MAILGUN_SIGNING_KEY, count=count, run=run), ""
     return events(count, users=500, run=run), SIGNATURE_HEADER
 
 

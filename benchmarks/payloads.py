@@ -16,6 +16,8 @@ from channels_tiktok.webhooks.wire import compute_signature
 
 from .load import SignedRequest
 
+# The signing key django-anymail's receiver checks (benchmarks/peers.py) and `mailgun_events` signs with.
+MAILGUN_SIGNING_KEY = "bench-mailgun-signing-key"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiktok"
 
 

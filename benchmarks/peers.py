@@ -24,7 +24,7 @@ from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import wire
 
-MAILGUN_SIGNING_KEY = "bench-mailgun-signing-key"
+from .payloads import MAILGUN_SIGNING_KEY
 
 
 @csrf_exempt
