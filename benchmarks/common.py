@@ -3,12 +3,15 @@ sandbox that counts what it answered."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass
 
 import psycopg
 
+from channels_tiktok import constants
 from channels_tiktok.sandbox.app import Sandbox
 from scripts.stack import SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack
 
@@ -52,6 +55,9 @@ class Plan:
     outbound_callers: int = 4
     comments: int = 600
     commenters: int = 60
+    latency_rates: tuple[int, ...] = (100, 500)
+    latency_seconds: int = 20
+    round_trip_rate: int = 8
 
     @classmethod
     def quick(cls) -> Plan:
@@ -63,6 +69,8 @@ class Plan:
             burst_events=100,
             outbound_seconds=5,
             comments=60,
+            latency_rates=(50,),
+            latency_seconds=3,
         )
 
 
@@ -169,18 +177,30 @@ def start_inbound_workers(stack: Stack) -> None:
 
 class CountingSandbox(Sandbox):
     """The sandbox, counting the API calls it answered by path, and those its per-app QPS limit refused (each
-    answered with code 40100)."""
+    answered with code 40100); it also notes when each text message the product sent arrived (`sent_texts`)."""
 
     refused = 0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.calls: dict[str, int] = {}
+        self._texts: dict[str, float] = {}
 
     def _api(self, request, path):
+        arrived = time.time()
         with self.state.lock:
             self.calls[path] = self.calls.get(path, 0) + 1
+        if path == constants.PATH_MESSAGE_SEND:
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                text = json.loads(request.body)["text"]["body"]
+                with self.state.lock:
+                    self._texts.setdefault(text, arrived)
         return super()._api(request, path)
+
+    def sent_texts(self) -> dict[str, float]:
+        """Each text message sent to the sandbox, and when (time.time()) its call arrived."""
+        with self.state.lock:
+            return dict(self._texts)
 
     def _admit(self) -> bool:
         admitted = super()._admit()

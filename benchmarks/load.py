@@ -49,6 +49,8 @@ class LoadResult:
     p99_ms: float | None = None
     max_ms: float | None = None
     status_counts: dict[int, int] = field(default_factory=dict)
+    # `run_fixed_rate`: when request i was due, as time.time(): `due_wall + i / rate`.
+    due_wall: float | None = None
 
     @property
     def rps(self) -> float:
@@ -283,6 +285,7 @@ def run_fixed_rate(
     lock = threading.Lock()
     result = LoadResult(requests=0, seconds=0.0, errors=0)
     start = time.perf_counter() + 0.2
+    result.due_wall = start + (time.time() - time.perf_counter())
 
     def client() -> None:
         connection = _Connection(host, port)

@@ -33,6 +33,7 @@ from scripts.stack import ROOT, SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack
 from . import load
 from .common import WEB_THREADS, WEB_WORKERS, CountingSandbox, Plan, Row, seed, start_inbound_workers
 from .intake import bench_intake
+from .latency import bench_latency
 from .outbound import bench_outbound
 from .processing import bench_burst, bench_comments, bench_processing, bench_queries
 
@@ -99,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run that checks the harness itself")
     parser.add_argument(
         "--parts",
-        default="intake,processing,queries,burst,outbound,comments",
-        help="comma-separated subset of: intake, processing, queries, burst, outbound, comments",
+        default="intake,processing,queries,burst,outbound,comments,latency",
+        help="comma-separated subset of: intake, processing, queries, burst, outbound, comments, latency",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the Markdown table")
     args = parser.parse_args(argv)
@@ -162,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             print("comments…", file=sys.stderr)  # noqa: T201
             start_inbound_workers(stack)
             rows += bench_comments(stack, plan, sandbox)
+        if "latency" in parts:
+            print("end-to-end latency…", file=sys.stderr)  # noqa: T201
+            stack.start(["worker-inbound#1", "worker-inbound#2", "worker-outbound"], timeout=90)
+            rows += bench_latency(stack, plan, sandbox)
     server.stop()
     text = render(rows, started=started, seconds=time.monotonic() - clock, plan=plan)
     print(text)  # noqa: T201
