@@ -173,8 +173,6 @@ def bench_round_trip(plan: Plan, sandbox: CountingSandbox, *, log: Path) -> list
         trips.append((at_tiktok - sent[marker] - bot_time) * 1000)
         stages["DM → bot"].append(push["arrived"] - sent[marker])
         stages["reply sent → TikTok has it"].append(at_tiktok - reply["started"])
-            max(at_tiktok - reply["started"], 0.0) - (reply["ended"] - reply["started"])
-        )
     spread = Spread(trips)
     return [
         Row(
