@@ -51,7 +51,7 @@ class Plan:
     burst_events: int = 1000
     burst_copies: int = 10
     burst_clients: int = 16
-    outbound_seconds: int = 20
+    outbound_seconds: int = 60
     outbound_callers: int = 4
     comments: int = 600
     commenters: int = 60
