@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         write({"reply": marker, "started": started, "ended": time.time(), "status": status})
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a bot builder's endpoint behind any web server would
+
         def do_POST(self) -> None:
             arrived = time.time()
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
