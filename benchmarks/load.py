@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import itertools
 import json
@@ -50,6 +49,8 @@ class LoadResult:
     p99_ms: float | None = None
     max_ms: float | None = None
     status_counts: dict[int, int] = field(default_factory=dict)
+    # `run_fixed_rate`: when request i was due, as time.time(): `due_wall + i / rate`.
+    due_wall: float | None = None
 
     @property
     def rps(self) -> float:
@@ -101,14 +102,27 @@ def parse_wrk(output: str) -> LoadResult:
     return result
 
 
-def run_wrk(url: str, requests: list[SignedRequest], *, seconds: int, connections: int, threads: int = 2) -> LoadResult:
+def run_wrk(
+    url: str,
+    requests: list[SignedRequest],
+    *,
+    seconds: int,
+    connections: int,
+    threads: int = 2,
+    signature_header: str = "TikTok-Signature",
+) -> LoadResult:
     """wrk at full speed for `seconds`, cycling through `requests` (each thread through its own share)."""
     _host, _port, path = _check_loopback(url)
     with tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False) as handle:
         for request in requests:
             handle.write(request.signature.encode() + b"\t" + request.body + b"\n")
         requests_file = handle.name
-    env = os.environ | {"WRK_REQUESTS_FILE": requests_file, "WRK_PATH": path, "WRK_THREADS": str(threads)}
+    env = os.environ | {
+        "WRK_REQUESTS_FILE": requests_file,
+        "WRK_PATH": path,
+        "WRK_THREADS": str(threads),
+        "WRK_SIGNATURE_HEADER": signature_header,
+    }
     try:
         completed = subprocess.run(  # noqa: S603
             [  # noqa: S607 - wrk from PATH (Debian's package, `make wrk`)
@@ -132,55 +146,6 @@ def run_wrk(url: str, requests: list[SignedRequest], *, seconds: int, connection
     finally:
         Path(requests_file).unlink(missing_ok=True)
     return parse_wrk(completed.stdout)
-
-
-def child_pids(pid: int) -> list[int]:
-    """The children of `pid` (gunicorn's workers of its master), from /proc; [] where there is none."""
-    children: list[int] = []
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            stat = entry.read_text()
-        except OSError:
-            continue
-        # The field after the command (which may hold spaces and parentheses) is the state, then the parent.
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-            children.append(int(entry.parent.name))
-    return sorted(children)
-
-
-def pids_named(name: str) -> list[int]:
-    """The processes whose command name is `name` (PostgreSQL's server and backends are all `postgres`)."""
-    pids: list[int] = []
-    for entry in Path("/proc").glob("[0-9]*/comm"):
-        with contextlib.suppress(OSError):
-            if entry.read_text().strip() == name:
-                pids.append(int(entry.parent.name))
-    return sorted(pids)
-
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User plus system CPU seconds each of `pids` has used so far; a process already gone is left out.
-
-    Keyed by pid so that a phase's use is the difference for the processes alive at both readings: a backend
-    that ended meanwhile takes its time with it, which `cpu_used` then does not count."""
-    used: dict[int, float] = {}
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        used[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
-    return used
-
-
-def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two `cpu_seconds` readings by the processes present in the second; a process
-    started in between counts from its start."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _paced(action, *, rate: float, seconds: float, errors: tuple[type[Exception], ...] = (OSError,)) -> LoadResult:
@@ -265,31 +230,6 @@ def run_flush_probe(directory: Path, *, rate: float, seconds: float, block_bytes
         Path(name).unlink(missing_ok=True)
 
 
-def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
-    """How many established TCP connections to local `port` each of `pids` holds (Linux /proc; None elsewhere).
-
-    wrk opens its connections once and keeps them: how they fell on gunicorn's workers (each accepts what it can)
-    stays fixed for the run, and the benchmark reports it with each round."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            return None
-        for line in lines:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
-                inodes.add(f"socket:[{fields[9]}]")
-    counts = []
-    for pid in pids:
-        count = 0
-        for fd in Path(f"/proc/{pid}/fd").glob("*"):
-            with contextlib.suppress(OSError):
-                count += os.readlink(fd) in inodes
-        counts.append(count)
-    return counts
-
-
 class _Connection:
     """One keep-alive HTTP/1.1 connection per client thread; reopened after any error."""
 
@@ -345,6 +285,7 @@ def run_fixed_rate(
     lock = threading.Lock()
     result = LoadResult(requests=0, seconds=0.0, errors=0)
     start = time.perf_counter() + 0.2
+    result.due_wall = start + (time.time() - time.perf_counter())
 
     def client() -> None:
         connection = _Connection(host, port)

@@ -6,6 +6,8 @@ algorithm (`channels_tiktok.webhooks.wire.compute_signature`) at the time it is 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
@@ -14,6 +16,8 @@ from channels_tiktok.webhooks.wire import compute_signature
 
 from .load import SignedRequest
 
+# The signing key django-anymail's receiver checks (benchmarks/peers.py) and `mailgun_events` signs with.
+MAILGUN_SIGNING_KEY = "bench-mailgun-signing-key"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiktok"
 
 
@@ -68,4 +72,29 @@ def direct_messages(
             "content": json.dumps(message, separators=(",", ":")),
         }
         signed.append(sign(json.dumps(body, separators=(",", ":")).encode(), secret=secret, timestamp=now))
+    return signed
+
+
+def mailgun_events(*, signing_key: str, count: int, run: int) -> list[SignedRequest]:
+    """`count` Mailgun "delivered" tracking events, each signed in its body as Mailgun signs them (HMAC-SHA256 of
+    timestamp + token with the webhook signing key), for django-anymail's receiver. No signature header."""
+    now = int(time.time())
+    signed = []
+    for number in range(count):
+        token = f"{run:06d}{number:044d}"
+        signature = hmac.new(signing_key.encode(), f"{now}{token}".encode(), hashlib.sha256).hexdigest()
+        body = {
+            "signature": {"timestamp": str(now), "token": token, "signature": signature},
+            "event-data": {
+                "event": "delivered",
+                "timestamp": now + number / 1000,
+                "id": f"bench-{run}-{number}",
+                "recipient": f"user{number}@example.com",
+                "message": {"headers": {"message-id": f"<{run}.{number}@example.com>"}},
+                "delivery-status": {"code": 250, "message": "OK", "description": ""},
+                "tags": [],
+                "user-variables": {},
+            },
+        }
+        signed.append(SignedRequest(signature="", body=json.dumps(body, separators=(",", ":")).encode()))
     return signed

@@ -1,9 +1,12 @@
-"""The product's URLs plus `/bench/bare/`: the baseline of the webhook benchmark (see `config.settings.bench`)."""
+"""The product's URLs plus what the webhook benchmark measures it against (see `config.settings.bench`): a bare
+view, the naive durable receiver and django-anymail's tracking webhook (`benchmarks/peers.py`)."""
 
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from benchmarks.peers import anymail_receiver, naive_receiver
 
 from .urls import urlpatterns as product_urlpatterns
 
@@ -15,4 +18,9 @@ def bare(request):
     return HttpResponse(b'{"ok":true}' if request.body is not None else b"", content_type="application/json")
 
 
-urlpatterns = [path("bench/bare/", bare, name="bench-bare"), *product_urlpatterns]
+urlpatterns = [
+    path("bench/bare/", bare, name="bench-bare"),
+    path("bench/naive/", naive_receiver, name="bench-naive"),
+    path("bench/anymail/", anymail_receiver, name="bench-anymail"),
+    *product_urlpatterns,
+]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import load
+from benchmarks import load, processes
 
 linux_proc = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 
@@ -41,11 +41,11 @@ def test_connections_are_counted_per_process_holding_the_server_side():
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
         accepted = [server.accept()[0] for _ in clients]
         try:
-            assert load.connections_per_process(port, [os.getpid()]) == [3]
+            assert processes.connections_per_process(port, [os.getpid()]) == [3]
             accepted[0].close()
             clients[0].close()
-            assert load.connections_per_process(port, [os.getpid()]) == [2]
-            assert load.connections_per_process(port + 1 if port < 65535 else port - 1, [os.getpid()]) == [0]
+            assert processes.connections_per_process(port, [os.getpid()]) == [2]
+            assert processes.connections_per_process(port + 1 if port < 65535 else port - 1, [os.getpid()]) == [0]
         finally:
             for sock in clients + accepted:
                 sock.close()
@@ -55,8 +55,8 @@ def test_connections_are_counted_per_process_holding_the_server_side():
 def test_child_pids_are_the_processes_started_by_the_parent():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert child.pid in load.child_pids(os.getpid())
-        assert child.pid not in load.child_pids(child.pid)
+        assert child.pid in processes.child_pids(os.getpid())
+        assert child.pid not in processes.child_pids(child.pid)
     finally:
         child.kill()
         child.wait()
@@ -79,26 +79,26 @@ def test_cpu_seconds_tells_a_busy_process_from_an_idle_one():
     )
     idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        before = load.cpu_seconds([busy_then_idle.pid, idle.pid])
+        before = processes.cpu_seconds([busy_then_idle.pid, idle.pid])
         assert busy_then_idle.stdout.readline().strip() == "done"
-        after = load.cpu_seconds([busy_then_idle.pid, idle.pid])
+        after = processes.cpu_seconds([busy_then_idle.pid, idle.pid])
         assert after[busy_then_idle.pid] - before.get(busy_then_idle.pid, 0.0) >= 0.2
         assert after[idle.pid] - before[idle.pid] < 0.05
-        assert load.cpu_used(before, after) >= 0.2
+        assert processes.cpu_used(before, after) >= 0.2
     finally:
         for child in (busy_then_idle, idle):
             child.kill()
             child.wait()
     # A process that has ended is left out of the reading, and so out of what the phase used.
-    assert load.cpu_seconds([busy_then_idle.pid, idle.pid]) == {}
-    assert load.cpu_used(before, {}) == 0.0
+    assert processes.cpu_seconds([busy_then_idle.pid, idle.pid]) == {}
+    assert processes.cpu_used(before, {}) == 0.0
 
 
 @linux_proc
 def test_pids_named_finds_the_processes_by_their_command_name():
     own = Path("/proc/self/comm").read_text().strip()
-    assert os.getpid() in load.pids_named(own)
-    assert load.pids_named("no-such-command-here") == []
+    assert os.getpid() in processes.pids_named(own)
+    assert processes.pids_named("no-such-command-here") == []
 
 
 def test_a_paced_run_keeps_its_schedule_and_counts_failures_as_errors():

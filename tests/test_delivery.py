@@ -175,6 +175,20 @@ def test_a_clients_events_do_not_overtake_each_other(project, bot, emit, time_ma
     assert statuses == {BotEvent.DeliveryStatus.DELIVERED}
 
 
+def test_one_task_pushes_a_clients_waiting_events_back_to_back(project, bot, emit, django_assert_max_num_queries):
+    client = ClientFactory(channel__project=project)
+    bot.post(HOOK)
+    queued = [emit(project, client=client, text=f"burst {n}", execute=False) for n in range(4)]
+    # One task for the oldest pushes it and then, in order, each of the client's events that waited behind it:
+    # five statements a push (load, claim, the attempt, the outcome, the next one), no task queued in between.
+    with django_assert_max_num_queries(5 * len(queued)):
+        delivery.deliver(event_id=queued[0].pk)
+    assert [json.loads(call.request.body)["text"] for call in bot.calls] == [f"burst {n}" for n in range(4)]
+    assert set(BotEvent.objects.filter(client=client).values_list("status", flat=True)) == {
+        BotEvent.DeliveryStatus.DELIVERED
+    }
+
+
 def test_a_claimed_event_is_not_posted_by_a_second_worker(project, bot, emit):
     bot.post(HOOK)
     event = emit(project, execute=False)  # queued, not yet run

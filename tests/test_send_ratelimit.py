@@ -67,7 +67,7 @@ def test_sliding_log_admits_qps_at_once_then_one_window_later():
     local = ratelimit._LocalBackend(clock=lambda: clock[0])
 
     def reserve(max_wait=10.0):
-        return local.reserve("k", window=1.05, limit=3, max_wait=max_wait)
+        return local.reserve("k", window=1.05, limit=3, max_wait=max_wait, member=uuid.uuid4().hex)
 
     # An idle app lets QPS calls through at once; the 4th waits until the 1st leaves the window.
     assert [reserve()[2] for _ in range(3)] == [100.0, 100.0, 100.0]
@@ -81,6 +81,36 @@ def test_sliding_log_admits_qps_at_once_then_one_window_later():
     assert (admitted, retry_after) == (False, pytest.approx(102.1 - 100.5 - 1.0))  # the 8th: at 102.1 as well
     clock[0] = 110.0  # long idle: old admissions are forgotten, a new burst goes through at once
     assert [reserve()[2] for _ in range(3)] == [110.0, 110.0, 110.0]
+
+
+def test_a_call_that_woke_late_spaces_the_later_ones_from_when_it_left():
+    clock = [100.0]
+    local = ratelimit._LocalBackend(clock=lambda: clock[0])
+
+    def reserve(member="x"):
+        return local.reserve("k", window=1.05, limit=3, max_wait=10.0, member=member)[2]
+
+    assert [reserve() for _ in range(3)] == [100.0, 100.0, 100.0]
+    assert reserve("late") == pytest.approx(101.05)
+    clock[0] = 101.09  # its thread woke 40 ms after its admission: the call leaves now
+    local.restamp("k", member="late", at=101.05)
+    assert [reserve() for _ in range(2)] == [pytest.approx(101.09)] * 2
+    # Three calls left at 101.09: the next waits a whole window from then, not from 101.05.
+    assert reserve() == pytest.approx(101.09 + 1.05)
+    local.restamp("k", member="early", at=100.0)  # a stamp is never moved earlier, nor one that is gone
+    assert reserve() == pytest.approx(101.09 + 1.05)
+
+
+def test_redis_restamp_moves_the_admission_to_when_the_call_left(settings):
+    backend = ratelimit._RedisBackend(REDIS_URL)
+    key = ratelimit.KEY_PREFIX + app()
+    _admitted, _wait, at = backend.reserve(key, window=1.05, limit=1, max_wait=0, member="first")
+    _admitted, wait, second_at = backend.reserve(key, window=1.05, limit=1, max_wait=2, member="second")
+    assert second_at == pytest.approx(at + 1.05)
+    time.sleep(wait + 0.03)
+    backend.restamp(key, member="second", at=second_at)
+    _admitted, _wait, third_at = backend.reserve(key, window=1.05, limit=1, max_wait=5, member="third")
+    assert third_at >= second_at + 0.03 + 1.05 - 0.005
 
 
 def test_next_slot_is_the_rule_both_backends_apply():
@@ -136,9 +166,9 @@ def test_redis_limit_is_shared_between_processes(settings):
     first = ratelimit._RedisBackend(REDIS_URL)
     second = ratelimit._RedisBackend(REDIS_URL)
     key = ratelimit.KEY_PREFIX + app()
-    admitted, wait, at = first.reserve(key, window=1.05, limit=1, max_wait=0)
+    admitted, wait, at = first.reserve(key, window=1.05, limit=1, max_wait=0, member="a")
     assert (admitted, wait) == (True, 0.0)
-    admitted, retry_after, next_at = second.reserve(key, window=1.05, limit=1, max_wait=0)
+    admitted, retry_after, next_at = second.reserve(key, window=1.05, limit=1, max_wait=0, member="b")
     assert admitted is False
     assert 0.95 < retry_after <= 1.05
     assert next_at == pytest.approx(at + 1.05)

@@ -216,7 +216,7 @@ TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECON
 TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS", default=3.0)
 # Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and
 # its arrival at TikTok: the sustained rate is QPS / (1 s + margin).
-TIKTOK_RATE_LIMIT_MARGIN_SECONDS = env.float("TIKTOK_RATE_LIMIT_MARGIN_SECONDS", default=0.05)
+TIKTOK_RATE_LIMIT_MARGIN_SECONDS = env.float("TIKTOK_RATE_LIMIT_MARGIN_SECONDS", default=0.02)
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {
