@@ -110,7 +110,7 @@ def run(host: str, port: int, sandbox_port: int, state_file: str) -> int:
     try:
         check_ports(host, {"PORT": port, "SANDBOX_PORT": sandbox_port})
     except PortTakenError as error:
-        print(error, file=sys.stderr)
+        print(error, file=sys.stderr)  # noqa: T201
         return 1
     env = environment(host, port, sandbox_port)
     for step in (("migrate", "--no-input", "-v", "0"), ("setup_dev",)):
@@ -131,10 +131,10 @@ def run(host: str, port: int, sandbox_port: int, state_file: str) -> int:
             if sandbox.poll() is not None:
                 return sandbox.returncode or 1  # it said why, in one line
             if time.monotonic() > deadline:
-                print(f"make run: the TikTok sandbox did not start on port {sandbox_port}.", file=sys.stderr)
+                print(f"make run: the TikTok sandbox did not start on port {sandbox_port}.", file=sys.stderr)  # noqa: T201
                 return 1
             time.sleep(0.1)
-        print(
+        print(  # noqa: T201
             f"The product: {env['DEV_SERVER_URL']}/ (log in as admin / admin) · "
             f"the TikTok sandbox: {env['TIKTOK_SANDBOX_URL']}/sandbox/",
             flush=True,
