@@ -28,14 +28,10 @@ chromium:
 messages: install gettext
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
-# The TikTok sandbox runs in the background for as long as runserver does.
+# runserver on PORT and the TikTok sandbox on SANDBOX_PORT (scripts/run_dev.py): a taken port stops it in one line;
+# the OAuth redirect URI and the webhook callback URL follow PORT.
 run: install messages
-	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py setup_dev
-	$(BIN)/python manage.py run_sandbox --host $(HOST) --port $(SANDBOX_PORT) \
-		--callback-url http://$(HOST):$(PORT)/webhooks/tiktok/ --state-file .sandbox-state.pickle & SANDBOX_PID=$$!; \
-	trap 'kill $$SANDBOX_PID 2>/dev/null' EXIT INT TERM; \
-	TIKTOK_SANDBOX_URL=http://$(HOST):$(SANDBOX_PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python -m scripts.run_dev --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: install messages chromium
 	$(BIN)/pytest $(PYTEST_ARGS)

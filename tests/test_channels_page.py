@@ -35,7 +35,7 @@ def test_the_page_needs_a_login(client):
     response = client.get(reverse("channels"))
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_it_shows_the_first_project_and_only_its_accounts(client, owner):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import threading
@@ -65,14 +66,29 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     request_queue_size = 128
 
 
+class PortInUseError(OSError):
+    """The sandbox's port is taken (another sandbox, another `make run`): the sandbox does not start."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(errno.EADDRINUSE, f"port {port} on {host} is already in use")
+        self.host, self.port = host, port
+
+
 class SandboxServer:
-    """The sandbox on `host:port` (port 0: a free one). `start()` serves in a daemon thread and returns self."""
+    """The sandbox on `host:port` (port 0: a free one). `start()` serves in a daemon thread and returns self.
+
+    Binding comes first: on a taken port it raises `PortInUseError` before the sandbox exists."""
 
     def __init__(
         self, sandbox: Sandbox | None = None, *, host: str = "127.0.0.1", port: int = 0, config: Config | None = None
     ):
+        try:
+            self.httpd = _ThreadingWSGIServer((host, port), _RequestHandler)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(host, port) from None
+            raise
         self.sandbox = sandbox or Sandbox(config)
-        self.httpd = _ThreadingWSGIServer((host, port), _RequestHandler)
         self.httpd.set_app(self.sandbox)
         self.host, self.port = self.httpd.server_address[:2]
         self._thread: threading.Thread | None = None

@@ -1,5 +1,5 @@
 """The staff console for the bot builder's side, one module per area."""
 
-from . import clients, events, projects
+from . import api_keys, clients, events, projects
 
-__all__ = ["clients", "events", "projects"]
+__all__ = ["api_keys", "clients", "events", "projects"]

@@ -1,15 +1,10 @@
-"""Admin for projects, their API keys and channels."""
+"""Admin for projects and channels; the projects' API keys are in api_keys.py."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from ..models import ApiKey, Channel, Project
-
-
-class ApiKeyInline(admin.TabularInline):
-    model = ApiKey
-    extra = 0
-    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "created_at", "last_used_at")
+from ..models import Channel, Project
+from .api_keys import ApiKeyInline, api_key_links
 
 
 @admin.register(Project)
@@ -18,7 +13,12 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     filter_horizontal = ("owners",)
     exclude = ("callback_secret",)
+    readonly_fields = ("api_keys_links",)
     inlines = [ApiKeyInline]
+
+    @admin.display(description=_("API keys"))
+    def api_keys_links(self, project: Project) -> str:
+        return api_key_links(project)
 
 
 @admin.register(Channel)

@@ -143,8 +143,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "channels"
+LOGOUT_REDIRECT_URL = "login"
 
 # ------------------------------------------------------------------------------------------- i18n
 LANGUAGE_CODE = "en"

@@ -28,3 +28,7 @@ class Command(BaseCommand):
         if created or not project.api_keys.filter(revoked_at__isnull=True).exists():
             _key, raw = create_api_key(project=project, name="demo")
             self.stdout.write(f"API key of '{DEMO_PROJECT}' (shown once): {raw}")
+            self.stdout.write(
+                f"Lost it? Create another on the API keys page (/api-keys/) or with "
+                f'`manage.py create_api_key "{DEMO_PROJECT}"`.'
+            )

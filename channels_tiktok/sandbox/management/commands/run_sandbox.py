@@ -4,10 +4,11 @@ import os
 import signal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox import Config, SandboxServer
+from channels_tiktok.sandbox.server import PortInUseError
 
 
 class Command(BaseCommand):
@@ -40,7 +41,18 @@ class Command(BaseCommand):
             access_token_ttl=options["access_token_ttl"],
             refresh_token_ttl=options["refresh_token_ttl"],
         )
-        server = SandboxServer(config=config, host=options["host"], port=options["port"])
+        try:
+            server = SandboxServer(config=config, host=options["host"], port=options["port"])
+        except PortInUseError:
+            # One line and a non-zero exit (CommandError), never a traceback: `make run` stops on it.
+            raise CommandError(
+                f"Port {options['port']} on {options['host']} is already in use (another sandbox or `make run`?): "
+                "stop it or pick another port, e.g. make run SANDBOX_PORT=8011."
+            ) from None
+        except OSError as error:
+            raise CommandError(
+                f"The TikTok sandbox cannot listen on {options['host']}:{options['port']}: {error.strerror or error}."
+            ) from None
         state_file = options["state_file"]
         if state_file and os.path.exists(state_file):
             server.sandbox.state.load(state_file)

@@ -1,0 +1,13 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clients.api_keys import NAME_MAX_LENGTH
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=NAME_MAX_LENGTH,
+        strip=True,
+        help_text=_("What uses this key, e.g. “bot builder, production”."),
+    )

@@ -1,0 +1,70 @@
+"""The project's API keys on the owner's side: list, create (the secret shown once), revoke. Thin views."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients import api_keys as keys
+from clients.models import ApiKey, Project
+from clients.owner.forms import ApiKeyCreateForm
+
+
+def _owned_project(user, project_id) -> Project | None:
+    """The project `project_id` if the user owns it; the user's first project when no id is given."""
+    projects = Project.objects.filter(owners=user).order_by("pk")
+    if project_id in (None, ""):
+        return projects.first()
+    try:
+        return projects.filter(pk=int(project_id)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def _api_keys_url(project: Project) -> str:
+    return f"{reverse('api-keys')}?{urlencode({'project': project.pk})}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request):
+    project_id = request.GET.get("project")
+    project = _owned_project(request.user, project_id)
+    if project_id and project is None:
+        raise Http404(_("No such project of yours."))
+    form = ApiKeyCreateForm(request.POST or None)
+    created = secret = None
+    if request.method == "POST":
+        if project is None:
+            raise Http404(_("No such project of yours."))
+        if form.is_valid():
+            created, secret = keys.create_api_key(project=project, name=form.cleaned_data["name"])
+            form = ApiKeyCreateForm()
+    context = {
+        "project": project,
+        "projects": Project.objects.filter(owners=request.user).order_by("pk"),
+        "keys": keys.project_keys(project) if project else [],
+        "form": form,
+        "created": created,
+        "secret": secret,
+    }
+    response = render(request, "clients/api_keys.html", context)
+    if secret:
+        # The full key is in this page only: no cache may keep it.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_key(request, pk: int):
+    key = get_object_or_404(ApiKey.objects.select_related("project"), pk=pk, project__owners=request.user)
+    if keys.revoke_api_key(key=key):
+        messages.success(request, _("API key “%(name)s” revoked: it no longer opens the API.") % {"name": key.name})
+    else:
+        messages.info(request, _("API key “%(name)s” was already revoked.") % {"name": key.name})
+    return redirect(_api_keys_url(key.project))
