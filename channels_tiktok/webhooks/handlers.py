@@ -30,6 +30,7 @@ from channels_tiktok.webhooks.direct_messages import (
     send_echo,
 )
 from channels_tiktok.webhooks.inbound import Inbound, Outcome, ignored
+from channels_tiktok.webhooks.received import message_type
 
 
 def _always(inbound: Inbound) -> bool:
@@ -37,7 +38,7 @@ def _always(inbound: Inbound) -> bool:
 
 
 def _is_image(inbound: Inbound) -> bool:
-    return inbound.content.get("type") == constants.MSG_TYPE_IMAGE
+    return message_type(inbound.content) == constants.MSG_TYPE_IMAGE
 
 
 @dataclass(frozen=True)
