@@ -28,7 +28,7 @@ EVENT_TYPES: dict[str, str] = {
     ),
     BotEvent.Type.CLIENT_REACTION: (
         "A client reacted to a message. Not a message: it does not reopen the messaging window. `text` and "
-        "`data.emoji` are the emoji; `data.message_id` is the message reacted to (\"\" when TikTok does not say); "
+        '`data.emoji` are the emoji; `data.message_id` is the message reacted to ("" when TikTok does not say); '
         "`data.action` is `react` (or what TikTok sent)."
     ),
     BotEvent.Type.CLIENT_MESSAGE_BLOCKED: (
