@@ -373,7 +373,8 @@ def test_errors_carry_data_null_as_tiktok_sends_them(sandbox, token):
         params={"business_id": ACCOUNT, "conversation_id": "no-such-conversation"},
     )
     assert answer["code"] != 0
-    assert "data" in answer and answer["data"] is None
+    assert "data" in answer
+    assert answer["data"] is None
 
 
 def test_app_rate_limit_answers_40100(sandbox, token):

@@ -47,7 +47,7 @@ def bot_events() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("seed", [1, 7])
 def test_every_event_type_in_varied_shapes_reaches_the_bot(connected, live_server, seed):
-    sandbox, project, account = connected
+    sandbox, project, _account = connected
     sandbox.sandbox.configure(variety=True, variety_seed=seed)
     control = sandbox.control
 
