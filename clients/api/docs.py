@@ -5,8 +5,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from ..api_errors import ERROR_CODES
-from ..events import EVENT_TYPES
 from ..authentication import KEYWORD
+from ..events import EVENT_TYPES
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
