@@ -136,13 +136,13 @@ def as_time(value: Any) -> dt.datetime | None:
         return None
 
 
-_VIDEO_ID = re.compile(r"^\d{6,}$")
+_VIDEO_ID = re.compile(r"^\d+$")
 
 
 def video_id_from_url(url: str) -> str:
     """The video id in one of TikTok's video URLs (`…/embed/v2/<id>`, `…/@user/video/<id>`, `…/v/<id>.html`,
     `?item_id=<id>`), or "" when the URL holds none (a short link such as vm.tiktok.com/…)."""
-    match = re.search(r"[?&](?:item_id|video_id)=(\d{6,})", url)
+    match = re.search(r"[?&](?:item_id|video_id)=(\d+)", url)
     if match:
         return match.group(1)
     path = re.split(r"[?#]", url, maxsplit=1)[0]
