@@ -11,6 +11,8 @@ Decisions (contracts other parts rely on):
   of the window (logged even when the window is already used up) and is told to the bot as `operator.message`.
 - A read receipt emits one `message.status` (`read`) per outbound message it marks read, keyed by that message,
   so the bot can update each send it tracks and never hears twice about one.
+- A reaction is not a message: it emits `client.reaction`, writes no message row and moves no window. A message
+  without `message_id` is logged and told under a digest of what identifies it (wire.message_key).
 """
 
 from __future__ import annotations
