@@ -104,6 +104,9 @@ KNOWN_EVENTS = (
     EVENT_COMMENT_UPDATE,
 )
 # Which subscription (event_type) delivers which event.
+# The events that carry one message (`message_id`, or a digest when TikTok sends none).
+MESSAGE_EVENTS = (EVENT_RECEIVE_MSG, EVENT_SEND_MSG)
+
 EVENT_SUBSCRIPTION = {
     EVENT_RECEIVE_MSG: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_RECEIVE_MSG_EU: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
@@ -120,6 +123,9 @@ MSG_TYPE_SHARE_POST = "share_post"
 MSG_TYPE_STICKER = "sticker"
 MSG_TYPE_VIDEO = "video"
 MSG_TYPE_EMOJI = "emoji"
+# A reaction to a message. TikTok's public documentation does not describe its webhook shape: it is read
+# tolerantly (see webhooks/reading.py and docs/notes-wire.md).
+MSG_TYPE_REACTION = "reaction"
 
 # Who sent a business message (content.message_tag.source on im_send_msg).
 SEND_SOURCE_API = "API"
@@ -135,6 +141,15 @@ COMMENT_ACTION_PUBLIC = "set_to_public"
 # Bot callback lines (R11, R12).
 CALLBACK_NEW_COMMENT = "tiktok_client_new_comment"
 CALLBACK_SHARE_POST = "tiktok_client_share_post"
+# The id slot of a share callback when the webhook carries no video id and its URL holds none either.
+CALLBACK_UNKNOWN_VIDEO_ID = "unknown_video_id"
+
+# Reading webhook times: a number below this is seconds, below WIRE_MICROS_FROM milliseconds, else microseconds.
+# 10**11 seconds is the year 5138; 10**11 milliseconds is March 1973: no real time falls in between both readings.
+WIRE_MILLIS_FROM = 10**11
+WIRE_MICROS_FROM = 10**14
+# The path segments of TikTok's video URLs that precede the video id (embed, share and web URLs).
+VIDEO_URL_SEGMENTS = ("video", "embed", "v2", "v", "photo")
 
 # Client variables maintained by the channel (R13).
 VAR_CONVERSATION_ID = "tiktok_conversation_id"

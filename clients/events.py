@@ -19,6 +19,26 @@ from .variables import variables_of
 
 logger = logging.getLogger(__name__)
 
+# Every type of bot event and what it tells the bot (the API description lists them: api/docs.py).
+EVENT_TYPES: dict[str, str] = {
+    BotEvent.Type.CLIENT_MESSAGE: (
+        "A client wrote (text, button tap, shared video, image, sticker, emoji, …) or commented. `text` is what the "
+        "bot reads; `data` has `message_id`, `conversation_id`, `type` and the type's details (`url` of a sticker "
+        "or emoji, `video_id` and `url` of a shared video, `image`, `button_id`)."
+    ),
+    BotEvent.Type.CLIENT_REACTION: (
+        "A client reacted to a message. Not a message: it does not reopen the messaging window. `text` and "
+        '`data.emoji` are the emoji; `data.message_id` is the message reacted to ("" when TikTok does not say); '
+        "`data.action` is `react` (or what TikTok sent)."
+    ),
+    BotEvent.Type.CLIENT_MESSAGE_BLOCKED: (
+        "A client in a region whose messages TikTok does not deliver wrote; `data.reason` says why."
+    ),
+    BotEvent.Type.OPERATOR_MESSAGE: "A person sent a message from the TikTok app (not through this API).",
+    BotEvent.Type.MESSAGE_STATUS: "An outbound message changed status (`data.status`: sent, failed, read).",
+    BotEvent.Type.ACCOUNT_STATUS: "A connected account changed status (for example: needs reauthorisation).",
+}
+
 
 def client_part(client: Client | None, *, variables: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The body's `client`; `variables` are the client's current variables when the caller has them at hand."""

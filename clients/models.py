@@ -141,6 +141,8 @@ class Message(models.Model):
         IMAGE = "image", _("image")
         BUTTONS = "buttons", _("buttons")
         SHARE_POST = "share_post", _("shared video")
+        STICKER = "sticker", _("sticker")
+        EMOJI = "emoji", _("emoji")
         BUTTON_TAP = "button_tap", _("button tap")
         COMMENT = "comment", _("comment")
         COMMENT_REPLY = "comment_reply", _("comment reply")
@@ -229,6 +231,7 @@ class BotEvent(models.Model):
         OPERATOR_MESSAGE = "operator.message", "operator.message"
         ACCOUNT_STATUS = "account.status", "account.status"
         CLIENT_MESSAGE_BLOCKED = "client.message_blocked", "client.message_blocked"
+        CLIENT_REACTION = "client.reaction", "client.reaction"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from channels_tiktok.messaging import comment_replies, images, outbound, rules
 from clients.api_errors import ERROR_CODES
+from clients.models import BotEvent
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,10 @@ def test_api_key_scheme(schema):
 
 def test_docs_page_is_served(client):
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_every_bot_event_type_is_documented(schema):
+    description = schema["info"]["description"]
+    for event_type in BotEvent.Type.values:
+        assert f"| `{event_type}` |" in description, event_type
+    assert "does not reopen the messaging window" in description  # client.reaction

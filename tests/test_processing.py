@@ -209,13 +209,13 @@ def test_image_still_reaches_the_bot_when_the_download_url_fails(account, delive
 
 
 def test_unsupported_type_is_logged_and_told_to_the_bot(account, deliver):
-    row = deliver("im_receive_msg_sticker")
+    row = deliver(wc.with_content("im_receive_msg_sticker", type="template", template={"title": "Menu"}))
     assert row.status == WebhookEvent.Status.PROCESSED
-    assert "sticker" in row.error
+    assert "template" in row.error
     message = Message.objects.get()
     assert message.kind == Message.Kind.UNSUPPORTED
     data = only_event().body["data"]
-    assert (data["unsupported"], data["type"]) == (True, "sticker")
+    assert (data["unsupported"], data["type"], data["template"]) == (True, "template", {"title": "Menu"})
     assert Conversation.objects.get().last_inbound_at is not None  # the user wrote: the window opens
 
 

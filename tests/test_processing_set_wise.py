@@ -67,7 +67,9 @@ def scenario(business_id: str, base: dt.datetime, series: int) -> list[bytes]:
             "im_mark_read_msg", business_id, conversation_id="0:1:user-1", read={"last_read_timestamp": ms + 6000}
         ),
         message(5, "user-1", "0:1:user-1", 9000, name="im_receive_msg_button_tap", **{"from": "user-1"}),
-        message(6, "user-2", "0:1:user-2:b", 1000, name="im_receive_msg_sticker", **{"from": "bob"}),
+        message(
+            6, "user-2", "0:1:user-2:b", 1000, name="im_receive_msg_sticker", **{"from": "bob", "type": "template"}
+        ),
         message(7, "user-3", "0:1:user-3", 4000, name="im_receive_msg_share_post", **{"from": "carol"}),
     ]
 

@@ -354,10 +354,27 @@ def test_content_list_gives_the_20_newest_and_the_follower_flag(sandbox, token, 
     assert len(data["messages"]) == 20
     assert data["messages"][0]["text"] == {"body": "answer 11"}
     assert data["messages"][0]["message_tag"] == {"source": "API"}
-    assert data["messages"][1]["from_user"] == {"id": "sbx-user-lucia", "role": "personal_account"}
-    person = next(p for p in data["participants"] if p["role"] == "personal_account")
+    # TikTok's REST lists: `message_type` and roles in upper case (webhooks send them in lower case).
+    assert data["messages"][0]["message_type"] == "TEXT"
+    assert "type" not in data["messages"][0]
+    assert data["messages"][1]["from_user"] == {"id": "sbx-user-lucia", "role": "PERSONAL_ACCOUNT"}
+    person = next(p for p in data["participants"] if p["role"] == "PERSONAL_ACCOUNT")
     assert person["id"] == "sbx-user-lucia"
     assert person["is_follower"] is True
+    assert person["profile_image"].startswith("https://")
+
+
+def test_errors_carry_data_null_as_tiktok_sends_them(sandbox, token):
+    answer = call_api(
+        sandbox,
+        "GET",
+        constants.PATH_CONTENT_LIST,
+        token=token,
+        params={"business_id": ACCOUNT, "conversation_id": "no-such-conversation"},
+    )
+    assert answer["code"] != 0
+    assert "data" in answer
+    assert answer["data"] is None
 
 
 def test_app_rate_limit_answers_40100(sandbox, token):

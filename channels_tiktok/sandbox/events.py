@@ -82,3 +82,18 @@ def comment_content(comment: Comment, action: str, *, timestamp_ms: int, as_numb
         "unique_identifier": comment.author_id,
         "timestamp": timestamp_ms,
     }
+
+
+# ---------------------------------------------------------------------------------- REST list shapes
+def rest_party(party_id: str, role: str) -> dict:
+    """`from_user`/`to_user` of a REST list item: roles in upper case there (`PERSONAL_ACCOUNT`), unlike webhooks."""
+    return {"id": party_id, "role": role.upper()}
+
+
+def rest_participant(party_id: str, role: str, username: str, display_name: str) -> dict:
+    """A participant of content/list: its profile as TikTok gives it (`profile_image`, an expiring URL)."""
+    return rest_party(party_id, role) | {
+        "username": username,
+        "display_name": display_name,
+        "profile_image": f"https://p16-sign.tiktokcdn.com/sandbox/avatar/{party_id}.jpeg",
+    }

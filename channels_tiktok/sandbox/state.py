@@ -62,6 +62,11 @@ class Config:
     delivery_timeout_seconds: float = 5.0
     # TikTok sometimes sends 19-digit ids as JSON numbers; the product must keep them as exact strings.
     ids_as_numbers: bool = True
+    # Variety mode (sandbox/variety.py): webhooks in the many shapes real TikTok sends (optional fields left out,
+    # unknown fields added, ids as numbers or strings, times in seconds or milliseconds). Deterministic per
+    # `variety_seed` and delivery.
+    variety: bool = False
+    variety_seed: int = 0
 
     @property
     def webhook_secret(self) -> str:

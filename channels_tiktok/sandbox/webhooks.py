@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from channels_tiktok import constants
+from channels_tiktok.sandbox import variety
 from channels_tiktok.sandbox.state import Delivery
 
 if TYPE_CHECKING:  # the core imports this module: the type only
@@ -92,14 +93,20 @@ class Deliverer:
         with state.lock:
             event_type = constants.EVENT_SUBSCRIPTION[event]
             callback_url = state.subscriptions.get(event_type)
+            delivery_id = state.next_delivery_id()
+            create_time = int(state.clock.now())
+            if config.variety:
+                content, create_time = variety.vary(
+                    self.sandbox, event, content, create_time=create_time, delivery_id=delivery_id
+                )
             body = build_envelope(
                 client_key=config.app_id,
                 event=event,
                 user_openid=business_id,
                 content=content,
-                create_time=int(state.clock.now()),
+                create_time=create_time,
             )
-            delivery = Delivery(state.next_delivery_id(), event, business_id, callback_url, body, state.clock.now())
+            delivery = Delivery(delivery_id, event, business_id, callback_url, body, state.clock.now())
             delivery.mode = mode
             if callback_url is None:
                 delivery.status = "no_subscription"

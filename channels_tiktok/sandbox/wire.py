@@ -126,5 +126,7 @@ def new_request_id() -> str:
 
 
 def envelope(data: Any = None, *, code: int = constants.CODE_OK, message: str = "OK") -> Response:
-    """TikTok's answer: always HTTP 200, the outcome in `code`."""
-    return Response.json({"code": code, "message": message, "request_id": new_request_id(), "data": data or {}})
+    """TikTok's answer: always HTTP 200, the outcome in `code`. An error carries `data: null`, as TikTok's do."""
+    if data is None and code == constants.CODE_OK:
+        data = {}
+    return Response.json({"code": code, "message": message, "request_id": new_request_id(), "data": data})

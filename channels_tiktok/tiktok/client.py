@@ -224,11 +224,13 @@ class TikTokClient:
                 log_id=log_id,
                 path=path,
             )
+        # `code` is a number; a string of digits is read as one. An error's `data` may be null or absent.
         code = envelope.get("code")
+        code = int(code) if isinstance(code, str) and code.strip().isdigit() else code
         if code != constants.CODE_OK:
             error = TikTokError(
                 str(envelope.get("message") or "TikTok error"),
-                code=int(code) if str(code).isdigit() else None,
+                code=code if isinstance(code, int) and not isinstance(code, bool) else None,
                 request_id=str(envelope.get("request_id") or ""),
                 log_id=log_id,
                 http_status=response.status_code,
@@ -239,7 +241,8 @@ class TikTokClient:
                 extra={"path": path, "code": error.code, "log_id": log_id, "request_id": error.request_id},
             )
             raise error
-        return envelope.get("data") or {}
+        data = envelope.get("data")
+        return data if isinstance(data, dict) else {}
 
     # ------------------------------------------------------------------------------ OAuth (§2)
     def exchange_code(self, *, code: str, redirect_uri: str) -> TokenSet:

@@ -1,6 +1,7 @@
 """What `comment.update` does: a user's new comment on one of the account's videos becomes
-`tiktok_client_new_comment <video_id>: <text>` for the bot (R11). The webhook carries neither the text nor the
-author's name, so they are read from TikTok first, the comments of one video together.
+`tiktok_client_new_comment <video_id>: <text>` for the bot (R11). The documented webhook carries neither the text
+nor the author's name, so they are read from TikTok first, the comments of one video together; a webhook that
+does carry the text and its author (some do) is told as it is, without a call.
 """
 
 from __future__ import annotations
@@ -8,8 +9,15 @@ from __future__ import annotations
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
 from channels_tiktok.models import TikTokAccount, WebhookEvent
-from channels_tiktok.webhooks import wire
-from channels_tiktok.webhooks.inbound import PROCESSED, Inbound, Outcome, ignored, log_inbound_message, upsert_user
+from channels_tiktok.webhooks.inbound import (
+    PROCESSED,
+    Inbound,
+    Outcome,
+    id_in,
+    ignored,
+    log_inbound_message,
+    upsert_user,
+)
 from clients import services
 from clients.models import BotEvent, Message
 
@@ -23,8 +31,22 @@ def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
     ).exists()
 
 
+def _action(inbound: Inbound) -> str:
+    action = inbound.content.get("comment_action")
+    return action.strip().lower() if isinstance(action, str) else ""
+
+
 def _is_new_comment(inbound: Inbound) -> bool:
-    return str(inbound.content.get("comment_action") or "") == constants.COMMENT_ACTION_INSERT
+    return _action(inbound) == constants.COMMENT_ACTION_INSERT
+
+
+def _carried(inbound: Inbound) -> dict | None:
+    """The comment as the webhook itself carries it (`text` and its author), or None when it must be read."""
+    text = inbound.content.get("text")
+    author = id_in(inbound.content, "unique_identifier")
+    if isinstance(text, str) and author:
+        return {"comment_id": id_in(inbound.content, "comment_id"), "text": text, "unique_identifier": author}
+    return None
 
 
 def _list_comments(account: TikTokAccount, *, video_id: str, comment_ids: list[str]) -> list[dict]:
@@ -44,15 +66,18 @@ def fetch_comments(inbounds: list[Inbound]) -> list[dict | Exception]:
     results: list[dict | Exception] = [{} for _ in inbounds]
     by_video: dict[tuple[int, str], list[int]] = {}
     for index, inbound in enumerate(inbounds):
-        author = wire.as_id(inbound.content.get("unique_identifier"))
-        comment_id = inbound.envelope.id_of("comment_id")
-        if _is_new_comment(inbound) and not _own_comment(inbound, author=author, comment_id=comment_id):
-            by_video.setdefault((inbound.account.pk, inbound.envelope.id_of("video_id")), []).append(index)
+        author = id_in(inbound.content, "unique_identifier")
+        comment_id = id_in(inbound.content, "comment_id")
+        video_id = id_in(inbound.content, "video_id")
+        if not (_is_new_comment(inbound) and comment_id and video_id) or _carried(inbound) is not None:
+            continue  # nothing to tell, nothing to read it by, or the webhook carries it already
+        if not _own_comment(inbound, author=author, comment_id=comment_id):
+            by_video.setdefault((inbound.account.pk, video_id), []).append(index)
     for (_account, video_id), indexes in by_video.items():
         for start in range(0, len(indexes), constants.COMMENT_LIST_MAX_IDS):
             chunk = indexes[start : start + constants.COMMENT_LIST_MAX_IDS]
             account = inbounds[chunk[0]].account
-            ids = [inbounds[index].envelope.id_of("comment_id") for index in chunk]
+            ids = [id_in(inbounds[index].content, "comment_id") for index in chunk]
             try:
                 comments = _list_comments(account, video_id=video_id, comment_ids=list(dict.fromkeys(ids)))
             except tokens.AccountUnavailableError as exc:
@@ -64,7 +89,7 @@ def fetch_comments(inbounds: list[Inbound]) -> list[dict | Exception]:
                 for index in chunk:
                     results[index] = exc
                 continue
-            found = {wire.as_id(comment.get("comment_id")): comment for comment in comments}
+            found = {id_in(comment, "comment_id"): comment for comment in comments if isinstance(comment, dict)}
             for index, comment_id in zip(chunk, ids, strict=True):
                 results[index] = {"comment": found.get(comment_id)}
     return results
@@ -83,35 +108,41 @@ def comment_update(inbound: Inbound) -> Outcome:
     content = inbound.content
     if not _is_new_comment(inbound):
         return ignored(f"comment action {content.get('comment_action')!r} is not told to the bot")
-    comment_id = inbound.envelope.id_of("comment_id")
-    video_id = inbound.envelope.id_of("video_id")
-    author = wire.as_id(content.get("unique_identifier"))
+    comment_id = id_in(content, "comment_id")
+    video_id = id_in(content, "video_id")
+    author = id_in(content, "unique_identifier")
+    if not comment_id:
+        return ignored("comment.update without comment_id: nothing to tell it by")
     if _own_comment(inbound, author=author, comment_id=comment_id):
         return ignored("the account's own comment or reply")
-    if "unavailable" in inbound.fetched:
-        reason = inbound.fetched["unavailable"]
-        return Outcome(WebhookEvent.Status.FAILED, f"comment text not fetched: account unavailable ({reason})")
-    comment = inbound.fetched.get("comment")
+    comment = _carried(inbound)
     if comment is None:
-        return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
-    author = wire.as_id(comment.get("unique_identifier")) or author
+        if not video_id:
+            return Outcome(WebhookEvent.Status.FAILED, "comment.update with neither its text nor its video_id")
+        if "unavailable" in inbound.fetched:
+            reason = inbound.fetched["unavailable"]
+            return Outcome(WebhookEvent.Status.FAILED, f"comment text not fetched: account unavailable ({reason})")
+        comment = inbound.fetched.get("comment")
+        if comment is None:
+            return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
+    author = id_in(comment, "unique_identifier") or author
     if _own_comment(inbound, author=author, comment_id=comment_id):
         return ignored("the account's own comment or reply")
     if not author:
         return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")
-    text = str(comment.get("text") or "")
+    text = comment.get("text") if isinstance(comment.get("text"), str) else ""
     at = inbound.at()
     client = upsert_user(
         inbound,
         external_id=author,
-        username=str(comment.get("username") or ""),
-        display_name=str(comment.get("display_name") or ""),
+        username=comment.get("username") if isinstance(comment.get("username"), str) else "",
+        display_name=comment.get("display_name") if isinstance(comment.get("display_name"), str) else "",
         seen_at=at,
     )
     variables, _changed = services.merge_variables(
         client=client, values={constants.VAR_COMMENT_ID: comment_id, constants.VAR_COMMENT_VIDEO_ID: video_id}
     )
-    parent_id = wire.as_id(content.get("parent_comment_id"))
+    parent_id = id_in(content, "parent_comment_id")
     data = {"type": "comment", "comment_id": comment_id, "video_id": video_id, "parent_comment_id": parent_id}
     log_inbound_message(
         inbound,

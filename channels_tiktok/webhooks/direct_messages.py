@@ -11,16 +11,18 @@ Decisions (contracts other parts rely on):
   of the window (logged even when the window is already used up) and is told to the bot as `operator.message`.
 - A read receipt emits one `message.status` (`read`) per outbound message it marks read, keyed by that message,
   so the bot can update each send it tracks and never hears twice about one.
+- A reaction is not a message: it emits `client.reaction`, writes no message row and moves no window. A message
+  without `message_id` is logged and told under a digest of what identifies it (wire.message_key).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
@@ -32,6 +34,7 @@ from channels_tiktok.webhooks.inbound import (
     PROCESSED,
     Inbound,
     Outcome,
+    id_in,
     ignored,
     log_message,
     object_of,
@@ -40,6 +43,7 @@ from channels_tiktok.webhooks.inbound import (
     upsert_conversation,
     upsert_user,
 )
+from channels_tiktok.webhooks.received import Received, message_type, read_received
 from clients import services
 from clients.models import BotEvent, Client, Message
 
@@ -51,21 +55,12 @@ BLOCKED_NOTE = (
 )
 
 
-def _is_follower(content: dict) -> str | None:
-    value = content.get("is_follower")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip().lower() == "true"
-    return "True" if value else "False"
-
-
 def fetch_image(inbound: Inbound) -> dict:
     """An inbound image's media id and download URL (valid 24 h). Without a usable token the reference is kept
     and the failure noted: the message still reaches the bot."""
-    if inbound.content.get("type") != constants.MSG_TYPE_IMAGE:
+    if message_type(inbound.content) != constants.MSG_TYPE_IMAGE:
         return {}
-    media_id = wire.as_id(object_of(inbound.content, "image").get("media_id"))
+    media_id = id_in(inbound.content, "image", "media_id")
     reference: dict[str, Any] = {"media_id": media_id}
     if not media_id:
         return {"image": reference}
@@ -74,8 +69,8 @@ def fetch_image(inbound: Inbound) -> dict:
             inbound.account,
             lambda client: client.media_download_url(
                 business_id=inbound.account.business_id,
-                conversation_id=inbound.envelope.id_of("conversation_id"),
-                message_id=inbound.envelope.id_of("message_id"),
+                conversation_id=id_in(inbound.content, "conversation_id"),
+                message_id=id_in(inbound.content, "message_id"),
                 media_id=media_id,
             ),
         )
@@ -88,86 +83,6 @@ def fetch_image(inbound: Inbound) -> dict:
     return {"image": reference}
 
 
-@dataclass
-class _Received:
-    """What one im_receive_msg says, read before anything is written."""
-
-    inbound: Inbound
-    message_id: str
-    conversation_id: str
-    external_id: str
-    username: str
-    at: dt.datetime
-    variables: dict[str, str]
-    kind: str
-    text: str
-    data: dict[str, Any]
-    payload: dict[str, Any]
-    outcome: Outcome
-    client: Client | None = None
-
-
-def _read_received(inbound: Inbound) -> _Received | Outcome:
-    content = inbound.content
-    message_id = inbound.envelope.id_of("message_id")
-    conversation_id = inbound.envelope.id_of("conversation_id")
-    sender = object_of(content, "from_user")
-    external_id = wire.as_id(content.get("unique_identifier")) or wire.as_id(sender.get("id"))
-    if not (message_id and conversation_id and external_id):
-        return Outcome(WebhookEvent.Status.FAILED, "im_receive_msg without message_id, conversation_id or sender")
-    variables = {constants.VAR_CONVERSATION_ID: conversation_id}
-    follower = _is_follower(content)
-    if follower is not None:
-        variables[constants.VAR_IS_FOLLOWER] = follower
-
-    message_type = str(content.get("type") or "")
-    data: dict[str, Any] = {"message_id": message_id, "conversation_id": conversation_id, "type": message_type}
-    payload: dict[str, Any] = {"type": message_type, "webhook_event": inbound.event.pk}
-    text = ""
-    kind = Message.Kind.TEXT
-    outcome = PROCESSED
-    reply_source = object_of(content, "reply_source_payload")
-    if message_type == constants.MSG_TYPE_TEXT and reply_source:
-        # A button tap: the body is the button's text; the unique id is the button id we sent.
-        kind = Message.Kind.BUTTON_TAP
-        text = text_body(content)
-        data["button_id"] = wire.as_id(reply_source.get("reply_source_unique_id"))
-        data["button_message_id"] = wire.as_id(reply_source.get("reply_source_msg_id"))
-    elif message_type == constants.MSG_TYPE_TEXT:
-        text = text_body(content)
-    elif message_type == constants.MSG_TYPE_SHARE_POST:
-        kind = Message.Kind.SHARE_POST
-        share = object_of(content, "share_post")
-        video_id = wire.as_id(share.get("video_id"))
-        url = str(share.get("embed_url") or share.get("share_url") or "")
-        text = f"{constants.CALLBACK_SHARE_POST} {video_id} {url}".strip()
-        data.update(video_id=video_id, url=url)
-    elif message_type == constants.MSG_TYPE_IMAGE:
-        kind = Message.Kind.IMAGE
-        data["image"] = payload["image"] = inbound.fetched.get("image", {})
-    else:
-        kind = Message.Kind.UNSUPPORTED
-        data["unsupported"] = True
-        outcome = Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {message_type!r}")
-    payload.update({key: value for key, value in data.items() if key not in ("message_id", "type")})
-    username = str(content.get("from") or "")
-    return _Received(
-        inbound=inbound,
-        message_id=message_id,
-        conversation_id=conversation_id,
-        external_id=external_id,
-        # TikTok names the user only in some payloads; a "name" that is the id itself is none.
-        username=username if username != external_id else "",
-        at=inbound.at(),
-        variables=variables,
-        kind=kind,
-        text=text,
-        data=data,
-        payload=payload,
-        outcome=outcome,
-    )
-
-
 def receive_messages(inbounds: list[Inbound]) -> list[Outcome]:
     """im_receive_msg, rows in arrival order: a user wrote. Client, variables, conversation, window, message log,
     `client.message`.
@@ -175,19 +90,19 @@ def receive_messages(inbounds: list[Inbound]) -> list[Outcome]:
     Written set-wise: one statement per kind of row for all of them (clients, variables, conversations, windows,
     messages, bot events), whatever their number; the result is that of applying them one after another. This is
     the hot path of a busy account (B10)."""
-    read = [_read_received(inbound) for inbound in inbounds]
-    received = [item for item in read if isinstance(item, _Received)]
+    read = [read_received(inbound) for inbound in inbounds]
+    received = [item for item in read if isinstance(item, Received)]
     if received:
         _write_received(received)
-    return [item.outcome if isinstance(item, _Received) else item for item in read]
+    return [item.outcome if isinstance(item, Received) else item for item in read]
 
 
 def receive_message(inbound: Inbound) -> Outcome:
     return receive_messages([inbound])[0]
 
 
-def _write_received(received: list[_Received]) -> None:
-    by_channel: dict[int, list[_Received]] = {}
+def _write_received(received: list[Received]) -> None:
+    by_channel: dict[int, list[Received]] = {}
     for item in received:
         by_channel.setdefault(item.inbound.channel.pk, []).append(item)
     for items in by_channel.values():
@@ -197,12 +112,15 @@ def _write_received(received: list[_Received]) -> None:
             item.client = clients[item.external_id]
     merged = services.merge_variables_many([(item.client, item.variables) for item in received])
 
-    # Each client's conversation as its last row says, and its newest message for the window.
-    latest: dict[int, _Received] = {}
+    # Each client's conversation as its last message says, and its newest message for the window. A reaction is
+    # not a message (it moves no window); a message without a conversation id names no conversation.
+    messages = [item for item in received if not item.is_reaction]
+    latest: dict[int, Received] = {}
     newest: dict[int, dt.datetime] = {}
-    for item in received:
-        latest[item.client.pk] = item
-        newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
+    for item in messages:
+        if item.conversation_id:
+            latest[item.client.pk] = item
+            newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
     conversations = Conversation.objects.bulk_create(
         [
             Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
@@ -215,7 +133,7 @@ def _write_received(received: list[_Received]) -> None:
     # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
     window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
 
-    # Logged once per TikTok id: INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
+    # Logged once per TikTok id (or digest): INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
     Message.objects.bulk_create(
         [
             Message(
@@ -229,14 +147,14 @@ def _write_received(received: list[_Received]) -> None:
                 text=item.text,
                 payload=item.payload,
             )
-            for item in received
+            for item in messages
         ],
         ignore_conflicts=True,
     )
     save_bot_events(
         [
             item.inbound.bot_event(
-                BotEvent.Type.CLIENT_MESSAGE, client=item.client, text=item.text, data=item.data, variables=variables
+                item.bot_event_type, client=item.client, text=item.text, data=item.data, variables=variables
             )
             for item, (variables, _changed) in zip(received, merged, strict=True)
         ]
@@ -280,9 +198,10 @@ def _conversation_client(inbound: Inbound, conversation_id: str) -> tuple[Conver
 def send_echo(inbound: Inbound) -> Outcome:
     """im_send_msg: the business sent a message, through our API or from the TikTok app."""
     content = inbound.content
-    message_id = inbound.envelope.id_of("message_id")
-    conversation_id = inbound.envelope.id_of("conversation_id")
-    source = str(object_of(content, "message_tag").get("source") or "").upper()
+    message_id = wire.message_key(inbound.envelope)
+    conversation_id = id_in(content, "conversation_id")
+    source = object_of(content, "message_tag").get("source")
+    source = source.strip().upper() if isinstance(source, str) else ""
     if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
         updated = Message.objects.filter(
             channel=inbound.channel,
@@ -294,24 +213,21 @@ def send_echo(inbound: Inbound) -> Outcome:
             return PROCESSED
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
-    if not message_id:
-        return Outcome(WebhookEvent.Status.FAILED, "operator message without message_id")
-    conversation, client = _conversation_client(inbound, conversation_id)
+    conversation, client = _conversation_client(inbound, conversation_id) if conversation_id else (None, None)
     if client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
-        external_id = wire.as_id(object_of(content, "to_user").get("id"))
-        if not external_id:
+        external_id = id_in(content, "to_user", "id")
+        if not (external_id and conversation_id):
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
-        client = upsert_user(
-            inbound, external_id=external_id, username=str(content.get("to") or ""), display_name="", seen_at=None
-        )
+        recipient = content.get("to") if isinstance(content.get("to"), str) else ""
+        client = upsert_user(inbound, external_id=external_id, username=recipient, display_name="", seen_at=None)
         services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
         conversation = upsert_conversation(inbound, client=client, conversation_id=conversation_id)
 
-    message_type = str(content.get("type") or "")
+    kind_of_message = message_type(content)
     text = text_body(content)
     kind = {constants.MSG_TYPE_TEXT: Message.Kind.TEXT, constants.MSG_TYPE_IMAGE: Message.Kind.IMAGE}.get(
-        message_type, Message.Kind.UNSUPPORTED
+        kind_of_message, Message.Kind.UNSUPPORTED
     )
     message, created = log_message(
         inbound,
@@ -324,7 +240,7 @@ def send_echo(inbound: Inbound) -> Outcome:
             "status": Message.Status.SENT,
             "text": text,
             "sent_at": inbound.at(),
-            "payload": {"type": message_type, "source": source, "webhook_event": inbound.event.pk},
+            "payload": {"type": kind_of_message, "source": source, "webhook_event": inbound.event.pk},
         },
     )
     note = ""
@@ -337,23 +253,25 @@ def send_echo(inbound: Inbound) -> Outcome:
         BotEvent.Type.OPERATOR_MESSAGE,
         client=client,
         text=text,
-        data={"message_id": message_id, "conversation_id": conversation_id, "type": message_type, "source": source},
+        data={
+            "message_id": "" if message_id.startswith("digest:") else message_id,
+            "conversation_id": conversation_id,
+            "type": kind_of_message,
+            "source": source,
+        },
     )
     return Outcome(WebhookEvent.Status.PROCESSED, note)
 
 
 def mark_read(inbound: Inbound) -> Outcome:
     """im_mark_read_msg: the user read the conversation; our outbound messages up to then become `read`."""
-    conversation_id = inbound.envelope.id_of("conversation_id")
-    _, client = _conversation_client(inbound, conversation_id)
+    conversation_id = id_in(inbound.content, "conversation_id")
+    _, client = _conversation_client(inbound, conversation_id) if conversation_id else (None, None)
     if client is None:
-        return ignored(f"read receipt for an unknown conversation {conversation_id}")
-    millis = object_of(inbound.content, "read").get("last_read_timestamp")
-    read_at = (
-        dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
-        if isinstance(millis, int) and not isinstance(millis, bool)
-        else inbound.at()
-    )
+        return ignored(f"read receipt for an unknown conversation {conversation_id!r}")
+    # Seconds or milliseconds (wire.as_time); never later than now; without it, when the event happened.
+    read_at = wire.as_time(object_of(inbound.content, "read").get("last_read_timestamp"))
+    read_at = min(read_at, timezone.now()) if read_at is not None else inbound.at()
     unread = list(
         Message.objects.filter(
             client=client,

@@ -1,6 +1,7 @@
 """What each TikTok webhook event does: a table from event name to handler, plus the events we ignore on purpose.
-The handlers live by event family: direct_messages.py (`im_*`), comments.py (`comment.update`); what they
-share is in inbound.py.
+The handlers live by event family: direct_messages.py (`im_*`; a user's message is read by received.py),
+comments.py (`comment.update`); what they share is in inbound.py. Every payload is read tolerantly
+(docs/notes-wire.md).
 
 Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an
 image's download URL) outside any transaction, so no lock is held during a remote call; `apply` then writes
@@ -30,6 +31,7 @@ from channels_tiktok.webhooks.direct_messages import (
     send_echo,
 )
 from channels_tiktok.webhooks.inbound import Inbound, Outcome, ignored
+from channels_tiktok.webhooks.received import message_type
 
 
 def _always(inbound: Inbound) -> bool:
@@ -37,7 +39,7 @@ def _always(inbound: Inbound) -> bool:
 
 
 def _is_image(inbound: Inbound) -> bool:
-    return inbound.content.get("type") == constants.MSG_TYPE_IMAGE
+    return message_type(inbound.content) == constants.MSG_TYPE_IMAGE
 
 
 @dataclass(frozen=True)

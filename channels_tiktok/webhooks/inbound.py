@@ -51,13 +51,12 @@ class Inbound:
         return self.account.channel
 
     def at(self) -> dt.datetime:
-        """When it happened by TikTok (`content.timestamp`, ms), never later than now."""
+        """When it happened by TikTok (`content.timestamp`, else the envelope's `create_time`, each in seconds or
+        milliseconds: `wire.as_time`), else when we received it; never later than now."""
         now = timezone.now()
-        millis = self.content.get("timestamp")
-        if isinstance(millis, int) and not isinstance(millis, bool) and millis > 0:
-            return min(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC), now)
-        if self.envelope.create_time:
-            return min(dt.datetime.fromtimestamp(self.envelope.create_time, tz=dt.UTC), now)
+        when = wire.as_time(self.content.get("timestamp")) or wire.as_time(self.envelope.create_time)
+        if when is not None:
+            return min(when, now)
         return self.event.received_at or now
 
     def bot_event(
@@ -113,10 +112,24 @@ def object_of(content: dict, key: str) -> dict:
 
 
 def text_body(content: dict) -> str:
+    """A message's text: `text.body` as documented; a bare string `text` (or `content`) as some payloads carry."""
     text = content.get("text")
     if isinstance(text, dict):
-        return str(text.get("body") or "")
-    return str(text or "")
+        text = text.get("body")
+    if text is None and isinstance(content.get("content"), str):
+        text = content["content"]
+    return text if isinstance(text, str) else ("" if text is None or isinstance(text, (dict, list)) else str(text))
+
+
+def id_in(content: dict, *path: str) -> str:
+    """An id nested in `content` (`id_in(content, "from_user", "id")`), "" when absent or not an id."""
+    value: Any = content
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    try:
+        return wire.as_id(value)
+    except wire.MalformedPayloadError:
+        return ""
 
 
 def upsert_user(

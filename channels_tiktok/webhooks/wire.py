@@ -1,5 +1,9 @@
 """TikTok webhooks on the wire: signature verification, envelope parsing and the dedupe key. Pure functions.
 
+Reading is tolerant (docs/notes-wire.md): any optional field may be missing, ids may be JSON numbers or
+strings, times may be seconds or milliseconds (`as_time` decides by magnitude), a DM without `message_id` is
+keyed on a digest of what identifies it (`message_key`).
+
 `TikTok-Signature: t=<unix seconds>,s=<hex>` where `s = HMAC-SHA256(app secret, f"{t}." + raw body)`
 (docs/tiktok-api.md §5).
 Parsing never passes an id through a float: `json.loads` keeps integers exact, and ids are `str()`-ed.
@@ -7,9 +11,11 @@ Parsing never passes an id through a float: `json.loads` keeps integers exact, a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,12 +93,67 @@ class Envelope:
 
 
 def as_id(value: Any) -> str:
-    if value is None or isinstance(value, bool):
+    """An id as an exact string: JSON numbers and strings alike ("" when absent or not an id at all)."""
+    if value is None or isinstance(value, (bool, dict, list)):
         return ""
     if isinstance(value, float):
-        # A float has already lost digits of a 19-digit id: refuse instead of storing a wrong id.
+        # json.loads keeps integers exact; a float (`1.5e3`) is exact only while it is a small whole number. A
+        # bigger one has already lost digits of a 19-digit id: refuse instead of storing a wrong id.
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
         raise MalformedPayloadError("an id arrived as a floating-point number")
-    return str(value)
+    return str(value).strip()
+
+
+def as_number(value: Any) -> int | None:
+    """A whole number from a JSON number or a string of digits; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_time(value: Any) -> dt.datetime | None:
+    """A TikTok time, whatever its unit: seconds, milliseconds or microseconds since the epoch, decided by
+    magnitude (constants.WIRE_MILLIS_FROM); a number or a string of digits. None when absent, not positive or
+    out of range."""
+    number = as_number(value)
+    if number is None or number <= 0:
+        return None
+    if number >= constants.WIRE_MICROS_FROM:
+        seconds = number / 1_000_000
+    elif number >= constants.WIRE_MILLIS_FROM:
+        seconds = number / 1000
+    else:
+        seconds = float(number)
+    try:
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_VIDEO_ID = re.compile(r"^\d+$")
+
+
+def video_id_from_url(url: str) -> str:
+    """The video id in one of TikTok's video URLs (`…/embed/v2/<id>`, `…/@user/video/<id>`, `…/v/<id>.html`,
+    `?item_id=<id>`), or "" when the URL holds none (a short link such as vm.tiktok.com/…)."""
+    match = re.search(r"[?&](?:item_id|video_id)=(\d+)", url)
+    if match:
+        return match.group(1)
+    path = re.split(r"[?#]", url, maxsplit=1)[0]
+    segments = [segment for segment in path.split("/") if segment]
+    for index, segment in enumerate(segments[:-1]):
+        if segment in constants.VIDEO_URL_SEGMENTS:
+            candidate = segments[index + 1].removesuffix(".html")
+            if _VIDEO_ID.match(candidate):
+                return candidate
+    return ""
 
 
 def parse_envelope(body: bytes) -> Envelope:
@@ -114,14 +175,21 @@ def parse_envelope(body: bytes) -> Envelope:
         content = {}
     if not isinstance(content, dict):
         raise MalformedPayloadError("content is not a JSON object")
-    create_time = raw.get("create_time")
     return Envelope(
-        event=str(raw.get("event") or ""),
-        business_id=as_id(raw.get("user_openid")),
-        create_time=create_time if isinstance(create_time, int) and not isinstance(create_time, bool) else None,
+        event=str(raw.get("event") or "").strip(),
+        business_id=_id_or_empty(raw.get("user_openid")),
+        # Seconds by TikTok's documentation, milliseconds in a live capture: kept as sent, read by `as_time`.
+        create_time=as_number(raw.get("create_time")),
         content=content,
         raw=raw,
     )
+
+
+def _id_or_empty(value: Any) -> str:
+    try:
+        return as_id(value)
+    except MalformedPayloadError:
+        return ""
 
 
 def body_hash(body: bytes) -> str:
@@ -140,9 +208,40 @@ def dedupe_key(envelope: Envelope) -> str:
         action = str(envelope.content.get("comment_action") or "")
         if comment_id and action:
             return f"comment:{comment_id}:{action}"
+    elif envelope.event in constants.MESSAGE_EVENTS:
+        # A message without `message_id` is keyed on the digest of what identifies it (`message_key`).
+        return f"{envelope.event}:{message_key(envelope)}"
     else:
         message_id = envelope.id_of("message_id")
         if message_id:
             return f"{envelope.event}:{message_id}"
     canonical = json.dumps({**envelope.raw, "content": envelope.content}, sort_keys=True, separators=(",", ":"))
     return f"sha256:{body_hash(canonical.encode())}"
+
+
+# The fields that identify a direct message when TikTok sends no `message_id`: who wrote in which conversation,
+# when, and what (the block of its type). Fields TikTok may add or drop between two deliveries of one event
+# (names, roles, the follower flag, unknown fields) are left out, so a retry gets the same key.
+_IDENTIFYING = ("conversation_id", "unique_identifier", "timestamp", "type", "reply_source_payload")
+
+
+def message_key(envelope: Envelope) -> str:
+    """The message's TikTok id, or, when the delivery has none, `digest:<hex>`: a stable digest of what
+    identifies it (never the id of another message: TikTok's ids are digits). An id that went through a float
+    raises `MalformedPayloadError` (it has lost digits: the delivery is refused as malformed at intake)."""
+    message_id = envelope.id_of("message_id")
+    if message_id:
+        return message_id
+    content = envelope.content
+    sender = content.get("from_user") if isinstance(content.get("from_user"), dict) else {}
+    message_type = str(content.get("type") or "").lower()
+    identity = {
+        "event": envelope.event,
+        "business_id": envelope.business_id,
+        "create_time": envelope.create_time,
+        "sender": _id_or_empty(sender.get("id")),
+        **{name: content.get(name) for name in _IDENTIFYING},
+        "block": content.get(message_type) if message_type else None,
+    }
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+    return f"digest:{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from ..api_errors import ERROR_CODES
 from ..authentication import KEYWORD
+from ..events import EVENT_TYPES
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -99,4 +100,16 @@ def add_error_codes(result, generator, request, public):
     """drf-spectacular postprocessing hook: append the table of every error code to the API description."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Error codes\n\n{codes_table()}\n"
+    return result
+
+
+def event_types_table() -> str:
+    rows = [f"| `{event_type}` | {meaning} |" for event_type, meaning in EVENT_TYPES.items()]
+    return "\n".join(["| type | what it tells the bot |", "| --- | --- |", *rows])
+
+
+def add_event_types(result, generator, request, public):
+    """drf-spectacular postprocessing hook: append the table of bot event types (pushed and in the feed)."""
+    info = result.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')}\n\n## Bot events\n\n{event_types_table()}\n"
     return result

@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "clients.api.docs.add_error_codes",
+        "clients.api.docs.add_event_types",
         "clients.api.docs.add_common_error_responses",
     ],
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from channels_tiktok import constants
 from channels_tiktok.sandbox.api.common import _conversation, _int, _invalid, _json_array, _messaging
 from channels_tiktok.sandbox.core import SandboxCore
+from channels_tiktok.sandbox.events import rest_participant, rest_party
 from channels_tiktok.sandbox.state import ROLE_BUSINESS, ROLE_PERSONAL, Account, Conversation, Message
 from channels_tiktok.sandbox.wire import Request, Response, envelope
 
@@ -62,13 +63,14 @@ def conversation_list(sandbox: SandboxCore, request: Request) -> Response:
 
 
 def _message_item(sandbox: SandboxCore, account: Account, conversation: Conversation, message: Message) -> dict:
+    """One message of content/list as TikTok's REST lists give it: `message_type` and roles in upper case."""
     user = sandbox.state.users[conversation.user_id]
-    business = {"id": account.business_id, "role": ROLE_BUSINESS}
-    person = {"id": user.unique_identifier, "role": ROLE_PERSONAL}
+    business = rest_party(account.business_id, ROLE_BUSINESS)
+    person = rest_party(user.unique_identifier, ROLE_PERSONAL)
     item = {
         "message_id": message.message_id,
         "timestamp": message.timestamp_ms,
-        "type": message.type,
+        "message_type": message.type.upper(),
         "from_user": business if message.from_business else person,
         "to_user": person if message.from_business else business,
     }
@@ -88,19 +90,9 @@ def content_list(sandbox: SandboxCore, request: Request) -> Response:
         newest = list(reversed(conversation.messages))[:CONTENT_LIST_SIZE]
         messages = [_message_item(sandbox, account, conversation, m) for m in newest]
         participants = [
-            {
-                "id": user.unique_identifier,
-                "role": ROLE_PERSONAL,
-                "username": user.username,
-                "display_name": user.display_name,
-                "is_follower": user.is_follower,
-            },
-            {
-                "id": account.business_id,
-                "role": ROLE_BUSINESS,
-                "username": account.username,
-                "display_name": account.display_name,
-            },
+            rest_participant(user.unique_identifier, ROLE_PERSONAL, user.username, user.display_name)
+            | {"is_follower": user.is_follower},
+            rest_participant(account.business_id, ROLE_BUSINESS, account.username, account.display_name),
         ]
     return envelope(
         {"conversation_id": conversation.conversation_id, "messages": messages, "participants": participants}

@@ -138,7 +138,8 @@ def subscribe(sandbox: SandboxCore, *, callback_url: str, event_types: list[str]
 def configure(sandbox: SandboxCore, **settings: Any) -> dict:
     """Change the sandbox's Config: rate_limit_qps, echo_mode (after/before/manual), retry_attempts,
     retry_backoff_seconds, access_token_ttl, refresh_token_ttl, approved_scopes, redirect_uris, signing_secret,
-    ids_as_numbers, delivery_timeout_seconds, app_secrets."""
+    ids_as_numbers, delivery_timeout_seconds, app_secrets, variety (webhooks in TikTok's varied real shapes),
+    variety_seed."""
     try:
         config = sandbox.configure(**settings)
     except (ValueError, TypeError) as exc:
