@@ -37,8 +37,8 @@ CODES: dict[str, str] = {
     "image_url_forbidden": "The image URL points to a private, loopback, link-local or reserved address.",
     "image_too_many_redirects": f"The image URL redirects more than {MAX_REDIRECTS} times.",
     "image_fetch_failed": "The image could not be downloaded (network error, timeout or a non-200 answer).",
-    "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB) (R9).",
-    "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes) (R9).",
+    "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB).",
+    "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes).",
 }
 
 

@@ -97,7 +97,7 @@ def ensure_available(account: TikTokAccount) -> None:
     if account.region_available is False:
         raise BlockedError(
             "account_unavailable",
-            f"TikTok's messaging API is not available for accounts registered in {account.country} (R4).",
+            f"TikTok's messaging API is not available for accounts registered in {account.country}.",
         )
 
 
