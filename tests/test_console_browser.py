@@ -75,3 +75,73 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
             page.screenshot(path=str(ARTIFACTS / f"console-account-page-{language}.png"), full_page=True)
         finally:
             browser.close()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_account_name_is_not_covered_by_the_operation_buttons(transactional_db, live_server, admin_user, language):
+    """The account's @username on its page stays whole and visible: the operation buttons sit beside or below it,
+    never over it (they used to cover all but the "@"). Checked with the text's and the buttons' boxes."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import expect, sync_playwright
+
+    account = TikTokAccountFactory(username="taqueria_del_centro_historico", country="MX")
+    login = Client()
+    login.force_login(admin_user)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for width in (1280, 900):
+                context = browser.new_context(
+                    viewport={"width": width, "height": 800}, locale="ru-RU" if language == "ru" else "en-US"
+                )
+                context.add_cookies(
+                    [
+                        {
+                            "name": django_settings.SESSION_COOKIE_NAME,
+                            "value": login.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                            "url": live_server.url,
+                        }
+                    ]
+                )
+                page = context.new_page()
+                page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
+                title = page.locator("#content h2", has_text="@taqueria_del_centro_historico").first
+                expect(title).to_be_visible()
+                expect(page.locator("#content h1").first).to_have_text(
+                    "Изменить аккаунт TikTok" if language == "ru" else "Change TikTok account"
+                )
+                # The whole name is drawn inside the page: measure the text itself, not its (full-width) block.
+                text_box = page.evaluate(
+                    """(el) => { const r = document.createRange(); r.selectNodeContents(el);
+                    const b = r.getBoundingClientRect();
+                    return {x: b.x, y: b.y, width: b.width, height: b.height}; }""",
+                    title.element_handle(),
+                )
+                assert text_box["width"] > 100
+                assert text_box["x"] + text_box["width"] <= width
+                buttons = page.locator("#content .object-tools li")
+                expect(buttons).to_have_count(5)  # four operations and the history link
+                for index in range(buttons.count()):
+                    box = buttons.nth(index).bounding_box()
+                    assert not _overlap(text_box, box), (language, width, buttons.nth(index).inner_text())
+                # Nothing else is painted over the name: the topmost element at its middle is the heading.
+                middle = (text_box["x"] + text_box["width"] / 2, text_box["y"] + text_box["height"] / 2)
+                assert page.evaluate(
+                    "([x, y, el]) => el.contains(document.elementFromPoint(x, y))", [*middle, title.element_handle()]
+                )
+                page.screenshot(path=str(ARTIFACTS / f"console-account-title-{language}-{width}.png"))
+                context.close()
+        finally:
+            browser.close()
