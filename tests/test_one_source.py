@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from channels_tiktok import constants
 from channels_tiktok.accounts.verdicts import account_verdicts, verdicts_of
 from channels_tiktok.messaging import rules
-from tests.factories import ConversationFactory, ProjectFactory, TikTokAccountFactory, UserFactory
+from tests.factories import ConversationFactory, TikTokAccountFactory, UserFactory
 from tests.outbound_fixtures import *  # noqa: F403
 
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
@@ -76,7 +76,12 @@ def test_api_dry_run_and_admin_agree_on_each_window(api, account, admin_client):
     expected = {
         "open": (True, constants.WINDOW_MAX_MESSAGES - 3, [], "open: 7 messages left"),
         "used_up": (False, 0, ["quota_exhausted"], "quota used up: wait for the client to write"),
-        "closed": (False, 0, ["window_closed"], f"closed: {constants.WINDOW_HOURS} hours passed since the client wrote"),
+        "closed": (
+            False,
+            0,
+            ["window_closed"],
+            f"closed: {constants.WINDOW_HOURS} hours passed since the client wrote",
+        ),
     }
     conversations_list = admin_client.get(reverse("admin:channels_tiktok_conversation_changelist")).content.decode()
     account_page = admin_client.get(
