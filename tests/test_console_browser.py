@@ -24,6 +24,18 @@ from tests.test_owner_page_browser import ARGS, ARTIFACTS, CHROMIUM
 WITHOUT_COMMENTS = tuple(s for s in constants.ALL_SCOPES if s not in constants.COMMENT_SCOPES)
 
 
+def _admin_page(browser, live_server, admin_user, *, language: str, width: int, height: int):
+    """A page of a new browser context logged in as `admin_user`, speaking `language`."""
+    login = Client()
+    login.force_login(admin_user)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ru-RU" if language == "ru" else "en-US"
+    )
+    cookie = login.cookies[django_settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context.new_page()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_account_page_in_a_browser(transactional_db, live_server, admin_user, language):
@@ -42,26 +54,11 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
                 created_at=now - dt.timedelta(days=days_ago)
             )
     WebhookEventFactory(account=account, status=WebhookEvent.Status.FAILED, error="KeyError: 'conversation_id'")
-    login = Client()
-    login.force_login(admin_user)
-
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 900}, locale="ru-RU" if language == "ru" else "en-US"
-            )
-            context.add_cookies(
-                [
-                    {
-                        "name": django_settings.SESSION_COOKIE_NAME,
-                        "value": login.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
-            page = context.new_page()
+            page = _admin_page(browser, live_server, admin_user, language=language, width=1280, height=900)
             page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
             expect(page.locator("svg.messages-chart rect")).to_have_count(28)
             expect(page.locator(".windows-panel tbody tr")).to_have_count(10)
@@ -95,27 +92,12 @@ def test_account_name_is_not_covered_by_the_operation_buttons(transactional_db, 
     from playwright.sync_api import expect, sync_playwright
 
     account = TikTokAccountFactory(username="taqueria_del_centro_historico", country="MX")
-    login = Client()
-    login.force_login(admin_user)
-
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             for width in (1280, 900):
-                context = browser.new_context(
-                    viewport={"width": width, "height": 800}, locale="ru-RU" if language == "ru" else "en-US"
-                )
-                context.add_cookies(
-                    [
-                        {
-                            "name": django_settings.SESSION_COOKIE_NAME,
-                            "value": login.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                            "url": live_server.url,
-                        }
-                    ]
-                )
-                page = context.new_page()
+                page = _admin_page(browser, live_server, admin_user, language=language, width=width, height=800)
                 page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
                 title = page.locator("#content h2", has_text="@taqueria_del_centro_historico").first
                 expect(title).to_be_visible()
@@ -142,6 +124,6 @@ def test_account_name_is_not_covered_by_the_operation_buttons(transactional_db, 
                     "([x, y, el]) => el.contains(document.elementFromPoint(x, y))", [*middle, title.element_handle()]
                 )
                 page.screenshot(path=str(ARTIFACTS / f"console-account-title-{language}-{width}.png"))
-                context.close()
+                page.context.close()
         finally:
             browser.close()
