@@ -101,6 +101,11 @@ def ensure_available(account: TikTokAccount) -> None:
         )
 
 
+def failure_detail(error: TikTokError) -> str:
+    """What the message log keeps of TikTok's refusal: its code, its words and the log id to quote to TikTok."""
+    return f"TikTok code {error.code}: {error.message} (log_id={error.log_id or '-'})"
+
+
 def definitely_not_acted_on(error: TikTokError) -> bool:
     """TikTok certainly did not act: the request never left, or TikTok answered with a refusal code."""
     return not error.sent or (error.code is not None and error.code not in constants.SYSTEM_ERROR_CODES)
