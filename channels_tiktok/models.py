@@ -106,7 +106,7 @@ class Conversation(models.Model):
     )
     conversation_id = models.CharField(_("conversation id"), max_length=200)
     last_inbound_at = models.DateTimeField(
-        _("last client message at"), null=True, blank=True, help_text=_("Opens a window of 48 hours (R6).")
+        _("last client message at"), null=True, blank=True, help_text=_("Opens a new messaging window.")
     )
     window_sent = models.PositiveSmallIntegerField(
         _("messages sent in the window"), default=0, help_text=_("Business messages since the last client message.")

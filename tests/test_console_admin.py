@@ -93,7 +93,7 @@ def test_windows_panel_shows_each_recent_clients_window(admin_client):
 
 def test_windows_panel_before_any_client_wrote(admin_client):
     panel = _panel(_page(admin_client, TikTokAccountFactory()), "windows-panel")
-    assert "No client has written yet (R5)." in panel
+    assert "No client has written yet." in panel
 
 
 def test_chart_of_messages_per_day_is_inline_svg(admin_client):

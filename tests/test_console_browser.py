@@ -24,6 +24,18 @@ from tests.test_owner_page_browser import ARGS, ARTIFACTS, CHROMIUM
 WITHOUT_COMMENTS = tuple(s for s in constants.ALL_SCOPES if s not in constants.COMMENT_SCOPES)
 
 
+def _admin_page(browser, live_server, admin_user, *, language: str, width: int, height: int):
+    """A page of a new browser context logged in as `admin_user`, speaking `language`."""
+    login = Client()
+    login.force_login(admin_user)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ru-RU" if language == "ru" else "en-US"
+    )
+    cookie = login.cookies[django_settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context.new_page()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_account_page_in_a_browser(transactional_db, live_server, admin_user, language):
@@ -42,26 +54,11 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
                 created_at=now - dt.timedelta(days=days_ago)
             )
     WebhookEventFactory(account=account, status=WebhookEvent.Status.FAILED, error="KeyError: 'conversation_id'")
-    login = Client()
-    login.force_login(admin_user)
-
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 900}, locale="ru-RU" if language == "ru" else "en-US"
-            )
-            context.add_cookies(
-                [
-                    {
-                        "name": django_settings.SESSION_COOKIE_NAME,
-                        "value": login.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                        "url": live_server.url,
-                    }
-                ]
-            )
-            page = context.new_page()
+            page = _admin_page(browser, live_server, admin_user, language=language, width=1280, height=900)
             page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
             expect(page.locator("svg.messages-chart rect")).to_have_count(28)
             expect(page.locator(".windows-panel tbody tr")).to_have_count(10)
@@ -73,5 +70,60 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
             for text in panel_text:
                 expect(page.get_by_text(text).first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / f"console-account-page-{language}.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_account_name_is_not_covered_by_the_operation_buttons(transactional_db, live_server, admin_user, language):
+    """The account's @username on its page stays whole and visible: the operation buttons sit beside or below it,
+    never over it (they used to cover all but the "@"). Checked with the text's and the buttons' boxes."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import expect, sync_playwright
+
+    account = TikTokAccountFactory(username="taqueria_del_centro_historico", country="MX")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for width in (1280, 900):
+                page = _admin_page(browser, live_server, admin_user, language=language, width=width, height=800)
+                page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
+                title = page.locator("#content h2", has_text="@taqueria_del_centro_historico").first
+                expect(title).to_be_visible()
+                expect(page.locator("#content h1").first).to_have_text(
+                    "Изменить аккаунт TikTok" if language == "ru" else "Change TikTok account"
+                )
+                # The whole name is drawn inside the page: measure the text itself, not its (full-width) block.
+                text_box = page.evaluate(
+                    """(el) => { const r = document.createRange(); r.selectNodeContents(el);
+                    const b = r.getBoundingClientRect();
+                    return {x: b.x, y: b.y, width: b.width, height: b.height}; }""",
+                    title.element_handle(),
+                )
+                assert text_box["width"] > 100
+                assert text_box["x"] + text_box["width"] <= width
+                buttons = page.locator("#content .object-tools li")
+                expect(buttons).to_have_count(5)  # four operations and the history link
+                for index in range(buttons.count()):
+                    box = buttons.nth(index).bounding_box()
+                    assert not _overlap(text_box, box), (language, width, buttons.nth(index).inner_text())
+                # Nothing else is painted over the name: the topmost element at its middle is the heading.
+                middle = (text_box["x"] + text_box["width"] / 2, text_box["y"] + text_box["height"] / 2)
+                assert page.evaluate(
+                    "([x, y, el]) => el.contains(document.elementFromPoint(x, y))", [*middle, title.element_handle()]
+                )
+                page.screenshot(path=str(ARTIFACTS / f"console-account-title-{language}-{width}.png"))
+                page.context.close()
         finally:
             browser.close()

@@ -1,7 +1,8 @@
-"""Pure verdicts on a connected account: its permissions (R3) and its regional availability (R4).
+"""Pure verdicts on a connected account: its permissions (R3), its regional availability (R4), its token.
 
-The channels page, the admin and the API all show these, so the three never disagree. No database, no HTTP:
-the inputs are plain values.
+The channels page, the admin and the API all show these, built by one call (`account_verdicts`, or
+`verdicts_of` for a loaded account), so the three never disagree. No database, no HTTP: the inputs are plain
+values (`verdicts_of` reads a loaded account and its prefetched scopes).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels_tiktok import constants
 from channels_tiktok.accounts.countries import country_name
+from channels_tiktok.tiktok.oauth import requested_scopes
 
 
 @dataclass(frozen=True)
@@ -145,4 +148,56 @@ def token_state(
         code, label = "valid", _("valid")
     return TokenState(
         code=code, label=str(label), access_expires_at=access_expires_at, refresh_expires_at=refresh_expires_at
+    )
+
+
+@dataclass(frozen=True)
+class AccountVerdicts:
+    """Every verdict on one account, as the owner's page, the admin and the API show it."""
+
+    status: str
+    permissions: PermissionsVerdict
+    region: RegionVerdict
+    token: TokenState
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """Reconnecting (TikTok's consent page again) is the fix: lost authorisation or missing scopes."""
+        return self.status != "active" or not self.permissions.complete
+
+    @property
+    def permissions_fix(self) -> str:
+        return reconnect_fix(self.permissions.missing_scopes) if self.permissions.missing else ""
+
+
+def account_verdicts(
+    *,
+    status: str,
+    granted: Iterable[str],
+    country: str,
+    access_expires_at: dt.datetime | None,
+    refresh_expires_at: dt.datetime | None,
+    now: dt.datetime,
+    needed: Iterable[str] | None = None,
+) -> AccountVerdicts:
+    """`needed`: the scopes asked for on the consent page unless given."""
+    return AccountVerdicts(
+        status=status,
+        permissions=permissions_verdict(granted, needed=requested_scopes() if needed is None else needed),
+        region=region_verdict(country),
+        token=token_state(
+            status=status, access_expires_at=access_expires_at, refresh_expires_at=refresh_expires_at, now=now
+        ),
+    )
+
+
+def verdicts_of(account, *, now: dt.datetime | None = None) -> AccountVerdicts:
+    """`account_verdicts` of a loaded `TikTokAccount` (prefetch its `scopes` when there are many)."""
+    return account_verdicts(
+        status=account.status,
+        granted=[scope.scope for scope in account.scopes.all()],
+        country=account.country,
+        access_expires_at=account.access_token_expires_at,
+        refresh_expires_at=account.refresh_token_expires_at,
+        now=now or timezone.now(),
     )

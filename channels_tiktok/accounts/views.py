@@ -1,4 +1,6 @@
-"""The owner's web pages: the channels page and the OAuth connect flow (R1). Thin: parse, call a service, render."""
+"""The owner's web pages: the channels page and the OAuth connect flow (R1). Thin: parse, call a service, render.
+
+Each account's verdicts come from `accounts.verdicts.verdicts_of`, as in the admin and the API."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -13,17 +15,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from channels_tiktok import constants
 from channels_tiktok.accounts import notices, selectors, services
 from channels_tiktok.accounts.forms import ConnectForm
-from channels_tiktok.accounts.verdicts import (
-    PermissionsVerdict,
-    RegionVerdict,
-    TokenState,
-    permissions_verdict,
-    reconnect_fix,
-    region_verdict,
-    token_state,
-)
+from channels_tiktok.accounts.verdicts import AccountVerdicts, verdicts_of
 from channels_tiktok.models import TikTokAccount
 from channels_tiktok.tiktok import oauth
 from clients.models import Project
@@ -31,20 +26,11 @@ from clients.models import Project
 
 @dataclass(frozen=True)
 class AccountRow:
+    """One account on the channels page: its verdicts (the same the admin and the API show) and its last message."""
+
     account: TikTokAccount
-    permissions: PermissionsVerdict
-    region: RegionVerdict
-    token: TokenState
+    verdicts: AccountVerdicts
     last_message_at: dt.datetime | None = None
-
-    @property
-    def needs_reconnect(self) -> bool:
-        """Reconnecting (TikTok's consent page again) is the fix: lost authorisation or missing scopes."""
-        return self.account.status != TikTokAccount.Status.ACTIVE or not self.permissions.complete
-
-    @property
-    def permissions_fix(self) -> str:
-        return reconnect_fix(self.permissions.missing_scopes) if self.permissions.missing else ""
 
 
 def _owned_project(user, project_id) -> Project | None:
@@ -68,19 +54,10 @@ def _flash(request, items: list[notices.Notice]) -> None:
         messages.add_message(request, level, text)
 
 
-def account_row(account: TikTokAccount, *, now=None) -> AccountRow:
+def account_row(account: TikTokAccount, *, now: dt.datetime | None = None) -> AccountRow:
     return AccountRow(
         account=account,
-        permissions=permissions_verdict(
-            [scope.scope for scope in account.scopes.all()], needed=oauth.requested_scopes()
-        ),
-        region=region_verdict(account.country),
-        token=token_state(
-            status=account.status,
-            access_expires_at=account.access_token_expires_at,
-            refresh_expires_at=account.refresh_token_expires_at,
-            now=now or timezone.now(),
-        ),
+        verdicts=verdicts_of(account, now=now),
         last_message_at=selectors.last_message_received_at(channel_id=account.pk),
     )
 
@@ -103,6 +80,8 @@ def channels(request):
         "projects": Project.objects.filter(owners=request.user).order_by("pk"),
         "rows": rows,
         "form": ConnectForm(initial={"project": project.pk}) if project else None,
+        "window_hours": constants.WINDOW_HOURS,
+        "window_messages": constants.WINDOW_MAX_MESSAGES,
     }
     return render(request, "channels_tiktok/channels.html", context)
 

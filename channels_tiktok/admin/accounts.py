@@ -1,5 +1,7 @@
 """Admin for connected accounts (D3): permissions and regional panels, token state, operations.
 
+The panels are templates (templates/admin/channels_tiktok/tiktokaccount/panels/); the verdicts they show come from
+`accounts.verdicts.verdicts_of` and `messaging.window.verdict`, like the owner's page and the API.
 Tokens are never shown, not even encrypted: the form excludes them and the panels only say how they stand.
 """
 
@@ -8,20 +10,20 @@ from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import selectors, services
 from channels_tiktok.accounts.countries import country_choices
 from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_access_token
-from channels_tiktok.accounts.verdicts import permissions_verdict, region_verdict, token_state
+from channels_tiktok.accounts.verdicts import verdicts_of
 from channels_tiktok.admin.chart import messages_chart
+from channels_tiktok.admin.display import window_text
 from channels_tiktok.messaging import window
 from channels_tiktok.models import GrantedScope, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
@@ -33,7 +35,7 @@ class TikTokAccountForm(forms.ModelForm):
         label=_("registered country"),
         required=False,
         choices=lambda: [("", "—"), *country_choices()],
-        help_text=_("Stated by the owner when connecting; correct it here if it is wrong (R4)."),
+        help_text=_("Stated by the owner when connecting; correct it here if it is wrong."),
     )
 
     class Meta:
@@ -85,17 +87,16 @@ class MissingScopeFilter(admin.SimpleListFilter):
         return queryset.exclude(Exists(GrantedScope.objects.filter(account=OuterRef("pk"), scope=value)))
 
 
-def _badge(ok: bool | None, yes: str, no: str, unknown: str):
-    color, text = ("#1e7e34", yes) if ok else (("#8a6100", unknown) if ok is None else ("#b00020", no))
-    return format_html('<strong style="color:{}">{}</strong>', color, text)
+PANELS = "admin/channels_tiktok/tiktokaccount/panels/"
 
 
-def _when(value) -> str:
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
+def _panel(name: str, **context) -> SafeString:
+    """A panel of the account page, drawn by its template (escaping is the template's)."""
+    return render_to_string(f"{PANELS}{name}.html", context)
 
 
-def _list_link(view: str, label: str, **params) -> str:
-    return format_html('<a href="{}?{}">{}</a>', reverse(view), urlencode(params), label)
+def _list_url(view: str, **params) -> str:
+    return f"{reverse(view)}?{urlencode(params)}"
 
 
 @admin.register(TikTokAccount)
@@ -142,8 +143,8 @@ class TikTokAccountAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("channel", "business_id", "username", "display_name", "is_business_account")}),
         (_("Status"), {"fields": ("status", "status_reason", "token_panel")}),
-        (_("Permissions (R3)"), {"fields": ("permissions_panel",)}),
-        (_("Region (R4)"), {"fields": ("country", "region_panel")}),
+        (_("Permissions"), {"fields": ("permissions_panel",)}),
+        (_("Region"), {"fields": ("country", "region_panel")}),
         (_("Webhooks"), {"fields": ("webhook_panel",)}),
         (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel")}),
         (
@@ -197,125 +198,40 @@ class TikTokAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("messaging in region"))
     def region_column(self, account):
-        verdict = region_verdict(account.country)
-        return _badge(verdict.available, _("available"), _("unavailable"), _("unknown"))
+        available = verdicts_of(account).region.available
+        text = _("available") if available else (_("unknown") if available is None else _("unavailable"))
+        return render_to_string("admin/channels_tiktok/badge.html", {"ok": available, "text": text})
 
     @admin.display(description=_("missing scopes"))
     def missing_column(self, account):
-        verdict = permissions_verdict([s.scope for s in account.scopes.all()], needed=requested_scopes())
-        return ", ".join(verdict.missing_scopes) or "—"
+        return ", ".join(verdicts_of(account).permissions.missing_scopes) or "—"
 
     # ------------------------------------------------------------------------------------ panels
+    # The verdicts are the ones the owner's page and the API show (accounts.verdicts.verdicts_of).
     @admin.display(description=_("permissions"))
     def permissions_panel(self, account):
-        verdict = permissions_verdict([s.scope for s in account.scopes.all()], needed=requested_scopes())
-        missing = {item.scope: item for item in verdict.missing}
-        rows = format_html_join(
-            "",
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    scope,
-                    _badge(scope not in missing, _("granted"), _("missing"), ""),
-                    constants.SCOPE_FEATURES.get(scope, ""),
-                    missing[scope].fix if scope in missing else "",
-                )
-                for scope in verdict.needed
-            ),
-        )
-        summary = (
-            _badge(True, _("All needed scopes are granted."), "", "")
-            if verdict.complete
-            else _badge(
-                False,
-                "",
-                _("Messaging scopes are missing: the channel cannot work.")
-                if verdict.blocking
-                else _("Some scopes are missing: the features listed below do not work."),
-                "",
-            )
-        )
-        return format_html(
-            '<div class="permissions-panel"><p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
-            "</tr></thead><tbody>{}</tbody></table></div>",
-            summary,
-            _("scope"),
-            _("state"),
-            _("what it is needed for"),
-            _("fix"),
-            rows,
-        )
+        permissions = verdicts_of(account).permissions
+        missing = {item.scope: item for item in permissions.missing}
+        rows = [(scope, missing.get(scope), constants.SCOPE_FEATURES.get(scope, "")) for scope in permissions.needed]
+        return _panel("permissions", verdict=permissions, rows=rows)
 
     @admin.display(description=_("region"))
     def region_panel(self, account):
-        verdict = region_verdict(account.country)
-        return format_html(
-            '<div class="region-panel"><p>{}: <strong>{}</strong> ({})</p><p>{}: {}</p><p>{}</p><p>{}</p></div>',
-            _("Registered country"),
-            verdict.country_name or "—",
-            verdict.country or "—",
-            _("Group"),
-            verdict.region_name or _("not in TikTok's table"),
-            _badge(verdict.available, _("Messaging available"), _("Messaging unavailable"), _("Availability unknown")),
-            format_html("{}<br>{}", verdict.explanation, verdict.users_note),
-        )
+        return _panel("region", verdict=verdicts_of(account).region)
 
     @admin.display(description=_("token"))
     def token_panel(self, account):
-        state = token_state(
-            status=account.status,
-            access_expires_at=account.access_token_expires_at,
-            refresh_expires_at=account.refresh_token_expires_at,
-            now=timezone.now(),
-        )
-        return format_html(
-            '<div class="token-panel"><p><strong>{}</strong></p><p>{}: {}<br>{}: {}<br>{}: {}</p></div>',
-            state.label,
-            _("access token expires"),
-            _when(account.access_token_expires_at),
-            _("refresh token expires"),
-            _when(account.refresh_token_expires_at),
-            _("last renewed"),
-            _when(account.token_refreshed_at),
-        )
+        return _panel("token", state=verdicts_of(account).token, account=account)
 
     @admin.display(description=_("webhooks"))
     def webhook_panel(self, account):
         if account.pk is None:
             return "—"
-        health = selectors.webhook_health(account=account)
-        if health.failures_24h >= selectors.FAILURE_COUNT_CAP:
-            failures = _("%(count)d or more") % {"count": selectors.FAILURE_COUNT_CAP}
-        else:
-            failures = str(health.failures_24h)
-        if health.last_received_at is None:
-            verdict = _badge(False, "", _("No webhook was ever received for this account."), "")
-        elif health.failures_24h:
-            verdict = _badge(False, "", _("Webhooks arrive, but some failed to process: replay them."), "")
-        else:
-            verdict = _badge(True, _("Webhooks arrive and are processed."), "", "")
-        last_failure = "—"
-        if health.last_failure is not None:
-            last_failure = format_html(
-                '<a href="{}">#{}</a> {} · {} · {}',
-                reverse("admin:channels_tiktok_webhookevent_change", args=[health.last_failure.pk]),
-                health.last_failure.pk,
-                _when(health.last_failure.received_at),
-                health.last_failure.event or "?",
-                health.last_failure.error[:200],
-            )
-        return format_html(
-            '<div class="webhook-panel"><p>{}</p><p>{}: {}<br>{}: {}<br>{}: <span class="failures-24h">{}</span>'
-            "<br>{}: {}</p></div>",
-            verdict,
-            _("subscribed"),
-            _when(account.webhooks_subscribed_at),
-            _("last webhook received"),
-            _when(health.last_received_at),
-            _("failed to process in the last 24 hours"),
-            failures,
-            _("last failure"),
-            last_failure,
+        return _panel(
+            "webhooks",
+            account=account,
+            health=selectors.webhook_health(account=account),
+            cap=selectors.FAILURE_COUNT_CAP,
         )
 
     @admin.display(description=_("windows of recent clients"))
@@ -323,84 +239,35 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         if account.pk is None:
             return "—"
         now = timezone.now()
-        conversations = selectors.recent_conversations(account=account)
-        if not conversations:
-            return format_html('<div class="windows-panel"><p>{}</p></div>', _("No client has written yet (R5)."))
         rows = []
-        for conversation in conversations:
-            state = window.state(conversation, now=now)
-            if state.open:
-                verdict = _badge(
-                    True,
-                    ngettext(
-                        "open: %(left)d message left",
-                        "open: %(left)d messages left",
-                        state.messages_left,
-                    )
-                    % {"left": state.messages_left},
-                    "",
-                    "",
-                )
-            elif state.expires_at and state.expires_at > now:
-                verdict = _badge(False, "", _("quota used up: wait for the client to write"), "")
-            else:
-                verdict = _badge(False, "", _("closed: 48 hours passed since the client wrote"), "")
-            rows.append(
-                (
-                    reverse("admin:clients_client_change", args=[conversation.client_id]),
-                    str(conversation.client),
-                    conversation.conversation_id,
-                    _when(conversation.last_inbound_at),
-                    verdict,
-                    _when(state.expires_at),
-                )
-            )
-        return format_html(
-            '<div class="windows-panel"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
-            "</tr></thead><tbody>{}</tbody></table></div>",
-            _("client"),
-            _("conversation id"),
-            _("client wrote"),
-            _("window"),
-            _("window ends"),
-            format_html_join(
-                "",
-                '<tr><td><a href="{}">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>',
-                rows,
-            ),
-        )
+        for conversation in selectors.recent_conversations(account=account):
+            verdict = window.verdict(conversation, now=now)
+            rows.append((conversation, verdict, window_text(verdict)))
+        return _panel("windows", rows=rows)
 
     @admin.display(description=_("messages per day"))
     def chart_panel(self, account):
         if account.pk is None:
             return "—"
-        last = selectors.last_message_received_at(channel_id=account.pk)
-        return format_html(
-            '<div class="chart-panel">{}<p>{}: {}</p></div>',
-            messages_chart(selectors.messages_per_day(channel_id=account.pk)),
-            _("last message received"),
-            _when(last),
+        return _panel(
+            "chart",
+            chart=messages_chart(selectors.messages_per_day(channel_id=account.pk)),
+            last=selectors.last_message_received_at(channel_id=account.pk),
         )
 
     @admin.display(description=_("open in lists"))
     def links_panel(self, account):
         if account.pk is None:
             return "—"
-        return format_html(
-            '<div class="links-panel">{} · {} · {} · {} · {}</div>',
-            _list_link("admin:clients_message_changelist", _("message log"), channel=account.pk),
-            _list_link(
-                "admin:clients_message_changelist", _("failed messages"), channel=account.pk, status__exact="failed"
-            ),
-            _list_link("admin:channels_tiktok_webhookevent_changelist", _("webhook journal"), account=account.pk),
-            _list_link(
-                "admin:channels_tiktok_webhookevent_changelist",
-                _("failed webhooks"),
-                account=account.pk,
-                status__exact="failed",
-            ),
-            _list_link("admin:clients_client_changelist", _("clients"), channel=account.pk),
-        )
+        messages_list, journal = "admin:clients_message_changelist", "admin:channels_tiktok_webhookevent_changelist"
+        links = [
+            (_list_url(messages_list, channel=account.pk), _("message log")),
+            (_list_url(messages_list, channel=account.pk, status__exact="failed"), _("failed messages")),
+            (_list_url(journal, account=account.pk), _("webhook journal")),
+            (_list_url(journal, account=account.pk, status__exact="failed"), _("failed webhooks")),
+            (_list_url("admin:clients_client_changelist", channel=account.pk), _("clients")),
+        ]
+        return _panel("links", links=links)
 
     def save_model(self, request, obj, form, change):
         if "country" in form.changed_data:

@@ -1,10 +1,10 @@
-"""Admin for conversations and their messaging windows (R5, R6, R8)."""
+"""Admin for conversations and their messaging windows (R5, R6, R8); the window's verdict is `rules.window_verdict`."""
 
 from django.contrib import admin
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from channels_tiktok.admin.display import when, window_text
 from channels_tiktok.messaging import window
 from channels_tiktok.models import Conversation
 from clients.admin.big_lists import BigListAdmin, IdInputFilter
@@ -40,18 +40,15 @@ class ConversationAdmin(BigListAdmin):
 
     @admin.display(description=_("window"))
     def window_column(self, conversation):
-        state = window.state(conversation, now=timezone.now())
-        if not state.open:
-            return _("closed")
-        return _("open: %(left)d left until %(until)s") % {
-            "left": state.messages_left,
-            "until": timezone.localtime(state.expires_at).strftime("%Y-%m-%d %H:%M"),
-        }
+        verdict = window.verdict(conversation)
+        if not verdict.open:
+            return window_text(verdict)
+        return _("%(window)s, until %(until)s") % {"window": window_text(verdict), "until": when(verdict.expires_at)}
 
     @admin.display(description=_("messages left"))
     def messages_left(self, conversation):
-        return window.state(conversation).messages_left
+        return window.verdict(conversation).messages_left
 
     @admin.display(description=_("window ends"))
     def window_expires_at(self, conversation):
-        return window.state(conversation).expires_at or "-"
+        return when(window.verdict(conversation).expires_at)

@@ -1,12 +1,12 @@
-"""`/api/v1/tiktok/accounts/`: the project's connected TikTok accounts, with permissions and region (R3, R4)."""
+"""`/api/v1/tiktok/accounts/`: the project's connected TikTok accounts, with permissions and region (R3, R4),
+from `accounts.verdicts.verdicts_of` like the owner's page and the admin."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
-from channels_tiktok.accounts.verdicts import permissions_verdict, region_verdict
+from channels_tiktok.accounts.verdicts import AccountVerdicts, verdicts_of
 from channels_tiktok.models import TikTokAccount
-from channels_tiktok.tiktok.oauth import requested_scopes
 from clients.api.docs import error_responses
 from clients.pagination import NewestFirstPagination
 from clients.permissions import ProjectScopedMixin
@@ -51,27 +51,31 @@ class TikTokAccountSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _granted(self, account: TikTokAccount) -> list[str]:
-        return sorted(scope.scope for scope in account.scopes.all())
+    def to_representation(self, account: TikTokAccount) -> dict:
+        self._verdicts = verdicts_of(account)  # the same verdicts the owner's page and the admin show
+        return super().to_representation(account)
+
+    def _of(self, account: TikTokAccount) -> AccountVerdicts:
+        verdicts = getattr(self, "_verdicts", None)
+        return verdicts if verdicts is not None else verdicts_of(account)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_region(self, account: TikTokAccount) -> str | None:
-        return region_verdict(account.country).region
+        return self._of(account).region.region
 
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_region_available(self, account: TikTokAccount) -> bool | None:
-        return region_verdict(account.country).available
+        return self._of(account).region.available
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_granted_scopes(self, account: TikTokAccount) -> list[str]:
-        return self._granted(account)
+        return list(self._of(account).permissions.granted)
 
     @extend_schema_field(MissingScopeSerializer(many=True))
     def get_missing_scopes(self, account: TikTokAccount) -> list[dict]:
-        verdict = permissions_verdict(self._granted(account), needed=requested_scopes())
         return [
             {"scope": item.scope, "features": item.features, "blocking": item.blocking, "fix": item.fix}
-            for item in verdict.missing
+            for item in self._of(account).permissions.missing
         ]
 
 
@@ -90,7 +94,7 @@ _DESCRIPTION = (
     "A connected TikTok Business Account: `status` (`active`, `needs_reauth`: the owner must reconnect, no call "
     "is made with it; `disconnected`), the registered `country` with its `region` and whether TikTok's messaging "
     "API is available there (`region_available`), the scopes granted and those missing with what each one "
-    "disables (R3). Tokens are never returned."
+    "disables. Tokens are never returned."
 )
 
 

@@ -20,9 +20,10 @@ from channels_tiktok.messaging.outbound import (
     UpstreamError,
     call,
     ensure_available,
+    failure_detail,
 )
 from channels_tiktok.messaging.rules import Violation
-from channels_tiktok.messaging.send import account_of
+from channels_tiktok.messaging.send import account_of, mark_failed
 from channels_tiktok.tiktok.client import TikTokError
 from clients.models import Client, ClientVariable, Message
 
@@ -98,11 +99,11 @@ def reply_to_comment(*, client: Client, text: str, comment_video_id: str = "", c
             event="tiktok.comment_reply",
         )
     except OutboundError as exc:
-        _fail(message, code=exc.code, detail=exc.message)
+        mark_failed(message, code=exc.code, detail=exc.message)
         raise
     except TikTokError as error:
         refusal = UpstreamError.from_error(error)
-        _fail(message, code=refusal.code, detail=f"TikTok code {error.code}: {error.message} (log_id={error.log_id})")
+        mark_failed(message, code=refusal.code, detail=failure_detail(error))
         logger.info("tiktok.comment_reply.failed", extra={**log, "code": refusal.code, "tiktok_code": error.code})
         raise refusal from error
     reply_id = _reply_comment_id(data)
@@ -113,10 +114,3 @@ def reply_to_comment(*, client: Client, text: str, comment_video_id: str = "", c
     message.save(update_fields=["status", "external_id", "sent_at", "payload"])
     logger.info("tiktok.comment_reply.sent", extra={**log, "external_id": reply_id})
     return message
-
-
-def _fail(message: Message, *, code: str, detail: str) -> None:
-    message.status = Message.Status.FAILED
-    message.error_code = code
-    message.error_message = detail
-    message.save(update_fields=["status", "error_code", "error_message"])

@@ -26,35 +26,35 @@ MESSAGES = {
     # rules.CODES
     "empty_message": _("The message has no text, no image and no buttons."),
     "text_too_long": _("Text is longer than %(max)d characters.", max=constants.MAX_TEXT_LENGTH),
-    "text_and_image": _("A message is either text or an image, never both (R7)."),
-    "too_many_attachments": _("At most one attachment per message (R10)."),
+    "text_and_image": _("A message is either text or an image, never both."),
+    "too_many_attachments": _("At most one attachment per message."),
     "buttons_with_image": _("Buttons are a text card: they cannot go with an image."),
-    "too_many_buttons": _("At most %(max)d buttons per message (R14).", max=constants.MAX_BUTTONS),
-    "mixed_button_types": _("Callback and url buttons cannot be mixed in one message (R14)."),
+    "too_many_buttons": _("At most %(max)d buttons per message.", max=constants.MAX_BUTTONS),
+    "mixed_button_types": _("Callback and url buttons cannot be mixed in one message."),
     "button_type_invalid": _("A button's type is one of %(types)s.", types=", ".join(BUTTON_TYPES)),
     "button_text_empty": _("A button needs a text: it is what the bot receives when the button is tapped."),
     "button_text_too_long": _(
-        "Callback button text is at most %(callback)d characters, url button text at most %(url)d (R14).",
+        "Callback button text is at most %(callback)d characters, url button text at most %(url)d.",
         callback=constants.MAX_CALLBACK_BUTTON_TEXT,
         url=constants.MAX_URL_BUTTON_TEXT,
     ),
     "text_required_with_buttons": _("A message with buttons needs a text: it is the title of the button card."),
     "text_too_long_for_buttons": _(
-        "A message with buttons has at most %(max)d characters of text (R14).", max=constants.MAX_TEXT_WITH_BUTTONS
+        "A message with buttons has at most %(max)d characters of text.", max=constants.MAX_TEXT_WITH_BUTTONS
     ),
-    "image_too_large": _("The image is larger than %(max)d bytes (3 MB) (R9).", max=constants.MAX_IMAGE_BYTES),
-    "image_format_unsupported": _("The image is not a JPEG or PNG (decided by the file's bytes) (R9)."),
-    "image_not_supported": _("TikTok does not allow images in this conversation (the users' countries) (R8)."),
-    "no_conversation": _("The client has not written to the account yet: the business cannot write first (R5)."),
+    "image_too_large": _("The image is larger than %(max)d bytes (3 MB).", max=constants.MAX_IMAGE_BYTES),
+    "image_format_unsupported": _("The image is not a JPEG or PNG (decided by the file's bytes)."),
+    "image_not_supported": _("TikTok does not allow images in this conversation (the users' countries)."),
+    "no_conversation": _("The client has not written to the account yet: the business cannot write first."),
     "window_closed": _(
-        "More than %(hours)d hours passed since the client's last message (R6).", hours=constants.WINDOW_HOURS
+        "More than %(hours)d hours passed since the client's last message.", hours=constants.WINDOW_HOURS
     ),
     "quota_exhausted": _(
-        "All %(max)d messages of the window are used; the client must write again (R6).",
+        "All %(max)d messages of the window are used; the client must write again.",
         max=constants.WINDOW_MAX_MESSAGES,
     ),
     # rules.WARNING_CODES
-    "buttons_hidden_on_desktop": _("Desktop TikTok does not show messages with buttons (R14)."),
+    "buttons_hidden_on_desktop": _("Desktop TikTok does not show messages with buttons."),
     # images.CODES
     "image_url_invalid": _("The image URL is not an http(s) URL with a host name."),
     "image_url_forbidden": _("The image URL points to a private, loopback, link-local or reserved address."),

@@ -23,6 +23,7 @@ import urllib3
 from django.conf import settings
 
 from channels_tiktok import constants
+from channels_tiktok.messaging import rules
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,9 @@ CODES: dict[str, str] = {
     "image_url_forbidden": "The image URL points to a private, loopback, link-local or reserved address.",
     "image_too_many_redirects": f"The image URL redirects more than {MAX_REDIRECTS} times.",
     "image_fetch_failed": "The image could not be downloaded (network error, timeout or a non-200 answer).",
-    "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB) (R9).",
-    "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes) (R9).",
+    # The two rules on an image's bytes are the messaging rules' own (one wording, in rules.CODES).
+    "image_too_large": rules.CODES["image_too_large"],
+    "image_format_unsupported": rules.CODES["image_format_unsupported"],
 }
 
 

@@ -97,8 +97,13 @@ def ensure_available(account: TikTokAccount) -> None:
     if account.region_available is False:
         raise BlockedError(
             "account_unavailable",
-            f"TikTok's messaging API is not available for accounts registered in {account.country} (R4).",
+            f"TikTok's messaging API is not available for accounts registered in {account.country}.",
         )
+
+
+def failure_detail(error: TikTokError) -> str:
+    """What the message log keeps of TikTok's refusal: its code, its words and the log id to quote to TikTok."""
+    return f"TikTok code {error.code}: {error.message} (log_id={error.log_id or '-'})"
 
 
 def definitely_not_acted_on(error: TikTokError) -> bool:

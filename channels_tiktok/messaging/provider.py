@@ -13,13 +13,13 @@ class TikTokProvider(ChannelProvider):
     required_variables = {
         constants.VAR_CONVERSATION_ID: (
             f"{constants.VAR_CONVERSATION_ID} is required for sending: without it the business cannot write to the "
-            "client until they write again (R5, R13). It is maintained by the channel and cannot be deleted."
+            "client until they write again. It is maintained by the channel and cannot be deleted."
         ),
     }
 
     def window(self, client: Client) -> WindowInfo:
-        state = window.state(Conversation.objects.filter(client=client).first())
-        return WindowInfo(open=state.open, expires_at=state.expires_at, messages_left=state.messages_left)
+        verdict = window.verdict(Conversation.objects.filter(client=client).first())
+        return WindowInfo(open=verdict.open, expires_at=verdict.expires_at, messages_left=verdict.messages_left)
 
     def send_message(self, *, client: Client, request: OutgoingRequest) -> Message:
         from channels_tiktok.api.messages import send_from_api  # the API adapter needs DRF; keep it out of import time

@@ -17,40 +17,43 @@ BUTTON_URL = "url"
 BUTTON_TYPES = (BUTTON_CALLBACK, BUTTON_URL)
 
 WINDOW = dt.timedelta(hours=constants.WINDOW_HOURS)
+WINDOW_NONE, WINDOW_OPEN, WINDOW_USED_UP, WINDOW_CLOSED = "none", "open", "used_up", "closed"
+WINDOW_STATES = (WINDOW_NONE, WINDOW_OPEN, WINDOW_USED_UP, WINDOW_CLOSED)
+WINDOW_REFUSALS = {WINDOW_NONE: "no_conversation", WINDOW_CLOSED: "window_closed", WINDOW_USED_UP: "quota_exhausted"}
 
 # Every code this module can return, with what it means. The API docs list them from here.
 CODES: dict[str, str] = {
     "empty_message": "The message has no text, no image and no buttons.",
     "text_too_long": f"Text is longer than {constants.MAX_TEXT_LENGTH} characters.",
-    "text_and_image": "A message is either text or an image, never both (R7).",
-    "too_many_attachments": "At most one attachment per message (R10).",
+    "text_and_image": "A message is either text or an image, never both.",
+    "too_many_attachments": "At most one attachment per message.",
     "buttons_with_image": "Buttons are a text card: they cannot go with an image.",
-    "too_many_buttons": f"At most {constants.MAX_BUTTONS} buttons per message (R14).",
-    "mixed_button_types": "Callback and url buttons cannot be mixed in one message (R14).",
+    "too_many_buttons": f"At most {constants.MAX_BUTTONS} buttons per message.",
+    "mixed_button_types": "Callback and url buttons cannot be mixed in one message.",
     "button_type_invalid": f"A button's type is one of {', '.join(BUTTON_TYPES)}.",
     "button_text_empty": "A button needs a text: it is what the bot receives when the button is tapped.",
     "button_text_too_long": (
         f"Callback button text is at most {constants.MAX_CALLBACK_BUTTON_TEXT} characters, url button text at most "
-        f"{constants.MAX_URL_BUTTON_TEXT} (R14)."
+        f"{constants.MAX_URL_BUTTON_TEXT}."
     ),
     "text_required_with_buttons": "A message with buttons needs a text: it is the title of the button card.",
     "text_too_long_for_buttons": f"A message with buttons has at most {constants.MAX_TEXT_WITH_BUTTONS} "
-    "characters of text (R14).",
-    "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB) (R9).",
-    "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes) (R9).",
-    "image_not_supported": "TikTok does not allow images in this conversation (the users' countries) (R8).",
-    "no_conversation": "The client has not written to the account yet: the business cannot write first (R5).",
-    "window_closed": f"More than {constants.WINDOW_HOURS} hours passed since the client's last message (R6).",
+    "characters of text.",
+    "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB).",
+    "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes).",
+    "image_not_supported": "TikTok does not allow images in this conversation (the users' countries).",
+    "no_conversation": "The client has not written to the account yet: the business cannot write first.",
+    "window_closed": f"More than {constants.WINDOW_HOURS} hours passed since the client's last message.",
     "quota_exhausted": f"All {constants.WINDOW_MAX_MESSAGES} messages of the window are used; the client must "
-    "write again (R6).",
+    "write again.",
 }
 
 WARNING_CODES: dict[str, str] = {
-    "buttons_hidden_on_desktop": "Desktop TikTok does not show messages with buttons (R14).",
+    "buttons_hidden_on_desktop": "Desktop TikTok does not show messages with buttons.",
 }
 
 # Refusals that are about the conversation's state rather than the message: the send API answers them 409.
-CONVERSATION_CODES = frozenset({"no_conversation", "window_closed", "quota_exhausted"})
+CONVERSATION_CODES = frozenset(WINDOW_REFUSALS.values())
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,36 @@ class ConversationFacts:
     last_inbound_at: dt.datetime | None = None
     window_sent: int = 0
     image_send_allowed: bool | None = None
+
+
+@dataclass(frozen=True)
+class WindowVerdict:
+    """Where a conversation's messaging window stands (R5, R6): the one answer every caller shows or enforces."""
+
+    state: str  # one of WINDOW_STATES
+    expires_at: dt.datetime | None  # None: the client never wrote
+    messages_left: int
+
+    @property
+    def open(self) -> bool:
+        return self.state == WINDOW_OPEN
+
+    @property
+    def refusal(self) -> str | None:
+        """The code a send gets while the window stands like this (None: one more message fits)."""
+        return WINDOW_REFUSALS.get(self.state)
+
+
+def window_verdict(last_inbound_at: dt.datetime | None, window_sent: int, *, now: dt.datetime) -> WindowVerdict:
+    """After each client message the business may send `WINDOW_MAX_MESSAGES` messages within `WINDOW_HOURS`.
+    A closed window wins over a used-up quota (the client must write again either way, but this says why)."""
+    if last_inbound_at is None:
+        return WindowVerdict(state=WINDOW_NONE, expires_at=None, messages_left=0)
+    expires_at = last_inbound_at + WINDOW
+    if now >= expires_at:
+        return WindowVerdict(state=WINDOW_CLOSED, expires_at=expires_at, messages_left=0)
+    left = max(constants.WINDOW_MAX_MESSAGES - window_sent, 0)
+    return WindowVerdict(state=WINDOW_OPEN if left else WINDOW_USED_UP, expires_at=expires_at, messages_left=left)
 
 
 @dataclass(frozen=True)
@@ -180,13 +213,12 @@ def check_conversation(
     message: OutgoingMessage, conversation: ConversationFacts | None, *, now: dt.datetime
 ) -> list[Violation]:
     """R5, R6 (one more message must fit the window) and R8 (when the conversation's capability is known)."""
-    if conversation is None or not conversation.conversation_id or conversation.last_inbound_at is None:
+    if conversation is None or not conversation.conversation_id:
         return [_violation("no_conversation")]
-    errors = []
-    if now >= conversation.last_inbound_at + WINDOW:
-        errors.append(_violation("window_closed"))
-    elif conversation.window_sent >= constants.WINDOW_MAX_MESSAGES:
-        errors.append(_violation("quota_exhausted"))
+    verdict = window_verdict(conversation.last_inbound_at, conversation.window_sent, now=now)
+    if verdict.state == WINDOW_NONE:
+        return [_violation("no_conversation")]
+    errors = [_violation(verdict.refusal)] if verdict.refusal else []
     if message.images and conversation.image_send_allowed is False:
         errors.append(_violation("image_not_supported", "image"))
     return errors

@@ -28,6 +28,7 @@ from channels_tiktok.messaging.outbound import (
     call,
     definitely_not_acted_on,
     ensure_available,
+    failure_detail,
 )
 from channels_tiktok.models import Conversation, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
@@ -170,7 +171,8 @@ def _log_queued(
     return message
 
 
-def _mark_failed(message: Message, *, code: str, detail: str) -> None:
+def mark_failed(message: Message, *, code: str, detail: str) -> None:
+    """A logged outgoing message (a send or a comment reply) that TikTok did not take, with why."""
     message.status = Message.Status.FAILED
     message.error_code = code
     message.error_message = detail
@@ -260,7 +262,7 @@ def send_message(
         )
     except OutboundError as exc:  # rate limited, account unavailable: nothing reached TikTok
         window.release(conversation, window_start=window_start)
-        _mark_failed(message, code=exc.code, detail=exc.message)
+        mark_failed(message, code=exc.code, detail=exc.message)
         logger.info("tiktok.send.refused", extra={**log, "code": exc.code})
         raise
     except TikTokError as error:
@@ -284,8 +286,7 @@ def _after_tiktok_error(
             refusal, release = BlockedError(violation.code, violation.message), False
     if release:
         window.release(conversation, window_start=window_start)
-    detail = f"TikTok code {error.code}: {error.message} (log_id={error.log_id or '-'})"
-    _mark_failed(message, code=refusal.code, detail=detail)
+    mark_failed(message, code=refusal.code, detail=failure_detail(error))
     logger.info(
         "tiktok.send.failed",
         extra={**log, "code": refusal.code, "tiktok_code": error.code, "log_id": error.log_id, "released": release},

@@ -1,39 +1,28 @@
 """The messaging window of a conversation (R5, R6), kept atomically in the database.
 
+Whether a window is open is decided by `rules.window_verdict` alone; this module applies it to stored
+conversations and keeps the count.
+
 After each client message the business may send at most `WINDOW_MAX_MESSAGES` messages within `WINDOW_HOURS`.
 Every change is a single conditional UPDATE, so concurrent senders and webhook workers never over-count,
 on PostgreSQL and on SQLite alike.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from channels_tiktok import constants
+from channels_tiktok.messaging.rules import WINDOW_CLOSED, WindowVerdict, window_verdict
 from channels_tiktok.models import Conversation
 
-WINDOW = dt.timedelta(hours=constants.WINDOW_HOURS)
 
-
-@dataclass(frozen=True)
-class WindowState:
-    open: bool
-    expires_at: dt.datetime | None
-    messages_left: int
-
-
-def state(conversation: Conversation | None, *, now: dt.datetime | None = None) -> WindowState:
-    """What the bot may still send to this conversation (B5)."""
-    now = now or timezone.now()
-    if conversation is None or conversation.last_inbound_at is None:
-        return WindowState(open=False, expires_at=None, messages_left=0)
-    expires_at = conversation.last_inbound_at + WINDOW
-    if now >= expires_at:
-        return WindowState(open=False, expires_at=expires_at, messages_left=0)
-    left = max(constants.WINDOW_MAX_MESSAGES - conversation.window_sent, 0)
-    return WindowState(open=left > 0, expires_at=expires_at, messages_left=left)
+def verdict(conversation: Conversation | None, *, now: dt.datetime | None = None) -> WindowVerdict:
+    """`rules.window_verdict` of a stored conversation: what the bot may still send to it (B5)."""
+    if conversation is None:
+        return window_verdict(None, 0, now=now or timezone.now())
+    return window_verdict(conversation.last_inbound_at, conversation.window_sent, now=now or timezone.now())
 
 
 def open_window(conversation: Conversation, *, at: dt.datetime) -> bool:
@@ -63,7 +52,7 @@ def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> dt
     the window is closed or used up."""
     now = now or timezone.now()
     current = Conversation.objects.filter(pk=conversation.pk).values_list("last_inbound_at", flat=True).first()
-    if current is None or now >= current + WINDOW:
+    if current is None or window_verdict(current, 0, now=now).state == WINDOW_CLOSED:
         return None
     updated = Conversation.objects.filter(
         pk=conversation.pk, last_inbound_at=current, window_sent__lt=constants.WINDOW_MAX_MESSAGES
