@@ -73,6 +73,9 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            # A second stop signal (Ctrl-C, then `make run` stopping its children too) must not cut the save short.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             server.stop()
             if state_file:
                 server.sandbox.state.save(state_file)
