@@ -166,6 +166,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "clients.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only (the send endpoints add multipart for uploads): a JSON body labelled as a form, what `curl -d`
+    # does, is answered 415 instead of being read as an empty form.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {"webhook_bad_signature": "30/min"},
     "UNAUTHENTICATED_USER": None,
 }
@@ -181,6 +184,10 @@ SPECTACULAR_SETTINGS = {
         "clients.api.docs.add_common_error_responses",
     ],
 }
+# Bounds of one client's variables, which every bot event carries: keys per client, characters per key and value.
+CLIENT_VARIABLES_MAX_KEYS = env.int("CLIENT_VARIABLES_MAX_KEYS", default=100)
+CLIENT_VARIABLE_KEY_MAX_LENGTH = env.int("CLIENT_VARIABLE_KEY_MAX_LENGTH", default=64)  # at most 100, the column's
+CLIENT_VARIABLE_VALUE_MAX_LENGTH = env.int("CLIENT_VARIABLE_VALUE_MAX_LENGTH", default=1000)
 
 # --------------------------------------------------------------------------------------- security
 FIELD_ENCRYPTION_KEYS = env.list(
@@ -189,6 +196,9 @@ FIELD_ENCRYPTION_KEYS = env.list(
     default=["Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="],
 )
 SESSION_COOKIE_HTTPONLY = True
+# How many proxies of our own stand in front of the service and append to X-Forwarded-For (config/proxies.py):
+# the throttles and the login lockout take the client's address from there. 0 uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # ----------------------------------------------------------------------------------------- TikTok
 TIKTOK_APP_ID = env("TIKTOK_APP_ID", default="sandbox-app")
