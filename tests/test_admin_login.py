@@ -23,9 +23,7 @@ def staff():
 
 def attempt(client: Client, password: str, *, address: str = "203.0.113.5", forwarded_for: str = ""):
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post(
-        LOGIN, {"username": "staff", "password": password}, REMOTE_ADDR=address, headers=headers
-    )
+    return client.post(LOGIN, {"username": "staff", "password": password}, REMOTE_ADDR=address, headers=headers)
 
 
 def test_the_right_password_logs_in(staff):

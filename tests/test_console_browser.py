@@ -12,6 +12,7 @@ from django.utils import timezone
 from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
 from clients.models import Message
+from tests.browser import watch
 from tests.factories import (
     ClientFactory,
     ConversationFactory,
@@ -61,6 +62,7 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
                     }
                 ]
             )
+            report = watch(context)
             page = context.new_page()
             page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
             expect(page.locator("svg.messages-chart rect")).to_have_count(28)
@@ -73,5 +75,6 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
             for text in panel_text:
                 expect(page.get_by_text(text).first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / f"console-account-page-{language}.png"), full_page=True)
+            assert report.csp_violations == []
         finally:
             browser.close()
