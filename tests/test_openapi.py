@@ -1,6 +1,7 @@
 """The API docs: a valid OpenAPI 3 schema without warnings, every endpoint and every error code in it."""
 
 import io
+import re
 
 import pytest
 import yaml
@@ -69,3 +70,24 @@ def test_api_key_scheme(schema):
 
 def test_docs_page_is_served(client):
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_load_their_assets_from_our_own_static_files(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources
+    assert all(source.startswith(("/static/", "/api/")) for source in sources), sources
+    assert "<script>" not in html
+    assert "<style>" not in html
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def test_swagger_start_script_is_served_as_javascript(client):
+    response = client.get("/api/docs/?script=")
+    assert response.status_code == 200
+    assert "SwaggerUIBundle" in response.content.decode()
