@@ -91,3 +91,19 @@ def test_swagger_start_script_is_served_as_javascript(client):
     response = client.get("/api/docs/?script=")
     assert response.status_code == 200
     assert "SwaggerUIBundle" in response.content.decode()
+
+
+def test_every_operation_with_a_body_documents_413_and_415(schema):
+    description = schema["info"]["description"]
+    for code in ("unsupported_media_type", "request_too_large", "too_many_variables", "variable_value_too_long"):
+        assert f"| `{code}` |" in description, code
+    with_body = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+        if method in ("post", "put", "patch")
+    ]
+    assert len(with_body) >= 4
+    for path, method, operation in with_body:
+        assert {"413", "415"} <= set(operation["responses"]), (path, method)
