@@ -4,7 +4,9 @@
 - rule violations:  `{"errors": [{"code", "field", "message"}]}` with HTTP 422
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -54,14 +56,24 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "permission_denied": (403, "The caller may not do this."),
     "not_found": (404, "No such object in the caller's project (another project's objects are not found either)."),
     "method_not_allowed": (405, "The HTTP method is not supported here."),
-    "unsupported_media_type": (415, "Send JSON (or multipart where a file is accepted)."),
+    "unsupported_media_type": (
+        415,
+        "The body's content type is not accepted: send JSON (`Content-Type: application/json`), or multipart "
+        "where a file is accepted. The message names the type received and the ones accepted.",
+    ),
+    "request_too_large": (413, "The body is larger than the service accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)."),
     "malformed_request": (400, "The body could not be parsed."),
     "invalid": (422, "A field of the request is invalid (see `field`)."),
     "required": (422, "A required field is missing (see `field`)."),
     "rate_limited": (429, "Too many calls; retry after the `Retry-After` header's seconds."),
     "variable_read_only": (422, "The variable is maintained by the channel; the API cannot change or delete it."),
     "variable_required": (409, "The channel cannot work without this variable, so it cannot be deleted."),
-    "variable_key_invalid": (422, "A variable key has 1 to 100 characters."),
+    "variable_key_invalid": (422, "A variable key has 1 to CLIENT_VARIABLE_KEY_MAX_LENGTH (64) characters."),
+    "variable_value_too_long": (422, "A variable value is longer than CLIENT_VARIABLE_VALUE_MAX_LENGTH (1000)."),
+    "too_many_variables": (
+        422,
+        "The change would give the client more than CLIENT_VARIABLES_MAX_KEYS (100) variables.",
+    ),
     "variable_value_invalid": (422, "A variable value is a string (numbers and booleans are stored as text)."),
     "channel_cannot_send": (409, "The client's channel cannot send messages."),
     "invalid_cursor": (400, "The events feed's `after` cursor is not one it gave out."),
@@ -124,12 +136,34 @@ def _flatten(detail, field=None):
         yield {"code": getattr(detail, "code", "invalid") or "invalid", "field": field, "message": str(detail)}
 
 
+def _unsupported_media_type(context) -> exceptions.UnsupportedMediaType:
+    """DRF's 415, with a message that names the content type received and the ones this endpoint accepts."""
+    request, view = context.get("request"), context.get("view")
+    received = request.content_type if request is not None else ""
+    accepted = ", ".join(parser.media_type for parser in (view.get_parsers() if view is not None else []))
+    if not received:
+        detail = _("The request has no Content-Type header; this endpoint accepts %(accepted)s.")
+    else:
+        detail = _('The body\'s content type is "%(received)s"; this endpoint accepts %(accepted)s.')
+    return exceptions.UnsupportedMediaType(received, detail=detail % {"received": received, "accepted": accepted})
+
+
 def exception_handler(exc, context):
     # DRF answers Django's Http404 / PermissionDenied too; give them the stable codes of their DRF twins.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = _unsupported_media_type(context)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django would answer its HTML 400 page; the API answers in its own format.
+        exc = ApiError(
+            code="request_too_large",
+            message=_("The request body is larger than %(limit)s bytes.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

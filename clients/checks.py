@@ -15,3 +15,23 @@ def bot_event_retention(app_configs=None, **kwargs):
             id="clients.E001",
         )
     ]
+
+
+# Encryption keys committed to the repository (the development and test defaults in config/settings, the loopback
+# stack's in scripts/stack.py): anyone can read what they encrypt.
+PUBLIC_ENCRYPTION_KEYS = frozenset({"Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="})
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def public_encryption_key(app_configs=None, **kwargs):
+    """`manage.py check --deploy`: tokens at rest must not be encrypted with a key everyone has."""
+    if not PUBLIC_ENCRYPTION_KEYS.intersection(settings.FIELD_ENCRYPTION_KEYS):
+        return []
+    return [
+        checks.Error(
+            "FIELD_ENCRYPTION_KEYS holds the development key committed to the repository.",
+            hint="Generate a key of your own (Fernet.generate_key()), put it first, and keep the development key "
+            "out of the list once the stored tokens are re-encrypted.",
+            id="clients.E002",
+        )
+    ]

@@ -118,3 +118,46 @@ def test_no_key_is_401(client_with_vars):
     response = APIClient().get(f"/api/v1/clients/{client_with_vars.pk}/")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_variables_patch_is_bounded_in_keys_per_client(api, client_with_vars, settings):
+    settings.CLIENT_VARIABLES_MAX_KEYS = 5
+    url = f"/api/v1/clients/{client_with_vars.pk}/variables/"
+    assert api.patch(url, {"a": "1", "b": "2", "c": "3"}, format="json").status_code == 200  # 5 with the two
+    response = api.patch(url, {"d": "4"}, format="json")
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["code"], error["field"]) == ("too_many_variables", None)
+    assert "at most 5 variables" in error["message"]
+    assert "would make 6" in error["message"]
+    assert not ClientVariable.objects.filter(key="d").exists()
+    # Deleting one in the same change makes room.
+    assert api.patch(url, {"d": "4", "a": None}, format="json").status_code == 200
+
+
+def test_ten_thousand_keys_in_one_patch_are_refused(api, client_with_vars):
+    url = f"/api/v1/clients/{client_with_vars.pk}/variables/"
+    response = api.patch(url, {f"k{n}": "v" for n in range(10_000)}, format="json")
+    assert response.status_code == 422
+    assert [e["code"] for e in response.json()["errors"]] == ["too_many_variables"]
+    assert ClientVariable.objects.filter(client=client_with_vars).count() == 2
+
+
+def test_variable_values_and_keys_are_bounded_in_length(api, client_with_vars):
+    url = f"/api/v1/clients/{client_with_vars.pk}/variables/"
+    assert api.patch(url, {"k" * 64: "v" * 1000}, format="json").status_code == 200
+    response = api.patch(url, {"long": "v" * 1001, "k" * 65: "v"}, format="json")
+    assert response.status_code == 422
+    errors = {e["code"]: e for e in response.json()["errors"]}
+    assert errors["variable_value_too_long"]["field"] == "long"
+    assert "at most 1000 characters" in errors["variable_value_too_long"]["message"]
+    assert errors["variable_key_invalid"]["message"] == "A variable key has 1 to 64 characters."
+    assert not ClientVariable.objects.filter(key="long").exists()
+
+
+def test_variables_form_body_is_415(api, client_with_vars):
+    url = f"/api/v1/clients/{client_with_vars.pk}/variables/"
+    response = api.generic("PATCH", url, '{"a": "b"}', content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert "this endpoint accepts application/json." in response.json()["message"]

@@ -1,6 +1,7 @@
 """The owner's channels page: login, project choice, what it shows about each account."""
 
 import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -124,3 +125,24 @@ def test_country_names_follow_the_language(client, owner):
     )
 
     assert '<option value="DE">Германия</option>' in page
+
+
+def test_the_page_carries_no_inline_script_and_a_strict_policy(client, owner):
+    project = _owned_project(owner, name="Taqueria bot")
+    _owned_project(owner, name="Second bot")  # the project picker shows
+    TikTokAccountFactory(channel=ChannelFactory(project=project), avatar_url="https://p16-sign.tiktokcdn.com/a.jpeg")
+    response = client.get(reverse("channels"))
+    page = response.content.decode()
+    assert re.findall(r"\son[a-z]+=", page) == []  # no onchange / onerror / onsubmit handlers
+    assert re.findall(r"<script(?![^>]*\ssrc=)", page) == []
+    assert "<style" not in page
+    assert "data-submit-on-change" in page
+    assert "data-fallback-next" in page
+    assert "data-confirm=" in page
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"

@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
+from tests.browser import watch
 from tests.factories import ProjectFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,6 +43,7 @@ def test_owner_connects_tiktok_in_a_browser(transactional_db, live_server, sandb
             context.add_cookies(
                 [{"name": django_settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": live_server.url}]
             )
+            report = watch(context)
             page = context.new_page()
             page.goto(live_server.url + "/channels/")
             expect(page.get_by_role("heading", name="Channels · Taqueria bot")).to_be_visible()
@@ -65,6 +67,7 @@ def test_owner_connects_tiktok_in_a_browser(transactional_db, live_server, sandb
             expect(card.locator(".region")).to_contain_text("messaging available")
             expect(card.locator(".permissions")).to_contain_text("all granted")
             page.screenshot(path=str(ARTIFACTS / "connect-tiktok-success.png"), full_page=True)
+            assert report.csp_violations == []
         finally:
             browser.close()
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
 from clients.models import Message
+from tests.browser import watch
 from tests.factories import (
     ClientFactory,
     ConversationFactory,
@@ -33,6 +34,7 @@ def _admin_page(browser, live_server, admin_user, *, language: str, width: int, 
     )
     cookie = login.cookies[django_settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    context.report = watch(context)  # CSP violations, console messages, requests: asserted by the tests
     return context.new_page()
 
 
@@ -59,6 +61,7 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = _admin_page(browser, live_server, admin_user, language=language, width=1280, height=900)
+            report = page.context.report
             page.goto(f"{live_server.url}/admin/channels_tiktok/tiktokaccount/{account.pk}/change/")
             expect(page.locator("svg.messages-chart rect")).to_have_count(28)
             expect(page.locator(".windows-panel tbody tr")).to_have_count(10)
@@ -70,6 +73,7 @@ def test_account_page_in_a_browser(transactional_db, live_server, admin_user, la
             for text in panel_text:
                 expect(page.get_by_text(text).first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / f"console-account-page-{language}.png"), full_page=True)
+            assert report.csp_violations == []
         finally:
             browser.close()
 

@@ -1,6 +1,7 @@
 """The API docs: a valid OpenAPI 3 schema without warnings, every endpoint and every error code in it."""
 
 import io
+import re
 
 import pytest
 import yaml
@@ -77,3 +78,40 @@ def test_every_bot_event_type_is_documented(schema):
     for event_type in BotEvent.Type.values:
         assert f"| `{event_type}` |" in description, event_type
     assert "does not reopen the messaging window" in description  # client.reaction
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_load_their_assets_from_our_own_static_files(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources
+    assert all(source.startswith(("/static/", "/api/")) for source in sources), sources
+    assert "<script>" not in html
+    assert "<style>" not in html
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def test_swagger_start_script_is_served_as_javascript(client):
+    response = client.get("/api/docs/?script=")
+    assert response.status_code == 200
+    assert "SwaggerUIBundle" in response.content.decode()
+
+
+def test_every_operation_with_a_body_documents_413_and_415(schema):
+    description = schema["info"]["description"]
+    for code in ("unsupported_media_type", "request_too_large", "too_many_variables", "variable_value_too_long"):
+        assert f"| `{code}` |" in description, code
+    with_body = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+        if method in ("post", "put", "patch")
+    ]
+    assert len(with_body) >= 4
+    for path, method, operation in with_body:
+        assert {"413", "415"} <= set(operation["responses"]), (path, method)

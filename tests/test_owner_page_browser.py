@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.models import TikTokAccount
+from tests.browser import watch
 from tests.factories import ChannelFactory, ClientFactory, ProjectFactory, TikTokAccountFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -88,7 +89,7 @@ def _owner_page(browser, live_server, *, language: str, width: str):
             }
         ]
     )
-    return project, context
+    return project, context, watch(context)
 
 
 def _assert_fits_the_screen(page):
@@ -103,7 +104,7 @@ def test_healthy_account(browser, transactional_db, live_server, language, width
     from playwright.sync_api import expect
 
     text = TEXTS[language]
-    project, context = _owner_page(browser, live_server, language=language, width=width)
+    project, context, report = _owner_page(browser, live_server, language=language, width=width)
     account = TikTokAccountFactory(
         channel=ChannelFactory(project=project), username="taqueria", display_name="Taqueria La Güera", country="MX"
     )
@@ -126,6 +127,7 @@ def test_healthy_account(browser, transactional_db, live_server, language, width
         expect(page.get_by_text(text["desktop"])).to_be_attached()
         _assert_fits_the_screen(page)
         page.screenshot(path=str(ARTIFACTS / f"owner-page-healthy-{language}-{width}.png"), full_page=True)
+        assert report.csp_violations == []
     finally:
         context.close()
 
@@ -137,7 +139,7 @@ def test_account_with_missing_scopes_in_an_unavailable_region(browser, transacti
     from playwright.sync_api import expect
 
     text = TEXTS[language]
-    project, context = _owner_page(browser, live_server, language=language, width=width)
+    project, context, report = _owner_page(browser, live_server, language=language, width=width)
     TikTokAccountFactory(
         channel=ChannelFactory(project=project),
         username="taqueria_berlin_with_a_rather_long_username",
@@ -156,6 +158,7 @@ def test_account_with_missing_scopes_in_an_unavailable_region(browser, transacti
         expect(card.get_by_role("button", name=text["reconnect"])).to_be_visible()
         _assert_fits_the_screen(page)
         page.screenshot(path=str(ARTIFACTS / f"owner-page-troubled-{language}-{width}.png"), full_page=True)
+        assert report.csp_violations == []
     finally:
         context.close()
 
@@ -164,7 +167,7 @@ def test_account_with_missing_scopes_in_an_unavailable_region(browser, transacti
 def test_language_switcher_and_reconnect_of_a_lost_account(browser, transactional_db, live_server, sandbox_settings):
     from playwright.sync_api import expect
 
-    project, context = _owner_page(browser, live_server, language="en", width="phone")
+    project, context, report = _owner_page(browser, live_server, language="en", width="phone")
     TikTokAccountFactory(
         channel=ChannelFactory(project=project),
         username="taqueria",
@@ -185,5 +188,6 @@ def test_language_switcher_and_reconnect_of_a_lost_account(browser, transactiona
         page.get_by_role("button", name="Переподключить").click()
         page.wait_for_url(f"{sandbox_settings.authorize_url}**")  # straight to TikTok's consent page
         assert "state=" in page.url
+        assert report.csp_violations == []
     finally:
         context.close()

@@ -7,7 +7,7 @@
 - image URLs aimed at internal addresses are refused before any connection is made;
 - no secret (access or refresh token, app secret, callback secret, API key, encryption key, Django secret key)
   appears in the logs of any process (at DEBUG), in the admin or in API answers;
-- `manage.py check --deploy` is clean.
+- `manage.py check --deploy` is clean (with secrets of the deployment's own).
 """
 
 import http.client
@@ -23,6 +23,7 @@ import time
 import pytest
 import requests
 import schemathesis
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -535,9 +536,12 @@ def test_no_secret_in_logs_or_api_answers(stack, projects, control):
 
 # ------------------------------------------------------------------------------------------- deployment
 def test_check_deploy_is_clean(stack):
+    # The stack's own encryption key and app secret are public (loopback only): a deployment sets its own.
     environment = stack.environment() | {
         "DJANGO_ALLOWED_HOSTS": "tiktok.example.com",
         "DJANGO_SECURE_SSL_REDIRECT": "1",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "TIKTOK_APP_SECRET": "security-suite-app-secret",
     }
     completed = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -392,3 +392,29 @@ def test_message_log_newest_first_with_cursor(api, conversation):
     assert [m["text"] for m in rest["results"]] == ["m1", "m0"]
     assert rest["next"] is None
     assert {m["id"] for m in page["results"] + rest["results"]} == {m.pk for m in messages}
+
+
+# --- content types
+@pytest.mark.parametrize(
+    ("content_type", "named"),
+    [("application/x-www-form-urlencoded", '"application/x-www-form-urlencoded"'), ("", "no Content-Type header")],
+)
+def test_json_under_another_content_type_is_415_naming_the_types(api, conversation, tiktok, content_type, named):
+    # What `curl -d '{"text": ...}'` sends: JSON labelled as a form (or, by hand, no type at all).
+    response = api.generic("POST", url(conversation.client), '{"text": "Hello!"}', content_type=content_type)
+    assert response.status_code == 415, response.content
+    body = response.json()
+    assert body["code"] == "unsupported_media_type"
+    assert named in body["message"]
+    assert "application/json, multipart/form-data" in body["message"]
+    assert not tiktok.calls
+    assert not Message.objects.exists()
+
+
+def test_an_oversized_body_is_413_in_the_api_format(api, conversation, tiktok, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = api.post(url(conversation.client), {"text": "x" * 20_000}, format="json")
+    assert response.status_code == 413
+    assert response.json() == {"code": "request_too_large", "message": response.json()["message"]}
+    assert "10000" in response.json()["message"]
+    assert not tiktok.calls

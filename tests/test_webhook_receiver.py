@@ -176,6 +176,34 @@ def test_bad_signature_flood_is_throttled_but_valid_deliveries_are_not(client):
     assert other_ip.status_code == 401
 
 
+def _forged(client, body, signature, *, forwarded_for, remote="203.0.113.9"):
+    return client.post(
+        wc.WEBHOOK_URL,
+        data=body,
+        content_type="application/json",
+        headers={"TikTok-Signature": signature, "X-Forwarded-For": forwarded_for},
+        REMOTE_ADDR=remote,
+    ).status_code
+
+
+def test_a_rotated_forwarded_for_does_not_escape_the_bad_signature_throttle(client):
+    body = wc.body_of("im_receive_msg_text")
+    bad = wc.sign(body, secret="attacker")
+    codes = [_forged(client, body, bad, forwarded_for=f"198.51.100.{n}") for n in range(32)]
+    assert codes == [401] * 30 + [429, 429]
+
+
+def test_behind_trusted_proxies_the_throttle_counts_the_address_they_saw(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    body = wc.body_of("im_receive_msg_text")
+    bad = wc.sign(body, secret="attacker")
+    # One proxy: the last X-Forwarded-For entry is the client; what the client wrote left of it is ignored.
+    codes = [_forged(client, body, bad, forwarded_for=f"198.51.100.{n}, 192.0.2.7") for n in range(31)]
+    assert codes == [401] * 30 + [429]
+    # Another client behind the same proxy (same REMOTE_ADDR) is counted on its own.
+    assert _forged(client, body, bad, forwarded_for="192.0.2.8") == 401
+
+
 def test_get_is_not_allowed(client):
     assert client.get(wc.WEBHOOK_URL).status_code == 405
     assert WebhookEvent.objects.count() == 0

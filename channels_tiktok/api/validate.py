@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,7 +29,8 @@ from clients.permissions import ProjectScopedMixin
     ),
 )
 class ValidateMessageView(ProjectScopedMixin, APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # No form-urlencoded: `curl -d '{...}'` sends JSON under that type, which would parse as one odd field.
+    parser_classes = [JSONParser, MultiPartParser]
 
     def post(self, request):
         body = ValidateMessageSerializer(data=request.data)

@@ -25,3 +25,22 @@ def journal_retention(app_configs=None, **kwargs):
             id="channels_tiktok.E001",
         )
     ]
+
+
+# App secrets that are public: the sandbox's (channels_tiktok/sandbox, scripts/stack.py) and the test settings'.
+PUBLIC_APP_SECRETS = frozenset({"sandbox-secret", "test-secret", "old-test-secret"})
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def public_app_secret(app_configs=None, **kwargs):
+    """`manage.py check --deploy`: with a public app secret anyone can sign a webhook delivery."""
+    if not PUBLIC_APP_SECRETS.intersection(settings.TIKTOK_APP_SECRET):
+        return []
+    return [
+        checks.Error(
+            "TIKTOK_APP_SECRET holds the TikTok sandbox's public secret.",
+            hint="Set the app secret TikTok's developer portal shows for your app: with the sandbox's anyone can "
+            "sign webhook deliveries.",
+            id="channels_tiktok.E002",
+        )
+    ]

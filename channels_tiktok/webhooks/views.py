@@ -16,6 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from channels_tiktok import constants
 from channels_tiktok.webhooks import journal, wire
+from config.proxies import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ class BadSignatureThrottle(SimpleRateThrottle):
     throttled, whatever the same address sent before."""
 
     scope = "webhook_bad_signature"
+
+    def get_ident(self, request):
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -68,6 +68,7 @@ _COMMON_ERRORS = {
     "400": "The body could not be parsed (`malformed_request`).",
     "401": _DESCRIPTIONS[401],
     "404": "Not found in the caller's project, or a `cursor` that is not one of ours (`not_found`).",
+    "413": "The body is larger than the service accepts (`request_too_large`).",
     "415": "A content type the operation does not accept (`unsupported_media_type`).",
 }
 
@@ -76,7 +77,7 @@ def _applies(status: str, path: str, method: str, operation: dict) -> bool:
     if status == "404":
         takes_cursor = any(p.get("name") == "cursor" for p in operation.get("parameters", []))
         return "{" in path or takes_cursor
-    if status in ("400", "415"):
+    if status in ("400", "413", "415"):
         return method in ("post", "put", "patch")
     return True
 

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from ..channel_registry import OutgoingRequest, provider_for
@@ -26,7 +26,8 @@ SEND_DESCRIPTION = _(
 @extend_schema(tags=["messages"])
 class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
     serializer_class = MessageSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # No form-urlencoded: `curl -d '{...}'` sends JSON under that type, which would parse as one odd field.
+    parser_classes = [JSONParser, MultiPartParser]
 
     def get_client(self):
         return get_object_or_404(project_clients(self.project), pk=self.kwargs["pk"])

@@ -49,7 +49,7 @@ class VariablesView(ClientVariablesMixin, APIView):
             )
         variables, refusals = update_variables(client=client, changes=changes)
         if refusals:
-            raise ViolationsError([{"code": r.code, "field": r.key, "message": r.message} for r in refusals])
+            raise ViolationsError([{"code": r.code, "field": r.key or None, "message": r.message} for r in refusals])
         return Response(variables)
 
 

@@ -28,13 +28,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
+    "axes",
     "clients",
     "channels_tiktok",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -42,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -143,6 +149,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The admin's login lockout (django-axes): this many failed logins from one address lock it out for the cool-off.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours, as django-axes counts
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"  # X-Forwarded-For only from TRUSTED_PROXY_COUNT proxies
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "channels"
 LOGOUT_REDIRECT_URL = "login"
@@ -158,6 +172,7 @@ USE_TZ = True
 # ----------------------------------------------------------------------------------------- static
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # -------------------------------------------------------------------------------------------- DRF
 REST_FRAMEWORK = {
@@ -167,6 +182,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "clients.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only (the send endpoints add multipart for uploads): a JSON body labelled as a form, what `curl -d`
+    # does, is answered 415 instead of being read as an empty form.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {"webhook_bad_signature": "30/min"},
     "UNAUTHENTICATED_USER": None,
 }
@@ -175,6 +193,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The bot builder's API of the TikTok channel. Authenticate with `Authorization: Api-Key <key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages load Swagger UI and ReDoc from our own static files: no CDN, so they work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -183,6 +205,10 @@ SPECTACULAR_SETTINGS = {
         "clients.api.docs.add_common_error_responses",
     ],
 }
+# Bounds of one client's variables, which every bot event carries: keys per client, characters per key and value.
+CLIENT_VARIABLES_MAX_KEYS = env.int("CLIENT_VARIABLES_MAX_KEYS", default=100)
+CLIENT_VARIABLE_KEY_MAX_LENGTH = env.int("CLIENT_VARIABLE_KEY_MAX_LENGTH", default=64)  # at most 100, the column's
+CLIENT_VARIABLE_VALUE_MAX_LENGTH = env.int("CLIENT_VARIABLE_VALUE_MAX_LENGTH", default=1000)
 
 # --------------------------------------------------------------------------------------- security
 FIELD_ENCRYPTION_KEYS = env.list(
@@ -191,6 +217,30 @@ FIELD_ENCRYPTION_KEYS = env.list(
     default=["Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="],
 )
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp) on every page: scripts, styles sheets, fonts and requests only from our own
+# origin, no inline script at all (the pages declare behaviour in data attributes, static/site/page.js handles it).
+# Style attributes are allowed: the admin and its panels colour values with them, and they cannot run code.
+# Images may come from any https origin: account avatars are on TikTok's CDN. No form-action: connecting an account
+# posts to us and is redirected to TikTok's consent page, which form-action would block.
+CSP_IMAGE_ORIGINS = env.list("CSP_IMAGE_ORIGINS", default=["https:"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *CSP_IMAGE_ORIGINS],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# How many proxies of our own stand in front of the service and append to X-Forwarded-For (config/proxies.py):
+# the throttles and the login lockout take the client's address from there. 0 uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # ----------------------------------------------------------------------------------------- TikTok
 TIKTOK_APP_ID = env("TIKTOK_APP_ID", default="sandbox-app")
