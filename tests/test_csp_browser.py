@@ -26,6 +26,8 @@ def pages(transactional_db, admin_user):
         "admin index": ("/admin/", "#content-main"),
         "admin change page": (f"/admin/channels_tiktok/tiktokaccount/{account.pk}/change/", "svg.messages-chart"),
         "admin project page": (f"/admin/clients/project/{project.pk}/change/", "#project_form"),
+        "API keys": (f"/api-keys/?project={project.pk}", "table.keys, form"),
+        "admin API key form": ("/admin/clients/apikey/add/", "form"),
     }
 
 
@@ -68,6 +70,8 @@ def test_pages_keep_to_their_content_security_policy(live_server, admin_user, pa
             context.clear_cookies()
             page.goto(live_server.url + "/admin/login/")
             expect(page.locator("#login-form")).to_be_visible()
+            page.goto(live_server.url + "/login/")
+            expect(page.locator("form input[name=password]")).to_be_visible()
         finally:
             browser.close()
 
