@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
+from channels_tiktok.accounts.connect_state import StateError
 from channels_tiktok.accounts.services import ConnectOutcome, ConnectResult
 from channels_tiktok.accounts.verdicts import reconnect_fix
-from channels_tiktok.tiktok.oauth import StateError
 
 Notice = tuple[int, str]
 

@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels_tiktok import constants
-from channels_tiktok.accounts import notices, selectors, services
+from channels_tiktok.accounts import connect_state, notices, selectors, services
 from channels_tiktok.accounts.forms import ConnectForm
 from channels_tiktok.accounts.verdicts import AccountVerdicts, verdicts_of
 from channels_tiktok.models import TikTokAccount
-from channels_tiktok.tiktok import oauth
 from clients.models import Project
 
 
@@ -95,7 +94,7 @@ def connect(request):
         project = _owned_project(request.user, form.cleaned_data["project"])
         if project is None:
             raise Http404(_("No such project of yours."))
-        url = oauth.begin(
+        url = connect_state.begin(
             request.session,
             user_id=request.user.pk,
             project_id=project.pk,
@@ -114,8 +113,8 @@ def connect(request):
 @require_GET
 def oauth_callback(request):
     try:
-        pending = oauth.consume_state(request.session, state=request.GET.get("state"), user_id=request.user.pk)
-    except oauth.StateError as error:
+        pending = connect_state.consume_state(request.session, state=request.GET.get("state"), user_id=request.user.pk)
+    except connect_state.StateError as error:
         _flash(request, notices.state_notices(error))
         return redirect(_channels_url(None))
     project = _owned_project(request.user, pending.project_id)
