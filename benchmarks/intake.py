@@ -12,7 +12,7 @@ import psycopg
 
 from scripts.stack import Stack
 
-from . import load, payloads, processes
+from . import load, payloads, probes, processes
 from .common import (
     FLUSH_PROBE_RATE,
     FLUSH_STALL_MS,
@@ -141,10 +141,10 @@ def fixed_rate_over_the_floor(
     """The webhook at the plan's fixed rate, with what a durable write costs on this machine at that moment, the
     floor beneath the webhook's latency: the same rate on PostgreSQL alone just before, and the disk alone (a
     lighter probe, in a thread) during the phase. Returns (webhook, PostgreSQL alone, disk alone)."""
-    commits = load.run_commit_probe(stack.database_url, rate=plan.fixed_rate, seconds=plan.fixed_seconds)
+    commits = probes.run_commit_probe(stack.database_url, rate=plan.fixed_rate, seconds=plan.fixed_seconds)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         flush = pool.submit(
-            load.run_flush_probe, stack.run_dir, rate=FLUSH_PROBE_RATE, seconds=plan.fixed_seconds + 0.5
+            probes.run_flush_probe, stack.run_dir, rate=FLUSH_PROBE_RATE, seconds=plan.fixed_seconds + 0.5
         )
         fixed = load.run_fixed_rate(
             url,
@@ -201,8 +201,8 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
     reset_inbound(stack)
     hook_url = f"{stack.base_url}{SIDES['webhook']}"
     fixed, commits, flush = fixed_rate_over_the_floor(stack, hook_url, plan)
-    slow = load.spans_over(fixed, SLOW_MS)
-    stalled = load.overlapping(slow, load.spans_over(flush, FLUSH_STALL_MS))
+    slow = probes.spans_over(fixed, SLOW_MS)
+    stalled = probes.overlapping(slow, probes.spans_over(flush, FLUSH_STALL_MS))
     reset_inbound(stack)
     pooled_by_side = {side: pooled([r.sides[side].result for r in rounds]) for side in SIDES}
     hook = pooled_by_side["webhook"]
@@ -260,7 +260,7 @@ def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
             f"the disk alone during the fixed rate: an 8 KB block written and flushed (fdatasync) {FLUSH_PROBE_RATE} "
             f"times a second, p50 / p99 / max ms; flushes over {FLUSH_STALL_MS} ms ({same_device_text(stack)})",
             f"{flush.p50_ms:.1f} / {flush.p99_ms:.1f} / {flush.max_ms:.0f}; "
-            f"{len(load.spans_over(flush, FLUSH_STALL_MS))} of {flush.requests}",
+            f"{len(probes.spans_over(flush, FLUSH_STALL_MS))} of {flush.requests}",
         ),
         Row(
             "intake",

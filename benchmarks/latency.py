@@ -20,15 +20,9 @@ from pathlib import Path
 
 import psycopg
 
-from scripts.stack import (
-    ROOT,
-    SANDBOX_APP_ID,
-    SANDBOX_APP_SECRET,
-    Stack,
-    free_port,
-    seed_connected_account,
-    wait_for_port,
-)
+from scripts.processes import ROOT, free_port, wait_for_port
+from scripts.seed import seed_connected_account
+from scripts.stack import SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack
 
 from . import load, payloads
 from .common import SIGNATURE_HEADER, CountingSandbox, Plan, Row, verdict

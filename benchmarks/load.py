@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import http.client
-import itertools
 import json
 import os
 import re
@@ -65,7 +64,7 @@ class LoadResult:
         return self
 
 
-def _check_loopback(url: str) -> tuple[str, int, str]:
+def check_loopback(url: str) -> tuple[str, int, str]:
     parts = urlsplit(url)
     if parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"load goes to loopback only, not {parts.hostname}")
@@ -112,7 +111,7 @@ def run_wrk(
     signature_header: str = "TikTok-Signature",
 ) -> LoadResult:
     """wrk at full speed for `seconds`, cycling through `requests` (each thread through its own share)."""
-    _host, _port, path = _check_loopback(url)
+    _host, _port, path = check_loopback(url)
     with tempfile.NamedTemporaryFile("wb", suffix=".tsv", delete=False) as handle:
         for request in requests:
             handle.write(request.signature.encode() + b"\t" + request.body + b"\n")
@@ -146,88 +145,6 @@ def run_wrk(
     finally:
         Path(requests_file).unlink(missing_ok=True)
     return parse_wrk(completed.stdout)
-
-
-def _paced(action, *, rate: float, seconds: float, errors: tuple[type[Exception], ...] = (OSError,)) -> LoadResult:
-    """Call `action` `rate` times a second for `seconds` from this one thread, latency measured from each call's
-    scheduled start; a call that raises one of `errors` counts as an error (and the schedule goes on)."""
-    result = LoadResult(requests=0, seconds=0.0, errors=0)
-    start = time.perf_counter()
-    for index in range(int(rate * seconds)):
-        scheduled = start + index / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        try:
-            action()
-        except errors:
-            result.errors += 1
-            continue
-        result.requests += 1
-        result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
-        result.started.append(scheduled)
-    result.seconds = time.perf_counter() - start
-    return result.finish()
-
-
-def spans_over(result: LoadResult, threshold_ms: float) -> list[tuple[float, float]]:
-    """(start, end) in seconds of the calls of `result` that took longer than `threshold_ms`."""
-    return [
-        (started, started + latency / 1000)
-        for started, latency in zip(result.started, result.latencies_ms, strict=True)
-        if latency > threshold_ms
-    ]
-
-
-def overlapping(spans: list[tuple[float, float]], others: list[tuple[float, float]]) -> int:
-    """How many of `spans` overlap at least one of `others` (half-open intervals)."""
-    return sum(
-        any(start < other_end and other_start < end for other_start, other_end in others) for start, end in spans
-    )
-
-
-def run_commit_probe(database_url: str, *, rate: float, seconds: float, row_bytes: int = 1200) -> LoadResult:
-    """Commit one row of `row_bytes` into a scratch table `rate` times a second for `seconds`, on one connection
-    in autocommit (so each INSERT waits for its WAL flush), latency measured from each insert's scheduled start.
-
-    Nothing of ours runs here: this is what the database and the disk under it cost any durable write on this
-    machine at that moment, the floor beneath the webhook's own latency. The table is dropped afterwards."""
-    import psycopg  # the benchmark's dependency; the module's other helpers do without it
-
-    if urlsplit(database_url).hostname is not None:  # None: PostgreSQL's local socket
-        _check_loopback(database_url)
-    table = f"bench_commit_probe_{os.getpid()}"
-    row = "x" * row_bytes
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, body text NOT NULL)")
-        insert = f"INSERT INTO {table} (body) VALUES (%s)"  # noqa: S608 - the table name is ours
-        try:
-            return _paced(
-                lambda: connection.execute(insert, (row,), prepare=True),
-                rate=rate,
-                seconds=seconds,
-                errors=(psycopg.Error,),
-            )
-        finally:
-            connection.execute(f"DROP TABLE {table}")
-
-
-def run_flush_probe(directory: Path, *, rate: float, seconds: float, block_bytes: int = 8192) -> LoadResult:
-    """Write one block and `fdatasync` it `rate` times a second for `seconds`, in a scratch file of `directory`:
-    the disk alone, as PostgreSQL's WAL flush meets it (a block of 8 KB, `wal_sync_method = fdatasync`)."""
-    block = b"x" * block_bytes
-    handle, name = tempfile.mkstemp(prefix="bench-flush-", dir=directory)
-    written = itertools.count()
-
-    def flush() -> None:
-        os.pwrite(handle, block, (next(written) % 1024) * block_bytes)
-        getattr(os, "fdatasync", os.fsync)(handle)  # macOS has no fdatasync
-
-    try:
-        return _paced(flush, rate=rate, seconds=seconds)
-    finally:
-        os.close(handle)
-        Path(name).unlink(missing_ok=True)
 
 
 class _Connection:
@@ -279,7 +196,7 @@ def run_fixed_rate(
     clients: int = 16,
 ) -> LoadResult:
     """Send `rate` requests per second for `seconds` (open loop) and measure latency from the scheduled start."""
-    host, port, path = _check_loopback(url)
+    host, port, path = check_loopback(url)
     total = int(rate * seconds)
     next_index = iter(range(total))
     lock = threading.Lock()
@@ -327,7 +244,7 @@ def run_burst(
     url: str, requests: list[SignedRequest], *, clients: int, signature_header: str, timeout: float = 300
 ) -> LoadResult:
     """Send every request of `requests` once, from `clients` concurrent keep-alive connections."""
-    host, port, path = _check_loopback(url)
+    host, port, path = check_loopback(url)
     queue = iter(requests)
     lock = threading.Lock()
     result = LoadResult(requests=0, seconds=0.0, errors=0)
@@ -368,7 +285,7 @@ def run_burst(
 def run_api_sends(base_url: str, client_ids: list[int], *, api_key: str, seconds: float, clients: int) -> LoadResult:
     """POST a text message to `/api/v1/clients/<id>/messages/` for each id in turn from `clients` concurrent
     callers, for at most `seconds` (or until the ids run out)."""
-    host, port, _path = _check_loopback(base_url)
+    host, port, _path = check_loopback(base_url)
     queue = iter(client_ids)
     lock = threading.Lock()
     result = LoadResult(requests=0, seconds=0.0, errors=0)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scripts.stack import Stack, seed_connected_account
+from scripts.seed import seed_connected_account
+from scripts.stack import Stack
 
 from . import load
 from .common import OUTBOUND_ACCOUNT, CountingSandbox, Plan, Row, verdict, wait_for_clients

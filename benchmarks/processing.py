@@ -10,7 +10,8 @@ import time
 import psycopg
 
 from channels_tiktok import constants
-from scripts.stack import Stack, seed_connected_account
+from scripts.seed import seed_connected_account
+from scripts.stack import Stack
 
 from . import load, payloads
 from .common import (

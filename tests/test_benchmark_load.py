@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import load, processes
+from benchmarks import load, probes, processes
 
 linux_proc = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 
@@ -109,7 +109,7 @@ def test_a_paced_run_keeps_its_schedule_and_counts_failures_as_errors():
         if len(calls) % 3 == 0:
             raise OSError("refused")
 
-    result = load._paced(sometimes_fails, rate=100, seconds=0.3)
+    result = probes._paced(sometimes_fails, rate=100, seconds=0.3)
     assert len(calls) == 30
     assert (result.requests, result.errors) == (20, 10)
     assert result.seconds >= 0.28  # the 30th call is scheduled 0.29 s after the first
@@ -125,17 +125,17 @@ def test_slow_calls_are_matched_with_the_stalls_they_overlap():
     result = load.LoadResult(
         requests=4, seconds=3.0, errors=0, latencies_ms=[10.0, 80.0, 60.0, 70.0], started=[0.0, 1.0, 2.0, 3.0]
     )
-    slow = load.spans_over(result, 50)
+    slow = probes.spans_over(result, 50)
     assert slow == [(1.0, 1.08), (2.0, 2.06), (3.0, 3.07)]
     # A stall inside the first slow call, one ending exactly as the second starts (no overlap), one spanning the
     # third's end.
     stalls = [(1.02, 1.03), (1.5, 2.0), (3.05, 3.5)]
-    assert load.overlapping(slow, stalls) == 2
-    assert load.overlapping(slow, []) == 0
+    assert probes.overlapping(slow, stalls) == 2
+    assert probes.overlapping(slow, []) == 0
 
 
 def test_the_flush_probe_writes_and_flushes_at_its_rate_and_leaves_nothing_behind(tmp_path):
-    result = load.run_flush_probe(tmp_path, rate=50, seconds=0.4)
+    result = probes.run_flush_probe(tmp_path, rate=50, seconds=0.4)
     assert (result.requests, result.errors) == (20, 0)
     assert result.max_ms >= result.p99_ms >= result.p50_ms > 0
     assert list(tmp_path.iterdir()) == []
@@ -143,7 +143,7 @@ def test_the_flush_probe_writes_and_flushes_at_its_rate_and_leaves_nothing_behin
 
 def test_the_commit_probe_goes_to_loopback_only():
     with pytest.raises(ValueError, match="loopback only"):
-        load.run_commit_probe("postgres://postgres@10.0.0.5:5432/x", rate=1, seconds=1)
+        probes.run_commit_probe("postgres://postgres@10.0.0.5:5432/x", rate=1, seconds=1)
 
 
 @pytest.mark.skipif(
@@ -156,7 +156,7 @@ def test_the_commit_probe_commits_each_row_and_drops_its_table():
 
     settings = connection.settings_dict
     url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    result = load.run_commit_probe(url, rate=100, seconds=0.2)
+    result = probes.run_commit_probe(url, rate=100, seconds=0.2)
     assert (result.requests, result.errors) == (20, 0)
     assert len(result.latencies_ms) == 20
     with connection.cursor() as cursor:

@@ -24,7 +24,8 @@ from benchmarks import payloads
 from benchmarks.load import SignedRequest
 from channels_tiktok.sandbox.client import SandboxControl
 from scripts.bot_receiver import BotReceiver
-from scripts.stack import SANDBOX_APP_ID, SANDBOX_APP_SECRET, launch, seed_connected_account
+from scripts.seed import seed_connected_account
+from scripts.stack import SANDBOX_APP_ID, SANDBOX_APP_SECRET, launch
 
 pytestmark = pytest.mark.stack
 

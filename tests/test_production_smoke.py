@@ -15,7 +15,8 @@ import requests
 
 from channels_tiktok.sandbox.client import SandboxControl
 from scripts.bot_receiver import BotReceiver
-from scripts.stack import launch, seed_connected_account
+from scripts.seed import seed_connected_account
+from scripts.stack import launch
 
 pytestmark = pytest.mark.stack
 

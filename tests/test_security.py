@@ -31,7 +31,8 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from benchmarks import payloads
 from channels_tiktok.sandbox.client import SandboxControl
-from scripts.stack import LOOPBACK, LOOPBACK_FERNET_KEY, ROOT, SANDBOX_APP_SECRET, launch, seed_connected_account
+from scripts.seed import seed_connected_account
+from scripts.stack import LOOPBACK, LOOPBACK_FERNET_KEY, ROOT, SANDBOX_APP_SECRET, launch
 
 pytestmark = pytest.mark.stack
 
