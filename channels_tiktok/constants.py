@@ -124,7 +124,7 @@ MSG_TYPE_STICKER = "sticker"
 MSG_TYPE_VIDEO = "video"
 MSG_TYPE_EMOJI = "emoji"
 # A reaction to a message. TikTok's public documentation does not describe its webhook shape: it is read
-# tolerantly (see webhooks/reading.py and docs/notes-wire.md).
+# tolerantly (see webhooks/received.py and docs/tiktok-api.md, "As delivered").
 MSG_TYPE_REACTION = "reaction"
 
 # Who sent a business message (content.message_tag.source on im_send_msg).

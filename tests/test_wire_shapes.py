@@ -1,4 +1,5 @@
-"""The shapes real TikTok deliveries were seen in, each delivered signed through the receiver (docs/notes-wire.md):
+"""The shapes real TikTok deliveries were seen in (docs/tiktok-api.md, "As delivered"), each delivered signed through
+the receiver:
 a share without `video_id`, a DM without `message_id`, `create_time` in milliseconds without a content
 timestamp, reactions, stickers and emoji with their URLs, comments carrying their text, error bodies with
 `data: null`. Each of these failed, or reached the bot wrong, before the webhooks were read tolerantly."""

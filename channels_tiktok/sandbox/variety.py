@@ -2,7 +2,7 @@
 
 Switched on with `configure(variety=True, variety_seed=<n>)`. Each delivery is varied by a generator seeded with
 the seed and the delivery id, so a run is repeatable. What changes, each by chance, is what real payloads were
-seen to do (docs/notes-wire.md):
+seen to do (docs/tiktok-api.md, "As delivered"):
 
 - the envelope's `create_time` in milliseconds (the documentation says seconds; a live capture shows ms);
 - the content's `timestamp` left out, or in seconds instead of milliseconds;

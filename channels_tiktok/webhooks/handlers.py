@@ -1,7 +1,7 @@
 """What each TikTok webhook event does: a table from event name to handler, plus the events we ignore on purpose.
 The handlers live by event family: direct_messages.py (`im_*`; a user's message is read by received.py),
 comments.py (`comment.update`); what they share is in inbound.py. Every payload is read tolerantly
-(docs/notes-wire.md).
+(docs/tiktok-api.md, "As delivered").
 
 Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an
 image's download URL) outside any transaction, so no lock is held during a remote call; `apply` then writes

@@ -1,8 +1,8 @@
 """Reading one `im_receive_msg` before anything is written: what the user sent, as the bot will be told.
 
-Tolerant of every shape TikTok may send (docs/notes-wire.md): any optional field may be missing, the type may
-come in upper case, ids may be numbers or strings. Only a delivery with nothing usable in it (no sender we can
-name and no conversation we know) is an outcome of its own; everything else reaches the bot.
+Tolerant of every shape TikTok may send (docs/tiktok-api.md, "As delivered"): any optional field may be missing,
+the type may come in upper case, ids may be numbers or strings. Only a delivery with nothing usable in it (no
+sender we can name and no conversation we know) is an outcome of its own; everything else reaches the bot.
 """
 
 from __future__ import annotations

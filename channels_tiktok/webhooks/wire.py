@@ -1,6 +1,6 @@
 """TikTok webhooks on the wire: signature verification, envelope parsing and the dedupe key. Pure functions.
 
-Reading is tolerant (docs/notes-wire.md): any optional field may be missing, ids may be JSON numbers or
+Reading is tolerant (docs/tiktok-api.md, "As delivered"): any optional field may be missing, ids may be JSON numbers or
 strings, times may be seconds or milliseconds (`as_time` decides by magnitude), a DM without `message_id` is
 keyed on a digest of what identifies it (`message_key`).
 
