@@ -5,7 +5,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import MD5
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
@@ -123,7 +124,9 @@ class ClientVariable(models.Model):
         verbose_name = _("client variable")
         verbose_name_plural = _("client variables")
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="variable_unique_per_client")]
-        indexes = [models.Index(fields=["key", "value"])]
+        # Lookups by key and exact value (a channel finds a client by an id it stored) go through the value's md5:
+        # a btree entry of the value itself fails above PostgreSQL's ~2.7 kB row limit, and values can be longer.
+        indexes = [models.Index(F("key"), MD5("value"), name="variable_key_value_md5")]
 
     def __str__(self):
         return f"{self.key}={self.value}"

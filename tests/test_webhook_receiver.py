@@ -231,3 +231,24 @@ def test_bad_signature_throttle_fails_open_when_its_cache_is_down(client, settin
     assert (rejected.status_code, rejected.json()) == (401, {"code": "bad_signature"})
     assert wc.post(client, body).status_code == 200
     assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("where", ["body", "content"])
+def test_a_signed_delivery_nested_too_deep_is_journaled_as_failed_and_answered_200(
+    client, django_capture_on_commit_callbacks, where
+):
+    nested = "[" * 950 + "]" * 950
+    envelope = wc.load("im_receive_msg_text")
+    if where == "body":
+        body = json.dumps(envelope)[:-1].encode() + b', "extra": ' + nested.encode() + b"}"
+    else:
+        content = json.loads(envelope["content"])
+        envelope["content"] = json.dumps(content)[:-1] + ', "extra": ' + nested + "}"
+        body = json.dumps(envelope).encode()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = wc.post(client, body)
+    assert response.status_code == 200  # TikTok would retry anything else for 72 hours
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.FAILED
+    assert "nested" in row.error
+    assert callbacks == []

@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +15,7 @@ from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api_errors import localized_errors
 from clients.channel_registry import OutgoingRequest
+from clients.parsers import JSONParser
 from clients.permissions import ProjectScopedMixin
 
 

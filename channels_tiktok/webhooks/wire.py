@@ -15,6 +15,7 @@ from typing import Any
 
 from channels_tiktok import constants
 from channels_tiktok.tiktok import json_text
+from clients import json_limits
 
 
 class SignatureError(Exception):
@@ -112,9 +113,10 @@ def as_id(value: Any) -> str:
 
 def parse_envelope(body: bytes) -> Envelope:
     """Parse the body and its `content` document; raise `MalformedPayloadError` when either is not JSON. A lone
-    UTF-16 surrogate in any string of either becomes U+FFFD (json_text.py)."""
+    UTF-16 surrogate in any string of either becomes U+FFFD (json_text.py). A document nested deeper than any
+    TikTok sends is malformed too (json_limits.py): walking it would raise RecursionError, at intake or later."""
     try:
-        raw = json_text.loads(body)
+        raw = json_limits.loads(body, parse=json_text.loads)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPayloadError(f"body is not JSON: {exc}") from exc
     if not isinstance(raw, dict):
@@ -122,7 +124,7 @@ def parse_envelope(body: bytes) -> Envelope:
     content = raw.get("content")
     if isinstance(content, str):
         try:
-            content = json_text.loads(content) if content.strip() else {}
+            content = json_limits.loads(content, parse=json_text.loads) if content.strip() else {}
         except ValueError as exc:
             raise MalformedPayloadError(f"content is not JSON: {exc}") from exc
     if content is None:

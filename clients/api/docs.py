@@ -42,6 +42,7 @@ class ViolationsSerializer(serializers.Serializer):
 
 
 _DESCRIPTIONS = {
+    400: "A query parameter is not valid (see `code`).",
     401: "Missing or wrong API key (`not_authenticated`, `invalid_api_key`).",
     404: "Not found in the caller's project (`not_found`).",
     409: "Refused because of the client's or account's state (see `code`).",
@@ -64,18 +65,21 @@ def codes_table() -> str:
 
 
 _COMMON_ERRORS = {
-    "400": "The body could not be parsed (`malformed_request`).",
+    "400": "The body could not be parsed or nests too deeply (`malformed_request`), or a `cursor` or `limit` is not "
+    "valid (`invalid_cursor`, `invalid_limit`).",
     "401": _DESCRIPTIONS[401],
-    "404": "Not found in the caller's project, or a `cursor` that is not one of ours (`not_found`).",
+    "404": "Not found in the caller's project (`not_found`).",
     "415": "A content type the operation does not accept (`unsupported_media_type`).",
 }
 
 
 def _applies(status: str, path: str, method: str, operation: dict) -> bool:
     if status == "404":
+        return "{" in path
+    if status == "400":
         takes_cursor = any(p.get("name") == "cursor" for p in operation.get("parameters", []))
-        return "{" in path or takes_cursor
-    if status in ("400", "415"):
+        return method in ("post", "put", "patch") or takes_cursor
+    if status == "415":
         return method in ("post", "put", "patch")
     return True
 

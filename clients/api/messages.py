@@ -4,11 +4,12 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from ..channel_registry import OutgoingRequest, provider_for
 from ..models import Message
+from ..parsers import JSONParser
 from ..permissions import ProjectScopedMixin
 from .clients import project_clients
 from .docs import error_responses

@@ -166,6 +166,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "clients.api_errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON parser refusing documents nested deeper than any request needs (400, not a RecursionError's 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "clients.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"webhook_bad_signature": "30/min"},
     "UNAUTHENTICATED_USER": None,
 }
