@@ -61,7 +61,8 @@ def test_a_genuine_cursor_still_pages(api, account):
         ClientFactory(channel=account.channel)
     first = api.get("/api/v1/clients/", {"limit": "2"}).json()
     second = api.get(first["next"]).json()
-    assert len(first["results"]) == 2 and len(second["results"]) == 1
+    assert len(first["results"]) == 2
+    assert len(second["results"]) == 1
 
 
 @pytest.mark.parametrize(
