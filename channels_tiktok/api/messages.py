@@ -1,5 +1,5 @@
 """The send endpoint's TikTok part: the body parsed by `clients.api.messages` becomes a send, refusals become
-the API's answers (422 violations, 409 state, 429 rate limit, 502 TikTok)."""
+the API's answers (422 violations, 409 state, 429 rate limit, 502 TikTok, 503 our own infrastructure)."""
 
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -11,6 +11,7 @@ from channels_tiktok.messaging.outbound import (
     OutboundError,
     RuleViolationsError,
     SendRateLimitedError,
+    ServiceUnavailableError,
     UpstreamError,
 )
 from clients.api_errors import ApiError, ViolationsError
@@ -30,6 +31,8 @@ def as_api_error(exc: OutboundError) -> APIException:
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             retry_after=exc.retry_after,
         )
+    if isinstance(exc, ServiceUnavailableError):
+        return ApiError(code=exc.code, message=exc.message, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, UpstreamError):
         return ApiError(
             code=exc.code,

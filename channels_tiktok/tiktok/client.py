@@ -102,6 +102,13 @@ class ThrottledError(TikTokError):
         return max(1, math.ceil(self.retry_after))
 
 
+class LimiterUnavailableError(TikTokError):
+    """The app's shared rate limiter (Redis) is down: the call was not made (`sent` is False). Not retried here."""
+
+    def __init__(self, *, path: str):
+        super().__init__("The rate limiter is unavailable; the call was not made.", path=path, sent=False)
+
+
 @dataclass(frozen=True)
 class TokenSet:
     """What the token exchange and refresh answer (data of §2)."""
@@ -188,6 +195,8 @@ class TikTokClient:
             ratelimit.acquire(app_id=self.app_id)
         except ratelimit.RateLimitedError as exc:
             raise ThrottledError(path=path, retry_after=exc.retry_after) from exc
+        except ratelimit.LimiterUnavailableError as exc:
+            raise LimiterUnavailableError(path=path) from exc
         try:
             response = self.session.request(
                 method,

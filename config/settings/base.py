@@ -66,6 +66,10 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------------------ database
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Check a reused connection before a request uses it. With psycopg's pool Django turns this into the pool's `check`
+# (ConnectionPool.check_connection on every checkout): after PostgreSQL restarts, a stale pooled connection is
+# replaced instead of failing the request that drew it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool: one per process; CONN_MAX_AGE must stay 0 with it.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

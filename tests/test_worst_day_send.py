@@ -1,0 +1,67 @@
+"""Sends during outages end in a state the bot can act on: a clear code, never a bare 500, and the window's slot
+used only by what may have reached TikTok."""
+
+import os
+
+import psycopg
+import pytest
+from django.db import connection
+
+from channels_tiktok.models import Conversation
+from clients.models import Message
+from tests.factories import ProjectFactory
+from tests.outbound_fixtures import *  # noqa: F403
+from tests.outbound_fixtures import add_send
+
+pytestmark = pytest.mark.django_db
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
+NOBODY_LISTENS = "redis://127.0.0.1:1/0"  # port 1: connection refused at once
+
+
+def url(client) -> str:
+    return f"/api/v1/clients/{client.pk}/messages/"
+
+
+def test_rate_limiter_redis_down_answers_503_and_keeps_the_window(api, conversation, tiktok, settings):
+    settings.REDIS_URL = NOBODY_LISTENS
+    add_send(tiktok, message_id="7001")
+    answers = [api.post(url(conversation.client), {"text": f"hi {n}"}, format="json") for n in range(3)]
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [(503, "rate_limiter_unavailable")] * 3
+    assert len(tiktok.calls) == 0
+    assert Conversation.objects.get(pk=conversation.pk).window_sent == 0
+    rows = Message.objects.filter(client=conversation.client)
+    assert sorted(rows.values_list("status", "error_code")) == [("failed", "rate_limiter_unavailable")] * 3
+
+    settings.REDIS_URL = ""  # Redis is back (the in-process limiter stands in for it)
+    sent = api.post(url(conversation.client), {"text": "again"}, format="json")
+    assert sent.status_code == 201
+    assert Conversation.objects.get(pk=conversation.pk).window_sent == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_api_calls_right_after_postgresql_drops_every_connection_are_answered(client):
+    project = ProjectFactory()
+    from clients.api_keys import create_api_key
+
+    _key, raw = create_api_key(project=project, name="bot")
+    headers = {"authorization": f"Api-Key {raw}"}
+    assert client.get("/api/v1/clients/", headers=headers).status_code == 200
+    # What the server does after each request (the test client skips it): hand the connection back to the pool.
+    connection.close()
+    # What a restart does to the pool's idle connections: their backends are gone.
+    dsn = connection.get_connection_params()
+    dbname = connection.settings_dict["NAME"]
+    with psycopg.connect(
+        host=dsn.get("host") or "127.0.0.1",
+        port=dsn.get("port") or 5432,
+        user=dsn.get("user"),
+        dbname=dbname,
+        autocommit=True,
+    ) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [dbname],
+        )
+    assert client.get("/api/v1/clients/", headers=headers).status_code == 200
