@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from . import retention
+from . import netguard, retention
 from .models import BotEvent, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,18 @@ def _queue_next_of_client(event: BotEvent) -> None:
         enqueue(next_id)
 
 
+def _refused_target(url: str) -> str:
+    """Why the callback URL may not be pushed to now ("" when it may): it was checked when saved, but its host
+    may resolve elsewhere since. A host that does not resolve is left to the POST, which fails the same way."""
+    try:
+        netguard.check_url(url, allowed_hosts=settings.CALLBACK_ALLOWED_HOSTS)
+    except netguard.UnsafeURLError as exc:
+        if exc.reason != "unresolvable":
+            logger.warning("bot_event.delivery.url_refused", extra={"reason": exc.reason})
+            return f"callback URL refused: {exc.message}"
+    return ""
+
+
 def _post(event: BotEvent, body: bytes) -> DeliveryAttempt:
     project = event.project
     headers = {
@@ -95,6 +107,11 @@ def _post(event: BotEvent, body: bytes) -> DeliveryAttempt:
     }
     attempt = DeliveryAttempt(event=event, url=project.callback_url)
     started = time.monotonic()
+    refusal = _refused_target(project.callback_url)
+    if refusal:
+        attempt.error = refusal
+        attempt.save()
+        return attempt
     try:
         response = requests.post(
             project.callback_url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False

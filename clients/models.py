@@ -10,6 +10,7 @@ from django.db.models.functions import MD5
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
+from .netguard import validate_callback_url
 
 
 class Project(models.Model):
@@ -28,6 +29,7 @@ class Project(models.Model):
         max_length=500,
         blank=True,
         help_text=_("Where bot events are POSTed. Empty: events are only served by the pull feed."),
+        validators=[validate_callback_url],
     )
     callback_secret = EncryptedTextField(
         _("callback secret"), blank=True, help_text=_("Signs the X-Signature header of pushed bot events.")

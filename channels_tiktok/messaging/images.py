@@ -1,7 +1,8 @@
 """Images the bot sends (R9): fetched safely from a URL or read from an upload, judged by their bytes.
 
 A URL given by the bot is fetched by our server, so it must not become a way into our network (SSRF):
-- http(s) only; the host is resolved once, every resolved address must be public, and the connection goes to
+- http(s) only; the host is resolved once, every resolved address must be public (`clients.netguard`, shared with
+  the bot's callback URL: IPv6 forms carrying an IPv4 address are judged by it), and the connection goes to
   the address that was checked (no second lookup, so DNS rebinding cannot swap it);
 - redirects are followed by hand, each hop checked the same way, at most `MAX_REDIRECTS`;
 - the body is streamed and reading stops at the cap + 1 byte; the whole fetch has a deadline;
@@ -23,6 +24,7 @@ import urllib3
 from django.conf import settings
 
 from channels_tiktok import constants
+from clients import netguard
 
 logger = logging.getLogger(__name__)
 
@@ -96,14 +98,8 @@ def read_upload(upload, *, max_bytes: int = constants.MAX_IMAGE_BYTES) -> ImageF
 
 
 # ------------------------------------------------------------------------------------------- URL fetching
-def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
 def _allowed_host(host: str) -> bool:
-    return host.lower() in {h.lower() for h in settings.IMAGE_FETCH_ALLOWED_HOSTS}
+    return netguard.host_allowed(host, settings.IMAGE_FETCH_ALLOWED_HOSTS)
 
 
 @dataclass(frozen=True)
@@ -135,7 +131,7 @@ def _target(url: str) -> _Target:
     if not addresses:
         raise ImageError("image_fetch_failed", f"The image host {host!r} has no address.")
     # Every address must be public: a host that resolves to one public and one private address is refused.
-    if not _allowed_host(host) and not all(_public(a) for a in addresses):
+    if not _allowed_host(host) and not all(netguard.is_public(a) for a in addresses):
         logger.info("tiktok.image.url_forbidden", extra={"host": host})
         raise ImageError("image_url_forbidden")
     return _Target(

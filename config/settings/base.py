@@ -139,6 +139,9 @@ CELERY_BEAT_SCHEDULE = {
 # retries a delivery for 72 hours, and a journal row is what recognises the retry as a duplicate.
 TIKTOK_JOURNAL_RETENTION_DAYS = env.int("TIKTOK_JOURNAL_RETENTION_DAYS", default=30)
 BOT_EVENT_RETENTION_DAYS = env.int("BOT_EVENT_RETENTION_DAYS", default=30)
+# A project's callback URL must reach a public address (checked when saved and again before each push); hosts in
+# this list skip the check (a bot on loopback in the demo and the loopback stack).
+CALLBACK_ALLOWED_HOSTS = env.list("CALLBACK_ALLOWED_HOSTS", default=[])
 
 # --------------------------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
