@@ -2,14 +2,19 @@
 used only by what may have reached TikTok."""
 
 import os
+import threading
+import time
 
 import psycopg
 import pytest
 from django.db import connection
 
+from channels_tiktok.messaging import images, send
+from channels_tiktok.messaging.outbound import BusyError
 from channels_tiktok.models import Conversation
 from clients.models import Message
 from tests.factories import ProjectFactory
+from tests.image_server import PNG
 from tests.outbound_fixtures import *  # noqa: F403
 from tests.outbound_fixtures import add_send
 
@@ -65,3 +70,49 @@ def test_api_calls_right_after_postgresql_drops_every_connection_are_answered(cl
             [dbname],
         )
     assert client.get("/api/v1/clients/", headers=headers).status_code == 200
+
+
+@pytest.fixture
+def one_fetch_per_project(settings):
+    settings.IMAGE_FETCH_CONCURRENCY_PER_PROJECT = 1
+    settings.IMAGE_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
+@pytest.mark.usefixtures("one_fetch_per_project")
+def test_a_tenants_slow_image_holds_one_fetch_slot_not_every_thread(image_server):
+    image_server.routes["/slow.png"] = ("drip", 0.05, 40)  # 2 s for the whole image
+    image_server.routes["/fast.png"] = ("body", PNG)
+    slow = threading.Thread(
+        target=lambda: send.load_image(send.ImageSource(url=image_server.url("/slow.png")), project_id=1)
+    )
+    slow.start()
+    try:
+        deadline = time.monotonic() + 2
+        while not image_server.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = time.monotonic()
+        with pytest.raises(BusyError) as busy:
+            send.load_image(send.ImageSource(url=image_server.url("/fast.png")), project_id=1)
+        assert busy.value.code == "image_fetch_busy"
+        # Another tenant is not held up by the first one's slow host.
+        assert send.load_image(send.ImageSource(url=image_server.url("/fast.png")), project_id=2).format == "png"
+        assert time.monotonic() - started < 1
+    finally:
+        slow.join()
+    # The slot is given back once the slow fetch ends.
+    assert send.load_image(send.ImageSource(url=image_server.url("/fast.png")), project_id=1).format == "png"
+
+
+@pytest.mark.usefixtures("one_fetch_per_project")
+def test_validate_and_send_answer_429_image_fetch_busy_with_retry_after(api, conversation, tiktok, image_server):
+    image_server.routes["/a.png"] = ("body", PNG)
+    body = {"image": {"url": image_server.url("/a.png")}}
+    project_id = conversation.client.channel.project_id
+    with images.fetch_slot(project_id):  # the project's one download is running
+        validated = api.post("/api/v1/messages/validate/", {**body, "account": conversation.account.pk}, format="json")
+        sent = api.post(url(conversation.client), body, format="json")
+    for response in (validated, sent):
+        assert (response.status_code, response.json()["code"]) == (429, "image_fetch_busy")
+        assert response["Retry-After"] == "1"
+    assert len(tiktok.calls) == 0
+    assert Conversation.objects.get(pk=conversation.pk).window_sent == 0

@@ -8,6 +8,7 @@ from channels_tiktok.messaging import rules
 from channels_tiktok.messaging import send as messaging
 from channels_tiktok.messaging.outbound import (
     BlockedError,
+    BusyError,
     OutboundError,
     RuleViolationsError,
     SendRateLimitedError,
@@ -25,6 +26,13 @@ def as_api_error(exc: OutboundError) -> APIException:
     if isinstance(exc, BlockedError):
         return ApiError(code=exc.code, message=exc.message, status_code=status.HTTP_409_CONFLICT)
     if isinstance(exc, SendRateLimitedError):
+        return ApiError(
+            code=exc.code,
+            message=exc.message,
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            retry_after=exc.retry_after,
+        )
+    if isinstance(exc, BusyError):
         return ApiError(
             code=exc.code,
             message=exc.message,

@@ -5,17 +5,22 @@ A URL given by the bot is fetched by our server, so it must not become a way int
   the bot's callback URL: IPv6 forms carrying an IPv4 address are judged by it), and the connection goes to
   the address that was checked (no second lookup, so DNS rebinding cannot swap it);
 - redirects are followed by hand, each hop checked the same way, at most `MAX_REDIRECTS`;
-- the body is streamed and reading stops at the cap + 1 byte; the whole fetch has a deadline;
+- the body is streamed and reading stops at the cap + 1 byte; the whole fetch (hops, headers, body) has one
+  deadline, enforced by shutting its sockets down when it passes (a server dripping a byte per read timeout
+  cannot hold a web thread);
 - hosts in `settings.IMAGE_FETCH_ALLOWED_HOSTS` skip the address check (the sandbox on loopback in the demo).
 The format is decided by the file's first bytes, never by its name or Content-Type.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +34,7 @@ from clients import netguard
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+TOO_SLOW = "The image download took too long."
 CHUNK_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -42,6 +48,10 @@ CODES: dict[str, str] = {
     "image_too_large": f"The image is larger than {constants.MAX_IMAGE_BYTES} bytes (3 MB) (R9).",
     "image_format_unsupported": "The image is not a JPEG or PNG (decided by the file's bytes) (R9).",
 }
+
+
+class ImageFetchesBusyError(Exception):
+    """The project already has `IMAGE_FETCH_CONCURRENCY_PER_PROJECT` image downloads running in this process."""
 
 
 class ImageError(Exception):
@@ -144,11 +154,73 @@ def _target(url: str) -> _Target:
     )
 
 
-def _pool(target: _Target, timeout: float) -> urllib3.HTTPConnectionPool:
+class _Watchdog:
+    """The fetch's total deadline: when it passes, every socket of the fetch is shut down, so a read blocked on a
+    server that drips a byte now and then (each within the per-read timeout) returns at once."""
+
+    def __init__(self, seconds: float):
+        self.expired = False
+        self._closers: list = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+
+    def watch_connection(self, connection) -> None:
+        """While the headers are read: the connection holds the socket."""
+        self._add(lambda: connection.sock is not None and connection.sock.shutdown(socket.SHUT_RDWR))
+
+    def watch_response(self, response) -> None:
+        """While the body is read: the response holds it (http.client may have let go of the connection's)."""
+        self._add(response.shutdown)
+
+    def _add(self, closer) -> None:
+        with self._lock:
+            self._closers.append(closer)
+            if self.expired:
+                self._close(closer)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for closer in self._closers:
+                self._close(closer)
+
+    @staticmethod
+    def _close(closer) -> None:
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            closer()
+
+
+class _WatchedPool:
+    watchdog: _Watchdog | None = None
+
+    def _new_conn(self):
+        connection = super()._new_conn()
+        if self.watchdog is not None:
+            self.watchdog.watch_connection(connection)
+        return connection
+
+
+class _HTTPPool(_WatchedPool, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _HTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
+    pass
+
+
+def _pool(target: _Target, timeout: float, watchdog: _Watchdog | None = None) -> urllib3.HTTPConnectionPool:
     common = {"port": target.port, "timeout": urllib3.Timeout(connect=timeout, read=timeout), "maxsize": 1}
     if target.scheme == "https":
         # Connect to the checked IP but verify the certificate (and send SNI) for the host name.
-        return urllib3.HTTPSConnectionPool(
+        pool = _HTTPSPool(
             target.address,
             server_hostname=target.host,
             assert_hostname=target.host,
@@ -156,7 +228,10 @@ def _pool(target: _Target, timeout: float) -> urllib3.HTTPConnectionPool:
             ca_certs=certifi.where(),
             **common,
         )
-    return urllib3.HTTPConnectionPool(target.address, **common)
+    else:
+        pool = _HTTPPool(target.address, **common)
+    pool.watchdog = watchdog
+    return pool
 
 
 def _read_capped(response, *, max_bytes: int, deadline: float) -> bytes:
@@ -171,44 +246,82 @@ def _read_capped(response, *, max_bytes: int, deadline: float) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
         if time.monotonic() > deadline:
-            raise ImageError("image_fetch_failed", "The image download took too long.")
+            raise ImageError("image_fetch_failed", TOO_SLOW)
     if total > max_bytes:
         raise ImageError("image_too_large")
     return b"".join(chunks)
 
 
+_fetches_lock = threading.Lock()
+_fetches: dict[object, int] = {}
+
+
+@contextlib.contextmanager
+def fetch_slot(key: object) -> Iterator[None]:
+    """One of the few concurrent image downloads `key` (a project) may run in this process; ImageFetchesBusyError
+    when they are all taken. A slow image host then holds at most that many of a process's web threads, whoever
+    sends: the other tenants' calls and TikTok's webhooks keep being answered."""
+    limit = settings.IMAGE_FETCH_CONCURRENCY_PER_PROJECT
+    with _fetches_lock:
+        if _fetches.get(key, 0) >= limit:
+            raise ImageFetchesBusyError(key)
+        _fetches[key] = _fetches.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _fetches_lock:
+            _fetches[key] -= 1
+            if not _fetches[key]:
+                del _fetches[key]
+
+
 def fetch_image(url: str, *, max_bytes: int = constants.MAX_IMAGE_BYTES, timeout: float | None = None) -> ImageFile:
-    """Download an image the bot gave by URL, safely (see the module's docstring). Raises ImageError."""
+    """Download an image the bot gave by URL, safely (see the module's docstring). Raises ImageError.
+
+    `timeout` bounds the whole fetch (every hop, headers and body), not each read."""
     timeout = timeout or settings.IMAGE_FETCH_TIMEOUT_SECONDS
     deadline = time.monotonic() + timeout
-    for _hop in range(MAX_REDIRECTS + 1):
-        target = _target(url)
-        pool = _pool(target, timeout)
-        response = None
-        try:
-            response = pool.urlopen(
-                "GET",
-                target.path,
-                headers={"Host": target.host_header, "Accept": "image/jpeg, image/png", "Accept-Encoding": "identity"},
-                redirect=False,
-                retries=False,
-                preload_content=False,
-                assert_same_host=False,
-            )
-            if response.status in REDIRECT_STATUSES and response.headers.get("Location"):
-                url = urljoin(url, response.headers["Location"])
-                continue
-            if response.status != 200:
-                raise ImageError("image_fetch_failed", f"The image URL answered HTTP {response.status}.")
-            content = _read_capped(response, max_bytes=max_bytes, deadline=deadline)
-        except urllib3.exceptions.HTTPError as exc:
-            logger.info("tiktok.image.fetch_failed", extra={"host": target.host, "error": type(exc).__name__})
-            raise ImageError(
-                "image_fetch_failed", f"The image could not be downloaded ({type(exc).__name__})."
-            ) from exc
-        finally:
-            if response is not None:
-                response.close()  # drop the connection: never drain an oversized body
-            pool.close()
-        return _judge(content, max_bytes=max_bytes)
+    with _Watchdog(timeout) as watchdog:
+        for _hop in range(MAX_REDIRECTS + 1):
+            target = _target(url)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or watchdog.expired:
+                raise ImageError("image_fetch_failed", TOO_SLOW)
+            pool = _pool(target, remaining, watchdog)
+            response = None
+            try:
+                response = pool.urlopen(
+                    "GET",
+                    target.path,
+                    headers={
+                        "Host": target.host_header,
+                        "Accept": "image/jpeg, image/png",
+                        "Accept-Encoding": "identity",
+                    },
+                    redirect=False,
+                    retries=False,
+                    preload_content=False,
+                    assert_same_host=False,
+                )
+                watchdog.watch_response(response)
+                if response.status in REDIRECT_STATUSES and response.headers.get("Location"):
+                    url = urljoin(url, response.headers["Location"])
+                    continue
+                if response.status != 200:
+                    raise ImageError("image_fetch_failed", f"The image URL answered HTTP {response.status}.")
+                content = _read_capped(response, max_bytes=max_bytes, deadline=deadline)
+            except urllib3.exceptions.HTTPError as exc:
+                if watchdog.expired:
+                    raise ImageError("image_fetch_failed", TOO_SLOW) from exc
+                logger.info("tiktok.image.fetch_failed", extra={"host": target.host, "error": type(exc).__name__})
+                raise ImageError(
+                    "image_fetch_failed", f"The image could not be downloaded ({type(exc).__name__})."
+                ) from exc
+            finally:
+                if response is not None:
+                    response.close()  # drop the connection: never drain an oversized body
+                pool.close()
+            if watchdog.expired:  # the shutdown may read as the end of a body without Content-Length
+                raise ImageError("image_fetch_failed", TOO_SLOW)
+            return _judge(content, max_bytes=max_bytes)
     raise ImageError("image_too_many_redirects")

@@ -97,6 +97,20 @@ class SendRateLimitedError(OutboundError):
         self.retry_after = retry_after
 
 
+BUSY_CODES: dict[str, str] = {
+    "image_fetch_busy": "The project already has as many image downloads running as it may; retry after the "
+    "`Retry-After` header's seconds.",
+}
+
+
+class BusyError(OutboundError):
+    """The project has too much of this running already (429 with Retry-After): see BUSY_CODES."""
+
+    def __init__(self, code: str, *, retry_after: int = 1):
+        super().__init__(code, BUSY_CODES[code])
+        self.retry_after = retry_after
+
+
 class ServiceUnavailableError(OutboundError):
     """Our own infrastructure cannot carry the call (503): see UNAVAILABLE_CODES."""
 

@@ -19,9 +19,17 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.messaging import rules, window
-from channels_tiktok.messaging.images import ImageError, ImageFile, fetch_image, read_upload
+from channels_tiktok.messaging.images import (
+    ImageError,
+    ImageFetchesBusyError,
+    ImageFile,
+    fetch_image,
+    fetch_slot,
+    read_upload,
+)
 from channels_tiktok.messaging.outbound import (
     BlockedError,
+    BusyError,
     OutboundError,
     RuleViolationsError,
     UpstreamError,
@@ -84,10 +92,16 @@ def outgoing(*, text: str, buttons: Sequence[rules.Button], image: ImageSource |
     return rules.OutgoingMessage(text=text, buttons=tuple(buttons), images=(rules.Image(),) if has_image else ())
 
 
-def load_image(source: ImageSource) -> ImageFile:
-    """The image's bytes, judged by R9. Raises RuleViolationsError with the image's own code."""
+def load_image(source: ImageSource, *, project_id: int) -> ImageFile:
+    """The image's bytes, judged by R9. Raises RuleViolationsError with the image's own code, BusyError
+    (image_fetch_busy) when the project already runs as many downloads as it may."""
     try:
-        return read_upload(source.upload) if source.upload is not None else fetch_image(source.url)
+        if source.upload is not None:
+            return read_upload(source.upload)
+        with fetch_slot(project_id):
+            return fetch_image(source.url)
+    except ImageFetchesBusyError as exc:
+        raise BusyError("image_fetch_busy") from exc
     except ImageError as exc:
         raise RuleViolationsError([rules.Violation(code=exc.code, field="image", message=exc.message)]) from exc
 
@@ -217,7 +231,7 @@ def send_message(
 
     image_file = None
     if message_rules.images:
-        image_file = load_image(image)
+        image_file = load_image(image, project_id=client.channel.project_id)
         if not image_allowed(account, conversation, now=now):
             raise RuleViolationsError(
                 [rules.Violation("image_not_supported", rules.CODES["image_not_supported"], "image")]
@@ -315,7 +329,7 @@ def validate_message(
         errors.insert(0, rules.Violation(code=exc.code, message=exc.message))
     if message_rules.images:
         try:
-            load_image(image)
+            load_image(image, project_id=account.channel.project_id)
         except RuleViolationsError as exc:
             errors.extend(exc.violations)
     return rules.Verdict(errors=errors, warnings=verdict.warnings)

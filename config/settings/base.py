@@ -222,7 +222,9 @@ TIKTOK_RATE_LIMIT_QPS = env.int("TIKTOK_RATE_LIMIT_QPS", default=10)
 TIKTOK_HTTP_TIMEOUT_SECONDS = env.float("TIKTOK_HTTP_TIMEOUT_SECONDS", default=10.0)
 # Image URLs are fetched only from public addresses; the sandbox (on loopback) is allowed by this list.
 IMAGE_FETCH_ALLOWED_HOSTS = env.list("IMAGE_FETCH_ALLOWED_HOSTS", default=[])
-IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5.0)
+IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5.0)  # the whole download
+# Image downloads one project may run at once in one process; more are answered 429 image_fetch_busy.
+IMAGE_FETCH_CONCURRENCY_PER_PROJECT = env.int("IMAGE_FETCH_CONCURRENCY_PER_PROJECT", default=2)
 # How long a conversation's image capability (R8) is trusted before TikTok is asked again.
 TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
 # A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.
