@@ -19,12 +19,13 @@ import logging
 import time
 
 import requests
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from . import netguard, retention
+from . import deadline, netguard, retention
 from .models import BotEvent, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
@@ -113,14 +114,29 @@ def _post(event: BotEvent, body: bytes) -> DeliveryAttempt:
         attempt.save()
         return attempt
     try:
-        response = requests.post(
-            project.callback_url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-    except requests.RequestException as exc:
+        # TIMEOUT_SECONDS bounds the whole push (a bot answering a byte at a time cannot hold a worker), and only
+        # the start of the answer is read.
+        with deadline.Deadline(TIMEOUT_SECONDS) as limit, deadline.session() as session:
+            response = session.post(
+                project.callback_url,
+                data=body,
+                headers=headers,
+                timeout=TIMEOUT_SECONDS,
+                allow_redirects=False,
+                stream=True,
+            )
+            try:
+                answer = response.raw.read(EXCERPT_CHARS * 4, decode_content=True) or b""
+            finally:
+                response.close()
+            if limit.expired:
+                raise requests.Timeout(f"no complete answer within {TIMEOUT_SECONDS} s")
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         attempt.error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
     else:
         attempt.response_status = response.status_code
-        attempt.response_body = response.text[:EXCERPT_CHARS]
+        text = answer.decode(response.encoding or "utf-8", errors="replace").replace("\x00", "\ufffd")
+        attempt.response_body = text[:EXCERPT_CHARS]  # PostgreSQL's text holds no NUL
         if not 200 <= response.status_code < 300:
             attempt.error = f"HTTP {response.status_code}"
     attempt.duration_ms = int((time.monotonic() - started) * 1000)

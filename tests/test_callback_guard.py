@@ -2,6 +2,9 @@
 change); staff see a short, escaped excerpt of what the bot answered."""
 
 import ipaddress
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import responses
@@ -110,3 +113,53 @@ def test_staff_see_a_short_escaped_excerpt_of_the_bots_answer(admin_client):
         assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert b"<script>alert(1)" not in page
         assert b"db_password" not in page
+
+
+class DrippingBot:
+    """A bot on loopback that answers a push one byte every 0.2 s (`headers=True`: its headers too)."""
+
+    def __init__(self, *, headers: bool):
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                drip = head + b"X-Slow: " + b"a" * 200 if headers else b"ok" * 100
+                if not headers:
+                    self.wfile.write(head + b"\r\n")
+                for byte in drip:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                    except OSError:
+                        return
+                    time.sleep(0.2)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/events"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("headers", [False, True], ids=["body", "headers"])
+def test_a_bot_dripping_its_answer_holds_the_push_no_longer_than_its_total_deadline(monkeypatch, headers):
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 1)
+    bot = DrippingBot(headers=headers)
+    try:
+        project = ProjectFactory(callback_url=bot.url, callback_secret="s")
+        event = BotEventFactory(project=project, status=BotEvent.DeliveryStatus.PENDING)
+        started = time.monotonic()
+        delivery.deliver(event_id=event.pk)
+        elapsed = time.monotonic() - started
+    finally:
+        bot.close()
+    assert elapsed < 2.5, f"the push took {elapsed:.1f} s"
+    attempt = event.delivery_attempts.get()
+    assert attempt.error
+    event.refresh_from_db()
+    assert event.status == BotEvent.DeliveryStatus.PENDING

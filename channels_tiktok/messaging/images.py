@@ -30,6 +30,7 @@ from django.conf import settings
 
 from channels_tiktok import constants
 from clients import netguard
+from clients.deadline import Deadline, WatchedPoolMixin
 
 logger = logging.getLogger(__name__)
 
@@ -154,69 +155,15 @@ def _target(url: str) -> _Target:
     )
 
 
-class _Watchdog:
-    """The fetch's total deadline: when it passes, every socket of the fetch is shut down, so a read blocked on a
-    server that drips a byte now and then (each within the per-read timeout) returns at once."""
-
-    def __init__(self, seconds: float):
-        self.expired = False
-        self._closers: list = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._timer.cancel()
-
-    def watch_connection(self, connection) -> None:
-        """While the headers are read: the connection holds the socket."""
-        self._add(lambda: connection.sock is not None and connection.sock.shutdown(socket.SHUT_RDWR))
-
-    def watch_response(self, response) -> None:
-        """While the body is read: the response holds it (http.client may have let go of the connection's)."""
-        self._add(response.shutdown)
-
-    def _add(self, closer) -> None:
-        with self._lock:
-            self._closers.append(closer)
-            if self.expired:
-                self._close(closer)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for closer in self._closers:
-                self._close(closer)
-
-    @staticmethod
-    def _close(closer) -> None:
-        with contextlib.suppress(OSError, ValueError, RuntimeError):
-            closer()
-
-
-class _WatchedPool:
-    watchdog: _Watchdog | None = None
-
-    def _new_conn(self):
-        connection = super()._new_conn()
-        if self.watchdog is not None:
-            self.watchdog.watch_connection(connection)
-        return connection
-
-
-class _HTTPPool(_WatchedPool, urllib3.HTTPConnectionPool):
+class _HTTPPool(WatchedPoolMixin, urllib3.HTTPConnectionPool):
     pass
 
 
-class _HTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
+class _HTTPSPool(WatchedPoolMixin, urllib3.HTTPSConnectionPool):
     pass
 
 
-def _pool(target: _Target, timeout: float, watchdog: _Watchdog | None = None) -> urllib3.HTTPConnectionPool:
+def _pool(target: _Target, timeout: float) -> urllib3.HTTPConnectionPool:
     common = {"port": target.port, "timeout": urllib3.Timeout(connect=timeout, read=timeout), "maxsize": 1}
     if target.scheme == "https":
         # Connect to the checked IP but verify the certificate (and send SNI) for the host name.
@@ -230,7 +177,6 @@ def _pool(target: _Target, timeout: float, watchdog: _Watchdog | None = None) ->
         )
     else:
         pool = _HTTPPool(target.address, **common)
-    pool.watchdog = watchdog
     return pool
 
 
@@ -281,13 +227,13 @@ def fetch_image(url: str, *, max_bytes: int = constants.MAX_IMAGE_BYTES, timeout
     `timeout` bounds the whole fetch (every hop, headers and body), not each read."""
     timeout = timeout or settings.IMAGE_FETCH_TIMEOUT_SECONDS
     deadline = time.monotonic() + timeout
-    with _Watchdog(timeout) as watchdog:
+    with Deadline(timeout) as watchdog:
         for _hop in range(MAX_REDIRECTS + 1):
             target = _target(url)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or watchdog.expired:
                 raise ImageError("image_fetch_failed", TOO_SLOW)
-            pool = _pool(target, remaining, watchdog)
+            pool = _pool(target, remaining)
             response = None
             try:
                 response = pool.urlopen(
