@@ -116,3 +116,17 @@ def test_validate_and_send_answer_429_image_fetch_busy_with_retry_after(api, con
         assert response["Retry-After"] == "1"
     assert len(tiktok.calls) == 0
     assert Conversation.objects.get(pk=conversation.pk).window_sent == 0
+
+
+@pytest.mark.parametrize("route", [("drip", 0.2, 40), ("drip_headers", 0.2)], ids=["body", "headers"])
+def test_a_tiktok_call_dripping_its_answer_ends_at_the_total_timeout(image_server, route):
+    from channels_tiktok import constants
+    from channels_tiktok.tiktok.client import TikTokClient, TikTokError
+
+    image_server.routes["/open_api/" + constants.PATH_BUSINESS_GET] = route
+    client = TikTokClient("token", base_url=image_server.url("/open_api/"), timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(TikTokError) as failed:
+        client.get_profile(business_id="biz")
+    assert time.monotonic() - started < 2.0
+    assert failed.value.sent is True  # the request went out: a send would not be repeated
