@@ -1,22 +1,26 @@
 """Sends during outages end in a state the bot can act on: a clear code, never a bare 500, and the window's slot
 used only by what may have reached TikTok."""
 
+import json
 import os
 import threading
 import time
 
 import psycopg
 import pytest
+import responses
 from django.db import connection
 
+from channels_tiktok import constants
 from channels_tiktok.messaging import images, send
 from channels_tiktok.messaging.outbound import BusyError
 from channels_tiktok.models import Conversation
 from clients.models import Message
+from tests import webhook_cases as wc
 from tests.factories import ProjectFactory
 from tests.image_server import PNG
 from tests.outbound_fixtures import *  # noqa: F403
-from tests.outbound_fixtures import add_send
+from tests.outbound_fixtures import add_send, envelope, tiktok_url
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +124,6 @@ def test_validate_and_send_answer_429_image_fetch_busy_with_retry_after(api, con
 
 @pytest.mark.parametrize("route", [("drip", 0.2, 40), ("drip_headers", 0.2)], ids=["body", "headers"])
 def test_a_tiktok_call_dripping_its_answer_ends_at_the_total_timeout(image_server, route):
-    from channels_tiktok import constants
     from channels_tiktok.tiktok.client import TikTokClient, TikTokError
 
     image_server.routes["/open_api/" + constants.PATH_BUSINESS_GET] = route
@@ -130,3 +133,64 @@ def test_a_tiktok_call_dripping_its_answer_ends_at_the_total_timeout(image_serve
         client.get_profile(business_id="biz")
     assert time.monotonic() - started < 2.0
     assert failed.value.sent is True  # the request went out: a send would not be repeated
+
+
+def _database_refuses_writes(on: bool) -> None:
+    """What a database failing right after TikTok accepted the send looks like to our next write (SQLite)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")
+
+
+def _echo_of(conversation, *, message_id: str, text: str) -> bytes:
+    envelope = wc.load("im_send_msg_api")
+    content = json.loads(envelope["content"])
+    content.update(
+        conversation_id=conversation.conversation_id,
+        message_id=message_id,
+        timestamp=int(time.time() * 1000),
+        text={"body": text},
+    )
+    envelope.update(user_openid=conversation.account.business_id, content=json.dumps(content))
+    return json.dumps(envelope).encode()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PRAGMA query_only is SQLite's")
+def test_database_failing_after_tiktok_accepted_answers_502_and_the_echo_records_the_send(
+    api, conversation, tiktok, client, django_capture_on_commit_callbacks
+):
+    def accept_then_fail(request):
+        _database_refuses_writes(True)
+        return 200, {}, json.dumps(envelope({"message": {"message_id": "7009"}}))
+
+    tiktok.add_callback(responses.POST, tiktok_url(constants.PATH_MESSAGE_SEND), callback=accept_then_fail)
+    try:
+        response = api.post(url(conversation.client), {"text": "Order shipped"}, format="json")
+    finally:
+        _database_refuses_writes(False)
+    assert (response.status_code, response.json()["code"]) == (502, "tiktok_unavailable")
+    row = Message.objects.get(client=conversation.client)
+    assert (row.status, row.external_id) == ("queued", None)
+    assert Conversation.objects.get(pk=conversation.pk).window_sent == 1  # it did reach TikTok
+
+    with django_capture_on_commit_callbacks(execute=True):
+        echo = wc.post(client, _echo_of(conversation, message_id="7009", text="Order shipped"))
+    assert echo.status_code == 200
+    row.refresh_from_db()
+    assert (row.status, row.external_id) == ("sent", "7009")
+    assert not Message.objects.filter(client=conversation.client).exclude(pk=row.pk).exists()
+
+
+def test_an_echo_never_claims_a_queued_row_with_other_text(conversation, client, django_capture_on_commit_callbacks):
+    queued = Message.objects.create(
+        channel_id=conversation.account.channel_id,
+        client=conversation.client,
+        direction=Message.Direction.OUTBOUND,
+        source=Message.Source.BOT,
+        status=Message.Status.QUEUED,
+        kind=Message.Kind.TEXT,
+        text="something else",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        wc.post(client, _echo_of(conversation, message_id="7010", text="Order shipped"))
+    queued.refresh_from_db()
+    assert (queued.status, queued.external_id) == ("queued", None)
