@@ -84,6 +84,11 @@ SCOPE_FEATURES = {
 # --------------------------------------------------------------------------- §5 webhooks
 SIGNATURE_HEADER = "TikTok-Signature"
 DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300
+# What a header TikTok sends can hold: `t` is Unix seconds (10 digits until the year 2286; 12 leave room), `s` is
+# the hex of an HMAC-SHA256 (64 characters). A header longer than this, or with other characters, is not TikTok's.
+SIGNATURE_TIMESTAMP_MAX_DIGITS = 12
+SIGNATURE_HEX_LENGTH = 64
+SIGNATURE_HEADER_MAX_CHARS = 512
 
 WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE = "DIRECT_MESSAGE"
 WEBHOOK_EVENT_TYPE_COMMENT = "COMMENT"

@@ -76,8 +76,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "variable_value_invalid": (422, "A variable value is a string (numbers and booleans are stored as text)."),
     "channel_cannot_send": (409, "The client's channel cannot send messages."),
-    "invalid_cursor": (400, "The events feed's `after` cursor is not one it gave out."),
-    "invalid_limit": (400, "The events feed's `limit` is not a number from 1 to 500."),
+    "invalid_cursor": (400, "The events feed's `after` or a list's `cursor` is not one the API gave out."),
+    "invalid_limit": (400, "The `limit` of the events feed or of a list is not a number."),
+    "invalid_account": (400, "The `account` filter is not an account id."),
 }
 
 

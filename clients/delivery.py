@@ -22,12 +22,13 @@ import threading
 import time
 
 import requests
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from . import retention
+from . import deadline, netguard, retention
 from .models import BotEvent, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def _session() -> requests.Session:
     """This thread's HTTP session: its connections to callback URLs stay open between pushes."""
     session = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = requests.Session()
+        session = _local.session = deadline.session()
     return session
 
 
@@ -91,6 +92,18 @@ def _next_of_client(event: BotEvent) -> int | None:
     )
 
 
+def _refused_target(url: str) -> str:
+    """Why the callback URL may not be pushed to now ("" when it may): it was checked when saved, but its host
+    may resolve elsewhere since. A host that does not resolve is left to the POST, which fails the same way."""
+    try:
+        netguard.check_url(url, allowed_hosts=settings.CALLBACK_ALLOWED_HOSTS)
+    except netguard.UnsafeURLError as exc:
+        if exc.reason != "unresolvable":
+            logger.warning("bot_event.delivery.url_refused", extra={"reason": exc.reason})
+            return f"callback URL refused: {exc.message}"
+    return ""
+
+
 def _post(event: BotEvent, body: bytes) -> DeliveryAttempt:
     project = event.project
     headers = {
@@ -100,15 +113,35 @@ def _post(event: BotEvent, body: bytes) -> DeliveryAttempt:
     }
     attempt = DeliveryAttempt(event=event, url=project.callback_url)
     started = time.monotonic()
+    refusal = _refused_target(project.callback_url)
+    if refusal:
+        attempt.error = refusal
+        attempt.save()
+        return attempt
     try:
-        response = _session().post(
-            project.callback_url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-    except requests.RequestException as exc:
+        # TIMEOUT_SECONDS bounds the whole push (a bot answering a byte at a time cannot hold a worker), and only
+        # the start of the answer is read. The thread's session keeps its connection to the bot open between pushes.
+        with deadline.Deadline(TIMEOUT_SECONDS) as limit:
+            response = _session().post(
+                project.callback_url,
+                data=body,
+                headers=headers,
+                timeout=TIMEOUT_SECONDS,
+                allow_redirects=False,
+                stream=True,
+            )
+            try:
+                answer = response.raw.read(EXCERPT_CHARS * 4, decode_content=True) or b""
+            finally:
+                response.close()
+            if limit.expired:
+                raise requests.Timeout(f"no complete answer within {TIMEOUT_SECONDS} s")
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         attempt.error = f"{type(exc).__name__}: {exc}"[:EXCERPT_CHARS]
     else:
         attempt.response_status = response.status_code
-        attempt.response_body = response.text[:EXCERPT_CHARS]
+        text = answer.decode(response.encoding or "utf-8", errors="replace").replace("\x00", "\ufffd")
+        attempt.response_body = text[:EXCERPT_CHARS]  # PostgreSQL's text holds no NUL
         if not 200 <= response.status_code < 300:
             attempt.error = f"HTTP {response.status_code}"
     attempt.duration_ms = int((time.monotonic() - started) * 1000)

@@ -5,10 +5,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import MD5
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
+from .netguard import validate_callback_url
 
 
 class Project(models.Model):
@@ -27,6 +29,7 @@ class Project(models.Model):
         max_length=500,
         blank=True,
         help_text=_("Where bot events are POSTed. Empty: events are only served by the pull feed."),
+        validators=[validate_callback_url],
     )
     callback_secret = EncryptedTextField(
         _("callback secret"), blank=True, help_text=_("Signs the X-Signature header of pushed bot events.")
@@ -123,7 +126,9 @@ class ClientVariable(models.Model):
         verbose_name = _("client variable")
         verbose_name_plural = _("client variables")
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="variable_unique_per_client")]
-        indexes = [models.Index(fields=["key", "value"])]
+        # Lookups by key and exact value (a channel finds a client by an id it stored) go through the value's md5:
+        # a btree entry of the value itself fails above PostgreSQL's ~2.7 kB row limit, and values can be longer.
+        indexes = [models.Index(F("key"), MD5("value"), name="variable_key_value_md5")]
 
     def __str__(self):
         return f"{self.key}={self.value}"

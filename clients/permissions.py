@@ -1,8 +1,10 @@
 """Every API object belongs to the caller's project; another project's objects answer 404."""
 
+from django.http import Http404
 from rest_framework.permissions import BasePermission
 
 from .authentication import ProjectPrincipal
+from .query_params import database_id
 
 
 class IsProjectKey(BasePermission):
@@ -20,3 +22,10 @@ class ProjectScopedMixin:
     @property
     def project(self):
         return self.request.user.project
+
+    def initial(self, request, *args, **kwargs):
+        """After authentication: an id in the URL beyond any the database can hold is not found (SQLite would
+        overflow comparing it)."""
+        super().initial(request, *args, **kwargs)
+        if "pk" in kwargs and database_id(kwargs["pk"]) is None:
+            raise Http404

@@ -96,6 +96,7 @@ class Stack:
         env.setdefault("TIKTOK_APP_ID", SANDBOX_APP_ID)
         env.setdefault("TIKTOK_APP_SECRET", SANDBOX_APP_SECRET)
         env.setdefault("WEB_CONCURRENCY", "2")
+        env.setdefault("CALLBACK_ALLOWED_HOSTS", LOOPBACK)  # the bot under test listens on loopback
         # Never TikTok itself from loopback runs: without the sandbox, API calls fail fast on a closed port.
         env["TIKTOK_API_BASE_URL"] = f"http://{LOOPBACK}:9/open_api/v1.3/"
         env["TIKTOK_AUTHORIZE_URL"] = f"http://{LOOPBACK}:9/v2/auth/authorize/"

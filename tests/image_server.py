@@ -12,7 +12,9 @@ GIF = b"GIF89a" + b"\x00" * 64
 
 
 class ImageServer:
-    """Routes: path -> ("body", bytes, headers) | ("redirect", location) | ("stall", bytes_before_stall)."""
+    """Routes: path -> ("body", bytes, headers) | ("redirect", location) | ("stall", bytes_before_stall)
+    | ("drip", seconds_between_bytes[, bytes]) (a PNG's bytes one at a time)
+    | ("drip_headers", seconds_between_bytes)."""
 
     def __init__(self):
         self.routes: dict[str, tuple] = {}
@@ -44,6 +46,22 @@ class ImageServer:
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(body)
+                elif kind in ("drip", "drip_headers"):
+                    # Each byte well within any per-read timeout, the whole never ending in time.
+                    head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n"
+                    if kind == "drip":
+                        self.wfile.write(head + b"\r\n")
+                        drip = (PNG * 1000)[: route[2] if len(route) > 2 else None]
+                    else:
+                        drip = head + b"X-Slow: " + b"a" * 10_000
+                    for byte in drip:
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            break
+                        time.sleep(route[1])
+                    self.close_connection = True
                 elif kind == "stall":
                     # No Content-Length: the client cannot know the size; send `n` bytes, then hang.
                     self.send_response(200)

@@ -6,12 +6,16 @@ servers so that a test can kill, stop and restart them, and the sandbox as its o
 - the bot builder answering 500, then 200: the event is delivered once, both attempts recorded;
 - the database restarted under load: no journal row is lost, every event is processed once;
 - TikTok answering 5xx, timing out or dropping the connection: each send ends failed with a clear code, and
-  is never sent twice.
+  is never sent twice;
+- Redis killed during sends: 503 rate_limiter_unavailable, nothing sent, no window slot lost;
+- PostgreSQL killed during a send TikTok accepted: 502 tiktok_unavailable, and TikTok's echo records it as sent;
+- an image URL dripping a byte at a time while TikTok's webhooks keep coming: every webhook answered within 1 s.
 
 Run with `make test-stack` (marker `stack`). Each test is bounded (the longest waits for the periodic sweeper).
 """
 
 import itertools
+import json
 import signal
 import threading
 import time
@@ -42,7 +46,8 @@ def stack():
         "stack_faults",
         own_redis=True,
         own_postgres=True,
-        extra_env={"TIKTOK_HTTP_TIMEOUT_SECONDS": "2"},
+        # The drip image server of the thread-starvation test listens on loopback.
+        extra_env={"TIKTOK_HTTP_TIMEOUT_SECONDS": "2", "IMAGE_FETCH_ALLOWED_HOSTS": "127.0.0.1"},
     )
     yield stack
     stack.close()
@@ -292,3 +297,133 @@ def test_database_restarted_under_load_loses_no_journal_row(stack, seeded):
     state = wait_until(lambda: all_processed(stack, message_ids), timeout=SWEEPER_WAIT, message="all processed")
     assert sorted(state["messages"]) == sorted(message_ids)
     assert sorted(state["bot_events"]) == sorted(message_ids)
+
+
+# ------------------------------------------------------------------------------------------ the worst day
+WINDOW_OF = """
+from channels_tiktok.models import Conversation
+from clients.models import Message
+conversation = Conversation.objects.get(client_id=CLIENT)
+rows = list(Message.objects.filter(client_id=CLIENT, direction="out").order_by("id").values_list(
+    "text", "status", "error_code", "external_id"))
+result = {"window_sent": conversation.window_sent, "rows": rows}
+"""
+
+
+def window_of(stack, client_id: int) -> dict:
+    return stack.python(f"CLIENT = {client_id}\n" + WINDOW_OF)
+
+
+def test_redis_killed_during_sends_answers_503_and_keeps_the_window(stack, seeded, control, user):
+    written = control.user_writes(account=ACCOUNT, user=user, text="hello")
+    wait_until(lambda: all_processed(stack, [str(written["message_id"])]), timeout=60, message="first message")
+    client_id = client_of(stack, user)
+    before = window_of(stack, client_id)["window_sent"]
+
+    stack.processes["redis"].kill()
+    try:
+        answers = [
+            api(stack, seeded, "POST", f"/api/v1/clients/{client_id}/messages/", json={"text": f"down {n}"})
+            for n in range(3)
+        ]
+    finally:
+        stack.restart("redis")
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [(503, "rate_limiter_unavailable")] * 3
+    state = window_of(stack, client_id)
+    assert state["window_sent"] == before  # nothing reached TikTok: no slot used
+    assert [tuple(r[1:3]) for r in state["rows"]] == [("failed", "rate_limiter_unavailable")] * 3
+    sent = [str(m["body"].get("body", "")) for m in control.sent_messages(account=ACCOUNT, user=user)]
+    assert not [body for body in sent if body.startswith("down")]
+
+    response = api(stack, seeded, "POST", f"/api/v1/clients/{client_id}/messages/", json={"text": "back"})
+    assert response.status_code == 201, response.text
+
+
+def test_postgresql_killed_during_a_send_tiktok_accepted_answers_502_and_the_echo_records_it(
+    stack, seeded, control, user
+):
+    written = control.user_writes(account=ACCOUNT, user=user, text="hello")
+    wait_until(lambda: all_processed(stack, [str(written["message_id"])]), timeout=60, message="first message")
+    client_id = client_of(stack, user)
+    text = "sent while the database died"
+
+    control.inject_failure(path=SEND_PATH, mode="delay", delay=1.5, count=1)  # within the 2 s HTTP timeout
+    answer: dict = {}
+
+    def send():
+        answer["response"] = api(stack, seeded, "POST", f"/api/v1/clients/{client_id}/messages/", json={"text": text})
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    time.sleep(0.7)  # the send is at TikTok (the sandbox sleeps 1.5 s before it acts and answers)
+    stack.processes["postgres"].kill()
+    sender.join(timeout=30)
+    stack.restart("postgres")
+
+    response = answer["response"]
+    assert response.status_code == 502, response.text
+    assert response.json()["code"] == "tiktok_unavailable"
+    assert [m["body"] for m in control.sent_messages(account=ACCOUNT, user=user)].count({"body": text}) == 1
+    # TikTok retries its echo for 72 hours; the sandbox gives up after a few seconds: deliver it again now that
+    # the database is back, as TikTok's next retry would.
+    echoes = [
+        d for d in control.deliveries(event="im_send_msg", business_id=seeded["business_id"]) if text in json.dumps(d)
+    ]
+    assert echoes
+    for echo in echoes:
+        control.redeliver(delivery_id=echo["delivery_id"])
+    state = wait_until(
+        lambda: (
+            (s := window_of(stack, client_id))
+            and any(r[0] == text and r[1] == "sent" and r[3] for r in s["rows"])
+            and s
+        ),
+        timeout=60,
+        message="the echo recorded the send",
+    )
+    assert [r[0] for r in state["rows"]].count(text) == 1
+
+
+def test_a_dripping_image_url_does_not_stop_webhooks_from_being_answered(stack, seeded):
+    from tests.image_server import ImageServer
+
+    images = ImageServer()
+    images.routes["/drip.png"] = ("drip", 0.5)  # a byte every 0.5 s, for minutes
+    events = payloads.direct_messages(
+        app_id=SANDBOX_APP_ID, secret=SANDBOX_APP_SECRET, business_id=seeded["business_id"], count=40, users=4, run=9
+    )
+    body = {"account": seeded["account"], "image": {"url": images.url("/drip.png")}}
+    answers: list = []
+
+    def validate():
+        started = time.monotonic()
+        response = api(stack, seeded, "POST", "/api/v1/messages/validate/", json=body)
+        answers.append((response.status_code, time.monotonic() - started))
+
+    # More slow calls than the web processes have threads (2 x 8).
+    callers = [threading.Thread(target=validate) for _ in range(20)]
+    try:
+        for thread in callers:
+            thread.start()
+        time.sleep(2)  # the slow calls hold their threads now (the others were refused at once)
+        durations = []
+        for request in events[:20]:
+            started = time.monotonic()
+            status = requests.post(
+                f"{stack.base_url}/webhooks/tiktok/",
+                data=request.body,
+                headers={"Content-Type": "application/json", "TikTok-Signature": request.signature},
+                timeout=30,
+            ).status_code
+            durations.append((status, time.monotonic() - started))
+            time.sleep(0.2)
+        for thread in callers:
+            thread.join(timeout=60)
+    finally:
+        images.close()
+    assert all(status == 200 for status, _ in durations), durations
+    assert max(seconds for _, seconds in durations) < 1.0, durations
+    # The slow calls end by the fetch's total deadline (5 s) or are refused at once for the project's limit.
+    assert len(answers) == 20
+    assert {status for status, _ in answers} <= {200, 429}
+    assert max(seconds for _, seconds in answers) < 15, answers

@@ -207,3 +207,17 @@ def test_upload_size_boundary():
     with pytest.raises(ImageError) as info:
         read_upload(SimpleUploadedFile("a.jpg", JPEG + b"\x00" * (CAP + 1 - len(JPEG))))
     assert info.value.code == "image_too_large"
+
+
+@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.parametrize(("route", "what"), [(("drip", 0.2, 40), "body"), (("drip_headers", 0.2), "headers")])
+def test_a_server_dripping_bytes_is_cut_at_the_total_deadline(image_server, route, what):
+    """One byte every 0.2 s: each read succeeds well within its timeout, the whole (8 s for the body's 40 bytes)
+    does not end within the fetch's 1 s."""
+    image_server.routes["/drip.png"] = route
+    started = time.monotonic()
+    with pytest.raises(ImageError) as info:
+        fetch_image(image_server.url("/drip.png"), timeout=1.0)
+    elapsed = time.monotonic() - started
+    assert info.value.code == "image_fetch_failed"
+    assert elapsed < 2.0, f"the {what} drip held the fetch {elapsed:.1f} s"

@@ -1,6 +1,7 @@
 """The receiver: verify on the raw body, journal with a dedupe key, answer 200 at once, queue after commit."""
 
 import json
+import time
 
 import pytest
 
@@ -215,3 +216,67 @@ def test_signature_helpers_agree_with_the_test_signer():
     timestamp, signatures = wire.parse_signature_header(header)
     assert timestamp == 1_764_000_000
     assert signatures == [wire.compute_signature(body=body, secret=wc.SECRET, timestamp=timestamp)]
+
+
+def _headers_tiktok_could_not_send(body: bytes) -> dict[str, str]:
+    now = int(time.time())
+    digest = wc.sign(body, timestamp=now).split("s=")[1]
+    return {
+        "400-digit timestamp": f"t={'9' * 400},s={digest}",
+        "5000-digit timestamp": f"t={'1' * 5000},s={digest}",
+        "non-ASCII signature": f"t={now},s=é{digest[1:]}",
+        "short signature": f"t={now},s={digest[:10]}",
+        "non-hex signature": f"t={now},s={'z' * 64}",
+        "superscript timestamp": f"t=¹{now},s={digest}",
+        "oversized header": f"t={now},s={digest}," + "x=" + "a" * 1000,
+    }
+
+
+@pytest.mark.parametrize("name", list(_headers_tiktok_could_not_send(b"")))
+def test_headers_tiktok_could_not_send_are_400_with_a_code(client, name):
+    body = wc.body_of("im_receive_msg_text")
+    response = wc.post(client, body, signature=_headers_tiktok_could_not_send(body)[name])
+    assert response.status_code == 400
+    assert response.json() == {"code": "malformed_signature_header"}
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_headers_tiktok_could_not_send_count_for_the_bad_signature_throttle(client):
+    body = wc.body_of("im_receive_msg_text")
+    headers = list(_headers_tiktok_could_not_send(body).values())
+    codes = [wc.post(client, body, signature=headers[i % len(headers)]).status_code for i in range(32)]
+    assert codes == [400] * 30 + [429, 429]
+    assert wc.post(client, body).status_code == 200
+
+
+def test_bad_signature_throttle_fails_open_when_its_cache_is_down(client, settings):
+    # A Redis nobody listens on: the throttle's cache raises on every call.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    body = wc.body_of("im_receive_msg_text")
+    rejected = wc.post(client, body, signature=wc.sign(body, secret="attacker"))
+    assert (rejected.status_code, rejected.json()) == (401, {"code": "bad_signature"})
+    assert wc.post(client, body).status_code == 200
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("where", ["body", "content"])
+def test_a_signed_delivery_nested_too_deep_is_journaled_as_failed_and_answered_200(
+    client, django_capture_on_commit_callbacks, where
+):
+    nested = "[" * 950 + "]" * 950
+    envelope = wc.load("im_receive_msg_text")
+    if where == "body":
+        body = json.dumps(envelope)[:-1].encode() + b', "extra": ' + nested.encode() + b"}"
+    else:
+        content = json.loads(envelope["content"])
+        envelope["content"] = json.dumps(content)[:-1] + ', "extra": ' + nested + "}"
+        body = json.dumps(envelope).encode()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = wc.post(client, body)
+    assert response.status_code == 200  # TikTok would retry anything else for 72 hours
+    row = WebhookEvent.objects.get()
+    assert row.status == WebhookEvent.Status.FAILED
+    assert "nested" in row.error
+    assert callbacks == []

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Value
+from django.db.models.functions import MD5, TruncDate
 from django.utils import timezone
 
 from channels_tiktok import constants
@@ -32,9 +32,9 @@ def account_ids_for_id(term: str) -> set[int]:
     ids |= set(Message.objects.filter(external_id=term).values_list("channel_id", flat=True)[:50])
     ids |= set(Client.objects.filter(external_id=term).values_list("channel_id", flat=True)[:50])
     ids |= set(
-        ClientVariable.objects.filter(key=constants.VAR_COMMENT_ID, value=term).values_list(
-            "client__channel_id", flat=True
-        )[:50]
+        ClientVariable.objects.alias(value_md5=MD5("value"))  # the (key, md5(value)) index finds it
+        .filter(key=constants.VAR_COMMENT_ID, value_md5=MD5(Value(term)), value=term)
+        .values_list("client__channel_id", flat=True)[:50]
     )
     ids.discard(None)
     return ids

@@ -1,6 +1,7 @@
 """The send endpoint's TikTok part: the body parsed by `clients.api.messages` becomes a send, refusals become
-the API's answers (422 violations, 409 state, 429 rate limit, 502 TikTok)."""
+the API's answers (422 violations, 409 state, 429 rate limit, 502 TikTok, 503 our own infrastructure)."""
 
+from django.db import DatabaseError
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -8,11 +9,14 @@ from channels_tiktok.messaging import rules
 from channels_tiktok.messaging import send as messaging
 from channels_tiktok.messaging.outbound import (
     BlockedError,
+    BusyError,
     OutboundError,
     RuleViolationsError,
     SendRateLimitedError,
+    ServiceUnavailableError,
     UpstreamError,
 )
+from channels_tiktok.messaging.send import NOT_SENT_DATABASE
 from clients.api_errors import ApiError, ViolationsError
 from clients.channel_registry import OutgoingRequest
 from clients.models import Client, Message
@@ -30,6 +34,15 @@ def as_api_error(exc: OutboundError) -> APIException:
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             retry_after=exc.retry_after,
         )
+    if isinstance(exc, BusyError):
+        return ApiError(
+            code=exc.code,
+            message=exc.message,
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            retry_after=exc.retry_after,
+        )
+    if isinstance(exc, ServiceUnavailableError):
+        return ApiError(code=exc.code, message=exc.message, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, UpstreamError):
         return ApiError(
             code=exc.code,
@@ -58,3 +71,5 @@ def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
         )
     except OutboundError as exc:
         raise as_api_error(exc) from exc
+    except DatabaseError as exc:  # before anything was reserved or sent (the send maps the later ones itself)
+        raise as_api_error(ServiceUnavailableError("database_unavailable", NOT_SENT_DATABASE)) from exc

@@ -3,25 +3,27 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_tiktok.api.messages import buttons_of, image_of
+from channels_tiktok.api.messages import as_api_error, buttons_of, image_of
 from channels_tiktok.api.serializers import ValidateMessageSerializer, ValidationResultSerializer
+from channels_tiktok.messaging.outbound import OutboundError
 from channels_tiktok.messaging.send import validate_message
 from channels_tiktok.models import TikTokAccount
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api_errors import localized_errors
 from clients.channel_registry import OutgoingRequest
+from clients.parsers import JSONParser
 from clients.permissions import ProjectScopedMixin
 
 
 @extend_schema(
     tags=["messages"],
     request={"application/json": ValidateMessageSerializer, "multipart/form-data": ValidateMessageSerializer},
-    responses={200: ValidationResultSerializer, **error_responses(401, 404, 422)},
+    responses={200: ValidationResultSerializer, **error_responses(401, 404, 422, 429)},
     description=_(
         "Checks a message against every rule without sending it: the same body as a send, plus `account` and "
         "optionally `client` (then its window and image capability are checked too). An image URL is fetched to "
@@ -44,9 +46,16 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
         outgoing = OutgoingRequest(
             text=data["text"], buttons=data["buttons"], image_url=image.get("url", ""), image_file=image.get("file")
         )
-        verdict = validate_message(
-            account=account, client=client, text=outgoing.text, buttons=buttons_of(outgoing), image=image_of(outgoing)
-        )
+        try:
+            verdict = validate_message(
+                account=account,
+                client=client,
+                text=outgoing.text,
+                buttons=buttons_of(outgoing),
+                image=image_of(outgoing),
+            )
+        except OutboundError as exc:  # image_fetch_busy
+            raise as_api_error(exc) from exc
         return Response(
             {
                 "valid": verdict.valid,

@@ -18,7 +18,7 @@ from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging.rules import Violation
 from channels_tiktok.models import TikTokAccount
-from channels_tiktok.tiktok.client import ThrottledError, TikTokClient, TikTokError
+from channels_tiktok.tiktok.client import LimiterUnavailableError, ThrottledError, TikTokClient, TikTokError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ UPSTREAM_CODES: dict[str, str] = {
     "tiktok_rejected": "TikTok refused the call; `tiktok_code` and `message` say why, `log_id` is for TikTok support.",
     "tiktok_unavailable": "TikTok did not answer or had an error; the message may or may not have been sent, so it "
     "was not retried.",
+}
+
+# Our side cannot make the call right now; nothing reached TikTok (503).
+UNAVAILABLE_CODES: dict[str, str] = {
+    "rate_limiter_unavailable": "The shared rate limiter (Redis) is unavailable, so no call to TikTok was made; "
+    "nothing was sent. Retry later.",
+    "database_unavailable": "The database became unavailable during the call; the message may or may not have been "
+    "sent, so it was not retried.",
 }
 
 
@@ -89,6 +97,27 @@ class SendRateLimitedError(OutboundError):
         self.retry_after = retry_after
 
 
+BUSY_CODES: dict[str, str] = {
+    "image_fetch_busy": "The project already has as many image downloads running as it may; retry after the "
+    "`Retry-After` header's seconds.",
+}
+
+
+class BusyError(OutboundError):
+    """The project has too much of this running already (429 with Retry-After): see BUSY_CODES."""
+
+    def __init__(self, code: str, *, retry_after: int = 1):
+        super().__init__(code, BUSY_CODES[code])
+        self.retry_after = retry_after
+
+
+class ServiceUnavailableError(OutboundError):
+    """Our own infrastructure cannot carry the call (503): see UNAVAILABLE_CODES."""
+
+    def __init__(self, code: str, message: str | None = None):
+        super().__init__(code, message or UNAVAILABLE_CODES[code])
+
+
 def ensure_available(account: TikTokAccount) -> None:
     """Refuse before any work when the account cannot be used at all."""
     if account.status != TikTokAccount.Status.ACTIVE:
@@ -114,7 +143,8 @@ def definitely_not_acted_on(error: TikTokError) -> bool:
 def call(account: TikTokAccount, operation: Callable[[TikTokClient], T], *, event: str) -> T:
     """Run `operation` for `account` (each of its requests waits for the rate limiter), with the safe retries.
 
-    Raises SendRateLimitedError, BlockedError (account_unavailable) or TikTokError (its meaning is the caller's).
+    Raises SendRateLimitedError, ServiceUnavailableError (rate_limiter_unavailable), BlockedError
+    (account_unavailable) or TikTokError (its meaning is the caller's).
     """
     attempt = 0
     while True:
@@ -122,6 +152,8 @@ def call(account: TikTokAccount, operation: Callable[[TikTokClient], T], *, even
             return tokens.call(account, operation)
         except ThrottledError as exc:  # our limiter, not TikTok: nothing was sent, the caller is told when
             raise SendRateLimitedError(exc.retry_after_seconds) from exc
+        except LimiterUnavailableError as exc:  # our limiter's Redis is down: nothing was sent
+            raise ServiceUnavailableError("rate_limiter_unavailable") from exc
         except tokens.AccountUnavailableError as exc:
             raise BlockedError("account_unavailable", f"The TikTok account cannot be used: {exc.reason}") from exc
         except TikTokError as error:

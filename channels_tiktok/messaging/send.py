@@ -14,16 +14,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.messaging import rules, window
-from channels_tiktok.messaging.images import ImageError, ImageFile, fetch_image, read_upload
+from channels_tiktok.messaging.images import (
+    ImageError,
+    ImageFetchesBusyError,
+    ImageFile,
+    fetch_image,
+    fetch_slot,
+    read_upload,
+)
 from channels_tiktok.messaging.outbound import (
     BlockedError,
+    BusyError,
     OutboundError,
     RuleViolationsError,
+    ServiceUnavailableError,
     UpstreamError,
     call,
     definitely_not_acted_on,
@@ -85,10 +94,16 @@ def outgoing(*, text: str, buttons: Sequence[rules.Button], image: ImageSource |
     return rules.OutgoingMessage(text=text, buttons=tuple(buttons), images=(rules.Image(),) if has_image else ())
 
 
-def load_image(source: ImageSource) -> ImageFile:
-    """The image's bytes, judged by R9. Raises RuleViolationsError with the image's own code."""
+def load_image(source: ImageSource, *, project_id: int) -> ImageFile:
+    """The image's bytes, judged by R9. Raises RuleViolationsError with the image's own code, BusyError
+    (image_fetch_busy) when the project already runs as many downloads as it may."""
     try:
-        return read_upload(source.upload) if source.upload is not None else fetch_image(source.url)
+        if source.upload is not None:
+            return read_upload(source.upload)
+        with fetch_slot(project_id):
+            return fetch_image(source.url)
+    except ImageFetchesBusyError as exc:
+        raise BusyError("image_fetch_busy") from exc
     except ImageError as exc:
         raise RuleViolationsError([rules.Violation(code=exc.code, field="image", message=exc.message)]) from exc
 
@@ -219,13 +234,16 @@ def send_message(
 
     image_file = None
     if message_rules.images:
-        image_file = load_image(image)
+        image_file = load_image(image, project_id=client.channel.project_id)
         if not image_allowed(account, conversation, now=now):
             raise RuleViolationsError(
                 [rules.Violation("image_not_supported", rules.CODES["image_not_supported"], "image")]
             )
 
-    window_start = window.reserve(conversation)
+    try:
+        window_start = window.reserve(conversation)
+    except DatabaseError as exc:
+        raise ServiceUnavailableError("database_unavailable", NOT_SENT_DATABASE) from exc
     if window_start is None:
         # A client message between the check and the reservation would have opened a new window: rare enough
         # to answer with the usual refusal.
@@ -233,7 +251,11 @@ def send_message(
             "quota_exhausted", rules.CODES["quota_exhausted"]
         )
         raise BlockedError(violation.code, violation.message)
-    message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
+    try:
+        message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
+    except DatabaseError as exc:
+        _release_quietly(conversation, window_start)
+        raise ServiceUnavailableError("database_unavailable", NOT_SENT_DATABASE) from exc
     log = {"message_id": message.pk, "client_id": client.pk, "account_id": account.pk}
     try:
         media_id = ""
@@ -260,16 +282,48 @@ def send_message(
             ),
             event="tiktok.send",
         )
-    except OutboundError as exc:  # rate limited, account unavailable: nothing reached TikTok
-        window.release(conversation, window_start=window_start)
-        mark_failed(message, code=exc.code, detail=exc.message)
+    except OutboundError as exc:  # rate limited, limiter or account unavailable: nothing reached TikTok
+        _release_quietly(conversation, window_start)
+        _record_quietly(mark_failed, message, code=exc.code, detail=exc.message)
         logger.info("tiktok.send.refused", extra={**log, "code": exc.code})
         raise
     except TikTokError as error:
         raise _after_tiktok_error(message, conversation, error, window_start=window_start, log=log) from error
-    _mark_sent(message, external_id=external_id)
+    except DatabaseError as exc:  # token refresh, image capability: before the send call, nothing was sent
+        _release_quietly(conversation, window_start)
+        raise ServiceUnavailableError("database_unavailable", NOT_SENT_DATABASE) from exc
+    try:
+        _mark_sent(message, external_id=external_id)
+    except DatabaseError as exc:
+        # TikTok accepted the message; only our record of it failed. The row stays `queued` until TikTok's echo
+        # of the message (im_send_msg, source API) records it as sent (webhooks/direct_messages.py).
+        logger.warning("tiktok.send.unrecorded", extra={**log, "external_id": external_id})
+        raise UpstreamError("tiktok_unavailable", SENT_NOT_RECORDED, tiktok_code=None, log_id="") from exc
     logger.info("tiktok.send.sent", extra={**log, "external_id": external_id})
     return message
+
+
+# What the bot is told when the database fails around a send, by whether TikTok may have it.
+NOT_SENT_DATABASE = "The database is unavailable; nothing was sent. Retry later."
+SENT_NOT_RECORDED = (
+    "TikTok accepted the message but it could not be recorded (the database failed); it is recorded as sent when "
+    "TikTok's echo of it arrives. Do not send it again."
+)
+
+
+def _release_quietly(conversation: Conversation, window_start: dt.datetime) -> None:
+    """Give the slot back; with the database down it cannot be, and the window keeps it (logged)."""
+    try:
+        window.release(conversation, window_start=window_start)
+    except DatabaseError:
+        logger.warning("tiktok.send.slot_not_released", extra={"conversation_id": conversation.pk})
+
+
+def _record_quietly(record, message: Message, **fields) -> None:
+    try:
+        record(message, **fields)
+    except DatabaseError:
+        logger.warning("tiktok.send.not_recorded", extra={"message_id": message.pk})
 
 
 def _after_tiktok_error(
@@ -281,12 +335,15 @@ def _after_tiktok_error(
     if error.code == constants.CODE_DM_RULES:
         # TikTok's "DM rules block this send". When our ledger (our reservation counted) agrees the window is
         # over, say which rule and keep the slot: TikTok's count is ahead of ours (e.g. an operator's message).
-        violation = _window_violation(conversation)
+        try:
+            violation = _window_violation(conversation)
+        except DatabaseError:
+            violation = None
         if violation is not None:
             refusal, release = BlockedError(violation.code, violation.message), False
     if release:
-        window.release(conversation, window_start=window_start)
-    mark_failed(message, code=refusal.code, detail=failure_detail(error))
+        _release_quietly(conversation, window_start)
+    _record_quietly(mark_failed, message, code=refusal.code, detail=failure_detail(error))
     logger.info(
         "tiktok.send.failed",
         extra={**log, "code": refusal.code, "tiktok_code": error.code, "log_id": error.log_id, "released": release},
@@ -316,7 +373,7 @@ def validate_message(
         errors.insert(0, rules.Violation(code=exc.code, message=exc.message))
     if message_rules.images:
         try:
-            load_image(image)
+            load_image(image, project_id=account.channel.project_id)
         except RuleViolationsError as exc:
             errors.extend(exc.violations)
     return rules.Verdict(errors=errors, warnings=verdict.warnings)

@@ -21,7 +21,8 @@ from django.conf import settings
 
 from channels_tiktok import constants
 from channels_tiktok.tiktok import json_text, ratelimit
-from channels_tiktok.tiktok.errors import ThrottledError, TikTokError
+from channels_tiktok.tiktok.errors import LimiterUnavailableError, ThrottledError, TikTokError
+from clients import deadline
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class TikTokClient:
         self.app_id = app_id or settings.TIKTOK_APP_ID
         self._app_secret = app_secret or settings.TIKTOK_APP_SECRET[0]
         self.timeout = timeout or settings.TIKTOK_HTTP_TIMEOUT_SECONDS
-        self.session = session or requests.Session()
+        self.session = session or deadline.session()
 
     def __repr__(self):
         return f"TikTokClient(base_url={self.base_url!r}, app_id={self.app_id!r})"
@@ -111,17 +112,23 @@ class TikTokClient:
             ratelimit.acquire(app_id=self.app_id)
         except ratelimit.RateLimitedError as exc:
             raise ThrottledError(path=path, retry_after=exc.retry_after) from exc
+        except ratelimit.LimiterUnavailableError as exc:
+            raise LimiterUnavailableError(path=path) from exc
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                data=data,
-                files=files,
-                headers=headers,
-                timeout=self.timeout,
-            )
+            # `timeout` bounds the whole call (headers and body), not each read: see clients.deadline.
+            with deadline.Deadline(self.timeout) as limit:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            if limit.expired:
+                raise requests.ReadTimeout(f"no complete answer within {self.timeout} s")
         except requests.Timeout as exc:
             # A connect timeout never reached TikTok; a read timeout may have.
             sent = not isinstance(exc, requests.ConnectTimeout)
@@ -131,6 +138,9 @@ class TikTokClient:
             sent = _may_have_reached(exc)
             logger.warning("tiktok.request.connection_error", extra={"path": path, "sent": sent})
             raise TikTokError(f"Connection error: {type(exc).__name__}", path=path, sent=sent) from exc
+        except requests.RequestException as exc:  # e.g. the answer's body cut short: the request did reach TikTok
+            logger.warning("tiktok.request.failed", extra={"path": path, "error": type(exc).__name__})
+            raise TikTokError(f"Request failed: {type(exc).__name__}", path=path, sent=True) from exc
         return self._parse(response, path)
 
     @staticmethod

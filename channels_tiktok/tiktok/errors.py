@@ -81,3 +81,10 @@ class ThrottledError(TikTokError):
     @property
     def retry_after_seconds(self) -> int:
         return max(1, math.ceil(self.retry_after))
+
+
+class LimiterUnavailableError(TikTokError):
+    """The app's shared rate limiter (Redis) is down: the call was not made (`sent` is False). Not retried here."""
+
+    def __init__(self, *, path: str):
+        super().__init__("The rate limiter is unavailable; the call was not made.", path=path, sent=False)

@@ -106,6 +106,10 @@ class RateLimitedError(Exception):
         return max(1, math.ceil(self.retry_after))
 
 
+class LimiterUnavailableError(Exception):
+    """The shared limiter's store (Redis) cannot be reached: no call may be admitted, none was."""
+
+
 def next_slot(log: list[float], *, now: float, window: float, limit: int) -> float:
     """The earliest admission time >= now (and >= the latest admission) with fewer than `limit` admissions of
     the sorted `log` in `[t - window, t]`. The rule both backends apply (the Lua script repeats it)."""
@@ -158,11 +162,19 @@ class _RedisBackend:
     def reserve(
         self, key: str, *, window: float, limit: int, max_wait: float, member: str
     ) -> tuple[bool, float, float]:
-        admitted, wait, at = self._script(keys=[key], args=[repr(window), str(limit), repr(max_wait), member])
+        try:
+            admitted, wait, at = self._script(keys=[key], args=[repr(window), str(limit), repr(max_wait), member])
+        except (redis.RedisError, OSError) as exc:
+            # Admitting without the shared log could exceed the app's limit across processes: refuse instead.
+            logger.warning("tiktok.ratelimit.unavailable", extra={"error": type(exc).__name__})
+            raise LimiterUnavailableError(str(exc)) from exc
         return bool(admitted), float(wait), float(at)
 
     def restamp(self, key: str, *, member: str, at: float) -> None:
-        self._restamp(keys=[key], args=[member])
+        try:
+            self._restamp(keys=[key], args=[member])
+        except (redis.RedisError, OSError) as exc:  # the call was admitted: a lost restamp only spaces less
+            logger.warning("tiktok.ratelimit.restamp_failed", extra={"error": type(exc).__name__})
 
     def reset(self) -> None:
         for key in self._client.scan_iter(f"{KEY_PREFIX}*"):
@@ -189,7 +201,8 @@ def window_seconds(margin: float | None = None) -> float:
 def acquire(
     *, app_id: str | None = None, max_wait: float | None = None, qps: int | None = None, margin: float | None = None
 ) -> Admission:
-    """Wait for a free place in this app's window. Raises RateLimitedError if it is more than `max_wait` away."""
+    """Wait for a free place in this app's window. Raises RateLimitedError if it is more than `max_wait` away,
+    LimiterUnavailableError when the shared log (Redis) cannot be reached."""
     qps = qps or settings.TIKTOK_RATE_LIMIT_QPS
     max_wait = settings.TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS if max_wait is None else max_wait
     key = KEY_PREFIX + (app_id or settings.TIKTOK_APP_ID)

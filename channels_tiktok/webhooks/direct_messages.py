@@ -29,7 +29,7 @@ from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging import window
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
-from channels_tiktok.webhooks import wire
+from channels_tiktok.webhooks import echoes, wire
 from channels_tiktok.webhooks.inbound import (
     PROCESSED,
     Inbound,
@@ -211,6 +211,8 @@ def send_echo(inbound: Inbound) -> Outcome:
         ).update(status=Message.Status.SENT, sent_at=inbound.at())
         if updated or Message.objects.filter(channel=inbound.channel, external_id=message_id).exists():
             return PROCESSED
+        if message_id and echoes.reconcile_queued_send(inbound, conversation_id=conversation_id, message_id=message_id):
+            return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send recorded it as sent")
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
     conversation, client = _conversation_client(inbound, conversation_id) if conversation_id else (None, None)

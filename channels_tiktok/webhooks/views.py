@@ -8,6 +8,7 @@ rendering, or a view instance per request, would be pure cost on the hottest pat
 import logging
 import time
 
+import redis
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -38,6 +39,16 @@ class BadSignatureThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+def _throttle_allows(throttle: BadSignatureThrottle, request) -> bool:
+    """The throttle's verdict; with its cache down it fails open: the rejection is still answered (never a 500),
+    only uncounted. A valid delivery never reaches the throttle at all."""
+    try:
+        return throttle.allow_request(request, None)
+    except (redis.RedisError, OSError) as exc:  # the cache's Redis is down or unreachable
+        logger.warning("tiktok.webhook.throttle_unavailable", extra={"error": type(exc).__name__})
+        return True
+
+
 @csrf_exempt  # TikTok signs its deliveries; it holds no CSRF token
 @require_POST
 def tiktok_webhook(request):
@@ -52,7 +63,7 @@ def tiktok_webhook(request):
         )
     except wire.SignatureError as exc:
         throttle = BadSignatureThrottle()
-        if not throttle.allow_request(request, None):
+        if not _throttle_allows(throttle, request):
             return JsonResponse({"code": "rate_limited"}, status=429)
         logger.warning("tiktok.webhook.rejected", extra={"reason": exc.reason, "ip": throttle.get_ident(request)})
         return JsonResponse({"code": exc.reason}, status=exc.status)

@@ -22,6 +22,7 @@ from typing import Any
 
 from channels_tiktok import constants
 from channels_tiktok.tiktok import json_text
+from clients import json_limits
 
 
 class SignatureError(Exception):
@@ -37,18 +38,34 @@ class MalformedPayloadError(ValueError):
     """The body (or its `content` document) is not the JSON TikTok sends."""
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def parse_signature_header(header: str) -> tuple[int, list[str]]:
-    """`t=…,s=…` → (timestamp, signatures). Parts are read by name; unknown parts are ignored."""
+    """`t=…,s=…` → (timestamp, signatures). Parts are read by name; unknown parts are ignored.
+
+    Only what TikTok could send gets through: the header's length, the timestamp's digits (ASCII, at most
+    `SIGNATURE_TIMESTAMP_MAX_DIGITS`) and each signature (`SIGNATURE_HEX_LENGTH` hex characters) are bounded
+    before `int()` or a comparison sees them; anything else is `malformed_signature_header` (400)."""
+    if len(header) > constants.SIGNATURE_HEADER_MAX_CHARS:
+        raise SignatureError("malformed_signature_header", status=400)
     timestamp = None
     signatures = []
     for part in header.split(","):
         name, sep, value = part.strip().partition("=")
         if not sep:
             continue
-        if name == "t" and value.isascii() and value.isdigit():  # "¹".isdigit() is True, int("¹") fails
+        value = value.strip()
+        if name == "t":
+            # "¹".isdigit() is True and int("¹") fails: ASCII only; the length keeps int() and the clock cheap.
+            if not (value.isascii() and value.isdigit() and len(value) <= constants.SIGNATURE_TIMESTAMP_MAX_DIGITS):
+                raise SignatureError("malformed_signature_header", status=400)
             timestamp = int(value)
-        elif name == "s" and value:
-            signatures.append(value.strip().lower())
+        elif name == "s":
+            value = value.lower()
+            if len(value) != constants.SIGNATURE_HEX_LENGTH or not _HEX.issuperset(value):
+                raise SignatureError("malformed_signature_header", status=400)
+            signatures.append(value)
     if timestamp is None or not signatures:
         raise SignatureError("malformed_signature_header", status=400)
     return timestamp, signatures
@@ -158,9 +175,10 @@ def video_id_from_url(url: str) -> str:
 
 def parse_envelope(body: bytes) -> Envelope:
     """Parse the body and its `content` document; raise `MalformedPayloadError` when either is not JSON. A lone
-    UTF-16 surrogate in any string of either becomes U+FFFD (tiktok/json_text.py)."""
+    UTF-16 surrogate in any string of either becomes U+FFFD (tiktok/json_text.py). A document nested deeper than any
+    TikTok sends is malformed too (json_limits.py): walking it would raise RecursionError, at intake or later."""
     try:
-        raw = json_text.loads(body)
+        raw = json_limits.loads(body, parse=json_text.loads)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPayloadError(f"body is not JSON: {exc}") from exc
     if not isinstance(raw, dict):
@@ -168,7 +186,7 @@ def parse_envelope(body: bytes) -> Envelope:
     content = raw.get("content")
     if isinstance(content, str):
         try:
-            content = json_text.loads(content) if content.strip() else {}
+            content = json_limits.loads(content, parse=json_text.loads) if content.strip() else {}
         except ValueError as exc:
             raise MalformedPayloadError(f"content is not JSON: {exc}") from exc
     if content is None:

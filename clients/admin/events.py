@@ -12,12 +12,23 @@ from ..models import BotEvent, DeliveryAttempt
 from .big_lists import BigListAdmin, IdInputFilter, SinceFilter
 from .readonly import ReadOnlyAdminMixin, pretty_json
 
+# What staff see of a bot's answer: its first characters only (escaped, as every admin value). The answer is the
+# bot's own text, which may carry anything its server returns; the stored copy is longer, for support.
+ANSWER_EXCERPT_CHARS = 200
+
+
+@admin.display(description=_("response (excerpt)"))
+def response_excerpt(attempt: DeliveryAttempt) -> str:
+    body = attempt.response_body or ""
+    return body if len(body) <= ANSWER_EXCERPT_CHARS else body[:ANSWER_EXCERPT_CHARS] + "…"
+
 
 class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     ordering = ("-id",)
-    readonly_fields = ("created_at", "url", "response_status", "response_body", "error", "duration_ms")
+    fields = ("created_at", "url", "response_status", response_excerpt, "error", "duration_ms")
+    readonly_fields = fields
 
 
 class ProjectIdFilter(IdInputFilter):
@@ -100,7 +111,7 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_filter = (SinceFilter, EventIdFilter)
     list_select_related = ("event",)
     raw_id_fields = ("event",)
-    fields = ("event", "created_at", "url", "response_status", "response_body", "error", "duration_ms")
+    fields = ("event", "created_at", "url", "response_status", response_excerpt, "error", "duration_ms")
     readonly_fields = fields
 
     @admin.display(description=_("error"))

@@ -43,6 +43,7 @@ class ViolationsSerializer(serializers.Serializer):
 
 
 _DESCRIPTIONS = {
+    400: "A query parameter is not valid (see `code`).",
     401: "Missing or wrong API key (`not_authenticated`, `invalid_api_key`).",
     404: "Not found in the caller's project (`not_found`).",
     409: "Refused because of the client's or account's state (see `code`).",
@@ -65,9 +66,10 @@ def codes_table() -> str:
 
 
 _COMMON_ERRORS = {
-    "400": "The body could not be parsed (`malformed_request`).",
+    "400": "The body could not be parsed or nests too deeply (`malformed_request`), or a `cursor` or `limit` is not "
+    "valid (`invalid_cursor`, `invalid_limit`).",
     "401": _DESCRIPTIONS[401],
-    "404": "Not found in the caller's project, or a `cursor` that is not one of ours (`not_found`).",
+    "404": "Not found in the caller's project (`not_found`).",
     "413": "The body is larger than the service accepts (`request_too_large`).",
     "415": "A content type the operation does not accept (`unsupported_media_type`).",
 }
@@ -75,9 +77,11 @@ _COMMON_ERRORS = {
 
 def _applies(status: str, path: str, method: str, operation: dict) -> bool:
     if status == "404":
+        return "{" in path
+    if status == "400":
         takes_cursor = any(p.get("name") == "cursor" for p in operation.get("parameters", []))
-        return "{" in path or takes_cursor
-    if status in ("400", "413", "415"):
+        return "{" in path or method in ("post", "put", "patch") or takes_cursor
+    if status in ("413", "415"):
         return method in ("post", "put", "patch")
     return True
 

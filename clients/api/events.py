@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from ..api_errors import ApiError
 from ..models import BotEvent
 from ..permissions import ProjectScopedMixin
+from ..query_params import database_id
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -22,7 +23,7 @@ MAX_LIMIT = 500
 def _non_negative_int(value: str | None, *, name: str, default: int) -> int:
     if value in (None, ""):
         return default
-    if not value.isdigit():
+    if database_id(value) is None:  # ASCII digits within an id's range ("¹".isdigit() is True)
         raise ApiError(code="invalid_cursor" if name == "after" else "invalid_limit", message=_("Not a valid value."))
     return int(value)
 

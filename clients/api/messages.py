@@ -4,8 +4,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+
+from clients.parsers import JSONParser
 
 from ..channel_registry import OutgoingRequest, provider_for
 from ..models import Message

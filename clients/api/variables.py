@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from ..api_errors import ApiError, ViolationsError
 from ..permissions import ProjectScopedMixin
+from ..text import UNSTORABLE_MESSAGE, storable_text
 from ..variables import delete_variable, update_variables, variables_of
 from .clients import project_clients
 from .docs import error_responses
@@ -19,6 +20,17 @@ PATCH_SCHEMA = {
     "additionalProperties": {"type": "string", "nullable": True},
     "description": "Keys to set (strings; numbers and booleans are stored as text) or delete (null).",
 }
+
+
+def _unstorable(changes: dict) -> list[dict]:
+    """Keys and values no database column can hold (a NUL, a lone UTF-16 surrogate): refused, not a 500."""
+    errors = []
+    for key, value in changes.items():
+        if not storable_text(key):
+            errors.append({"code": "variable_key_invalid", "field": None, "message": str(UNSTORABLE_MESSAGE)})
+        elif value is not None and not storable_text(str(value)):
+            errors.append({"code": "variable_value_invalid", "field": key, "message": str(UNSTORABLE_MESSAGE)})
+    return errors
 
 
 class ClientVariablesMixin(ProjectScopedMixin):
@@ -47,6 +59,9 @@ class VariablesView(ClientVariablesMixin, APIView):
             raise ViolationsError(
                 [{"code": "variable_value_invalid", "field": k, "message": "A value is a string."} for k in bad]
             )
+        unstorable = _unstorable(changes)
+        if unstorable:
+            raise ViolationsError(unstorable)
         variables, refusals = update_variables(client=client, changes=changes)
         if refusals:
             raise ViolationsError([{"code": r.code, "field": r.key or None, "message": r.message} for r in refusals])
@@ -60,6 +75,8 @@ class VariableDetailView(ClientVariablesMixin, APIView):
         description=_("Deletes a custom variable. Channel variables are refused (409), with the reason."),
     )
     def delete(self, request, pk, key):
+        if not storable_text(key):
+            raise ViolationsError(_unstorable({key: None}))
         refusal = delete_variable(client=self.get_client(), key=key)
         if refusal:
             raise ApiError(code=refusal.code, message=refusal.message, status_code=status.HTTP_409_CONFLICT)

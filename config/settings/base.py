@@ -72,6 +72,10 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------------------ database
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Check a reused connection before a request uses it. With psycopg's pool Django turns this into the pool's `check`
+# (ConnectionPool.check_connection on every checkout): after PostgreSQL restarts, a stale pooled connection is
+# replaced instead of failing the request that drew it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool: one per process; CONN_MAX_AGE must stay 0 with it.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -141,6 +145,9 @@ CELERY_BEAT_SCHEDULE = {
 # retries a delivery for 72 hours, and a journal row is what recognises the retry as a duplicate.
 TIKTOK_JOURNAL_RETENTION_DAYS = env.int("TIKTOK_JOURNAL_RETENTION_DAYS", default=30)
 BOT_EVENT_RETENTION_DAYS = env.int("BOT_EVENT_RETENTION_DAYS", default=30)
+# A project's callback URL must reach a public address (checked when saved and again before each push); hosts in
+# this list skip the check (a bot on loopback in the demo and the loopback stack).
+CALLBACK_ALLOWED_HOSTS = env.list("CALLBACK_ALLOWED_HOSTS", default=[])
 
 # --------------------------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
@@ -183,8 +190,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only (the send endpoints add multipart for uploads): a JSON body labelled as a form, what `curl -d`
-    # does, is answered 415 instead of being read as an empty form.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # does, is answered 415 instead of being read as an empty form. The parser refuses documents nested deeper
+    # than any request needs (400, not a RecursionError's 500).
+    "DEFAULT_PARSER_CLASSES": ["clients.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {"webhook_bad_signature": "30/min"},
     "UNAUTHENTICATED_USER": None,
 }
@@ -261,7 +269,9 @@ TIKTOK_RATE_LIMIT_QPS = env.int("TIKTOK_RATE_LIMIT_QPS", default=10)
 TIKTOK_HTTP_TIMEOUT_SECONDS = env.float("TIKTOK_HTTP_TIMEOUT_SECONDS", default=10.0)
 # Image URLs are fetched only from public addresses; the sandbox (on loopback) is allowed by this list.
 IMAGE_FETCH_ALLOWED_HOSTS = env.list("IMAGE_FETCH_ALLOWED_HOSTS", default=[])
-IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5.0)
+IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5.0)  # the whole download
+# Image downloads one project may run at once in one process; more are answered 429 image_fetch_busy.
+IMAGE_FETCH_CONCURRENCY_PER_PROJECT = env.int("IMAGE_FETCH_CONCURRENCY_PER_PROJECT", default=2)
 # How long a conversation's image capability (R8) is trusted before TikTok is asked again.
 TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
 # A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.

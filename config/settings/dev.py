@@ -20,6 +20,8 @@ TIKTOK_REDIRECT_URI = env("TIKTOK_REDIRECT_URI", default=f"{DEV_SERVER_URL}/tikt
 TIKTOK_WEBHOOK_CALLBACK_URL = env("TIKTOK_WEBHOOK_CALLBACK_URL", default=f"{DEV_SERVER_URL}/webhooks/tiktok/")
 # The sandbox serves media download URLs on loopback: allow it despite its private address.
 IMAGE_FETCH_ALLOWED_HOSTS = env.list("IMAGE_FETCH_ALLOWED_HOSTS", default=[urlsplit(TIKTOK_SANDBOX_URL).hostname])
+# The demo's bot may listen on this machine.
+CALLBACK_ALLOWED_HOSTS = env.list("CALLBACK_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 # The TikTok sandbox and the measuring tools: never installed in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "channels_tiktok.sandbox", "benchmarks"]

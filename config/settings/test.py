@@ -9,6 +9,7 @@ TIKTOK_APP_ID = "test-app"
 TIKTOK_APP_SECRET = ["test-secret", "old-test-secret"]
 TIKTOK_API_BASE_URL = "https://business-api.tiktok.com/open_api/v1.3/"
 TIKTOK_RATE_LIMIT_QPS = 1000
+CALLBACK_ALLOWED_HOSTS = ["127.0.0.1"]  # the tests' bot receivers listen on loopback
 FIELD_ENCRYPTION_KEYS = ["Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="]
 
 # The TikTok sandbox and the measuring tools: never installed in production.

@@ -1,0 +1,131 @@
+"""A total deadline for an outbound HTTP call: headers and body together, not each read.
+
+Per-read timeouts (urllib3's and requests') let a server that sends a byte now and then hold a thread for as long
+as it likes. `Deadline` shuts the call's sockets down when its time is up, so a blocked read returns at once;
+the caller then sees a connection error (or a body cut short: check `expired`).
+
+- urllib3 pools: `Deadline.watch_connection` when a connection is taken (see `WatchedPoolMixin`),
+  `watch_response` once the headers are in;
+- requests: mount `DeadlineAdapter` on the session and make the call inside `with Deadline(...)`; the adapter
+  registers every connection it hands out with the deadline active in this thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+import requests
+from requests.adapters import HTTPAdapter
+
+_current = threading.local()
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._closers: list[Callable[[], object]] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        self._outer: Deadline | None = None
+
+    def __enter__(self) -> Deadline:
+        self._outer = getattr(_current, "deadline", None)
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+        _current.deadline = self._outer
+
+    def watch_connection(self, connection) -> None:
+        """While the request is sent and the headers read, the connection holds the socket."""
+
+        def close():
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+
+        self._add(close)
+
+    def watch_response(self, response) -> None:
+        """While the body is read: a urllib3 response holds it (http.client may have let go of the connection's)."""
+        self._add(response.shutdown)
+
+    def _add(self, closer: Callable[[], object]) -> None:
+        with self._lock:
+            self._closers.append(closer)
+            if self.expired:
+                _close(closer)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for closer in self._closers:
+                _close(closer)
+
+
+def _close(closer: Callable[[], object]) -> None:
+    with contextlib.suppress(OSError, ValueError, RuntimeError, AttributeError):
+        closer()
+
+
+def current() -> Deadline | None:
+    return getattr(_current, "deadline", None)
+
+
+class WatchedPoolMixin:
+    """For a urllib3 connection pool: every connection it hands out is watched by the thread's deadline."""
+
+    def _get_conn(self, *args, **kwargs):
+        connection = super()._get_conn(*args, **kwargs)
+        deadline = current()
+        if deadline is not None:
+            deadline.watch_connection(connection)
+        return connection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter whose connections are watched by the deadline active in the calling thread."""
+
+    def get_connection_with_tls_context(self, *args, **kwargs):
+        pool = super().get_connection_with_tls_context(*args, **kwargs)
+        _watch_pool(pool)
+        return pool
+
+    def send(self, request, *args, **kwargs):
+        response = super().send(request, *args, **kwargs)
+        deadline = current()
+        if deadline is not None and hasattr(response.raw, "shutdown"):
+            deadline.watch_response(response.raw)
+        return response
+
+
+def _watch_pool(pool) -> None:
+    if getattr(pool, "_deadline_watched", False):
+        return
+    original = pool._get_conn
+
+    def get_conn(*args, **kwargs):
+        connection = original(*args, **kwargs)
+        deadline = current()
+        if deadline is not None:
+            deadline.watch_connection(connection)
+        return connection
+
+    pool._get_conn = get_conn
+    pool._deadline_watched = True
+
+
+def session() -> requests.Session:
+    """A requests session whose calls honour the thread's `Deadline`."""
+    watched = requests.Session()
+    adapter = DeadlineAdapter()
+    watched.mount("http://", adapter)
+    watched.mount("https://", adapter)
+    return watched
