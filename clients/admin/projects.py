@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from ..callbacks import new_callback_secret
 from ..models import Channel, Project
 from .api_keys import ApiKeyInline, api_key_links
 
@@ -15,6 +16,12 @@ class ProjectAdmin(admin.ModelAdmin):
     exclude = ("callback_secret",)
     readonly_fields = ("api_keys_links",)
     inlines = [ApiKeyInline]
+
+    def save_model(self, request, obj: Project, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.callback_url and not obj.callback_secret:
+            # Never unsigned: the owner sees a new secret on their page ("New signing secret"); staff never do.
+            new_callback_secret(project=obj)
 
     @admin.display(description=_("API keys"))
     def api_keys_links(self, project: Project) -> str:

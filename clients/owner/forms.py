@@ -11,3 +11,13 @@ class ApiKeyCreateForm(forms.Form):
         strip=True,
         help_text=_("What uses this key, e.g. “bot builder, production”."),
     )
+
+
+class CallbackForm(forms.Form):
+    callback_url = forms.URLField(
+        label=_("Callback URL"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_("Where bot events are POSTed, signed. Empty: the bot reads them from the events feed instead."),
+    )

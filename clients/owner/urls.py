@@ -12,4 +12,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api-keys/", views.api_keys, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", views.revoke_api_key, name="api-key-revoke"),
+    path("bot-events/<int:project_id>/callback/", views.set_callback, name="bot-callback"),
+    path("bot-events/<int:project_id>/secret/", views.new_callback_secret, name="bot-callback-secret"),
 ]

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients import api_keys as keys
+from clients import callbacks
 from clients.models import ApiKey, Project
-from clients.owner.forms import ApiKeyCreateForm
+from clients.owner.forms import ApiKeyCreateForm, CallbackForm
 
 
 def _owned_project(user, project_id) -> Project | None:
@@ -44,17 +45,36 @@ def api_keys(request):
         if form.is_valid():
             created, secret = keys.create_api_key(project=project, name=form.cleaned_data["name"])
             form = ApiKeyCreateForm()
+    return _render(request, project, form=form, created=created, secret=secret)
+
+
+def _render(
+    request,
+    project: Project | None,
+    *,
+    form: ApiKeyCreateForm | None = None,
+    created: ApiKey | None = None,
+    secret: str | None = None,
+    callback_form: CallbackForm | None = None,
+    callback_secret: str | None = None,
+    status: int = 200,
+):
+    """The API keys and bot events page; a secret in it (a new key's, a new signing secret) is never cached."""
     context = {
         "project": project,
         "projects": Project.objects.filter(owners=request.user).order_by("pk"),
         "keys": keys.project_keys(project) if project else [],
-        "form": form,
+        "form": form or ApiKeyCreateForm(),
         "created": created,
         "secret": secret,
+        "callback_form": callback_form
+        or CallbackForm(initial={"callback_url": project.callback_url if project else ""}),
+        "callback_secret": callback_secret,
+        "has_callback_secret": bool(project and project.callback_secret),
     }
-    response = render(request, "clients/api_keys.html", context)
-    if secret:
-        # The full key is in this page only: no cache may keep it.
+    response = render(request, "clients/api_keys.html", context, status=status)
+    if secret or callback_secret:
+        # The secret is in this page only: no cache may keep it.
         response["Cache-Control"] = "no-store"
     return response
 
@@ -68,3 +88,38 @@ def revoke_api_key(request, pk: int):
     else:
         messages.info(request, _("API key “%(name)s” was already revoked.") % {"name": key.name})
     return redirect(_api_keys_url(key.project))
+
+
+def _own(request, project_id: int) -> Project:
+    return get_object_or_404(Project, pk=project_id, owners=request.user)
+
+
+@login_required
+@require_POST
+def set_callback(request, project_id: int):
+    """Where the project's bot events go; a refused address shows on the page (400), a first secret once."""
+    project = _own(request, project_id)
+    form = CallbackForm(request.POST)
+    if form.is_valid():
+        try:
+            secret = callbacks.set_callback_url(project=project, url=form.cleaned_data["callback_url"] or "")
+        except callbacks.ValidationError as error:
+            for message in error.message_dict.get("callback_url", error.messages):
+                form.add_error("callback_url", message)
+        else:
+            if project.callback_url:
+                messages.success(request, _("Bot events now go to the callback URL."))
+            else:
+                messages.success(request, _("Bot events are no longer pushed: the bot reads them from the feed."))
+            if secret:
+                return _render(request, project, callback_secret=secret)
+            return redirect(_api_keys_url(project))
+    project.refresh_from_db()
+    return _render(request, project, callback_form=form, status=400)
+
+
+@login_required
+@require_POST
+def new_callback_secret(request, project_id: int):
+    project = _own(request, project_id)
+    return _render(request, project, callback_secret=callbacks.new_callback_secret(project=project))
