@@ -53,6 +53,7 @@ MESSAGES = {
         "All %(max)d messages of the window are used; the client must write again (R6).",
         max=constants.WINDOW_MAX_MESSAGES,
     ),
+    "sender_action_unknown": _("A sender action is typing or mark_read."),
     # rules.WARNING_CODES
     "buttons_hidden_on_desktop": _("Desktop TikTok does not show messages with buttons (R14)."),
     # images.CODES

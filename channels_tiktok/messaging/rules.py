@@ -18,6 +18,9 @@ BUTTON_TYPES = (BUTTON_CALLBACK, BUTTON_URL)
 
 WINDOW = dt.timedelta(hours=constants.WINDOW_HOURS)
 
+# The bot's names of TikTok's sender actions.
+SENDER_ACTIONS = {"typing": constants.SENDER_ACTION_TYPING, "mark_read": constants.SENDER_ACTION_MARK_READ}
+
 # Every code this module can return, with what it means. The API docs list them from here.
 CODES: dict[str, str] = {
     "empty_message": "The message has no text, no image and no buttons.",
@@ -43,6 +46,7 @@ CODES: dict[str, str] = {
     "window_closed": f"More than {constants.WINDOW_HOURS} hours passed since the client's last message (R6).",
     "quota_exhausted": f"All {constants.WINDOW_MAX_MESSAGES} messages of the window are used; the client must "
     "write again (R6).",
+    "sender_action_unknown": "A sender action is typing or mark_read.",
 }
 
 WARNING_CODES: dict[str, str] = {
@@ -190,6 +194,25 @@ def check_conversation(
     if message.images and conversation.image_send_allowed is False:
         errors.append(_violation("image_not_supported", "image"))
     return errors
+
+
+def check_sender_actions(actions: list[str] | tuple[str, ...], *, field_name: str = "action") -> list[Violation]:
+    """Each sender action must be one of `SENDER_ACTIONS`; `field_name` gets the index when several."""
+    errors = []
+    for index, action in enumerate(actions):
+        if action not in SENDER_ACTIONS:
+            where = field_name if len(actions) == 1 and field_name == "action" else f"{field_name}.{index}"
+            errors.append(_violation("sender_action_unknown", where))
+    return errors
+
+
+def check_window_open(conversation: ConversationFacts | None, *, now: dt.datetime) -> list[Violation]:
+    """A sender action needs the open window (the client wrote within 48 hours) but takes no message of it."""
+    if conversation is None or not conversation.conversation_id or conversation.last_inbound_at is None:
+        return [_violation("no_conversation")]
+    if now >= conversation.last_inbound_at + WINDOW:
+        return [_violation("window_closed")]
+    return []
 
 
 def warnings_for(message: OutgoingMessage) -> list[Violation]:

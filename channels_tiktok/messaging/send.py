@@ -201,14 +201,17 @@ def send_message(
     text: str = "",
     buttons: Sequence[rules.Button] = (),
     image: ImageSource | None = None,
+    sender_actions: Sequence[str] = (),
 ) -> Message:
-    """Send one message from the bot to `client` and log it. Raises an OutboundError subclass when refused:
+    """Send one message from the bot to `client` and log it; `sender_actions` (typing, mark_read) are done
+    first, best effort, and take no window slot. Raises an OutboundError subclass when refused:
     RuleViolationsError (422), BlockedError (409), SendRateLimitedError (429), UpstreamError (502). The log
     row, if one was made, says why."""
     account = account_of(client)
     ensure_available(account)
     message_rules = outgoing(text=text, buttons=buttons, image=image)
     content_errors = rules.check_content(message_rules)
+    content_errors += rules.check_sender_actions(list(sender_actions), field_name="sender_actions")
     if content_errors:
         raise RuleViolationsError(content_errors)
     conversation = conversation_of(client)
@@ -231,7 +234,15 @@ def send_message(
             "quota_exhausted", rules.CODES["quota_exhausted"]
         )
         raise BlockedError(violation.code, violation.message)
+    actions_done = []
+    if sender_actions:
+        from channels_tiktok.messaging.sender_actions import before_message
+
+        actions_done = before_message(account=account, conversation=conversation, actions=list(sender_actions))
     message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
+    if actions_done:
+        message.payload = {**(message.payload or {}), "sender_actions": actions_done}
+        message.save(update_fields=["payload"])
     log = {"message_id": message.pk, "client_id": client.pk, "account_id": account.pk}
     try:
         media_id = ""

@@ -267,6 +267,10 @@ class SandboxControl:
     def comments(self, *, video_id=None) -> list[dict]:
         return self._call("comments", video_id=video_id)["comments"]
 
+    def api_calls(self, *, path=None) -> list[dict]:
+        """The Business API requests received, oldest first: `{path, method, query, body}`."""
+        return self._call("api_calls", path=path)["calls"]
+
     def state(self) -> dict:
         return self._call("state")
 

@@ -64,6 +64,7 @@ READBACK = (
     readback.messages,
     readback.sent_messages,
     readback.comments,
+    readback.api_calls,
     readback.state,
 )
 ACTIONS = {fn.__name__: fn for fn in (*SCENARIOS, *WORLD, *READBACK)}
