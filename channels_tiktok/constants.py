@@ -37,6 +37,20 @@ PATH_WEBHOOK_UPDATE = "business/webhook/update/"
 PATH_WEBHOOK_LIST = "business/webhook/list/"
 PATH_WEBHOOK_DELETE = "business/webhook/delete/"
 
+# business/video/list/: the fields the product asks for (a post to share), at most this many per page.
+VIDEO_LIST_FIELDS = [
+    "item_id",
+    "caption",
+    "thumbnail_url",
+    "share_url",
+    "embed_url",
+    "create_time",
+    "media_type",
+    "is_ad",
+]
+VIDEO_LIST_MAX_COUNT = 20
+VIDEO_MEDIA_TYPES = ("VIDEO", "PHOTO")
+
 AUTH_CODE_TTL_SECONDS = 600  # §2: treat the authorization code as valid for 10 minutes, single use
 PROFILE_FIELDS = ["username", "display_name", "profile_image", "is_business_account", "followers_count"]
 
@@ -149,6 +163,7 @@ MESSAGE_TYPE_TEXT = "TEXT"
 MESSAGE_TYPE_IMAGE = "IMAGE"
 MESSAGE_TYPE_TEMPLATE = "TEMPLATE"
 MESSAGE_TYPE_SENDER_ACTION = "SENDER_ACTION"
+MESSAGE_TYPE_SHARE_POST = "SHARE_POST"  # share_post{item_id}: one of the business's own posts, takes a window slot
 TEMPLATE_QA_BUTTON_CARD = "QA_BUTTON_CARD"  # our "callback" buttons
 TEMPLATE_QA_LINK_CARD = "QA_LINK_CARD"  # our "url" buttons (open nothing on TikTok)
 BUTTON_TYPE_REPLY = "REPLY"

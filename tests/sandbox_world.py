@@ -47,6 +47,9 @@ def process_journal() -> None:
 
 
 def build_world(sandbox, *, write: bool = True, scopes=None) -> World:
+    from django.core.cache import cache
+
+    cache.clear()
     ratelimit.reset()
     tokens = sandbox.control.issue_token(account=ACCOUNT, scopes=scopes)
     project = ProjectFactory()

@@ -59,6 +59,7 @@ def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
             buttons=buttons_of(request),
             image=image_of(request),
             sender_actions=request.sender_actions,
+            share_post=request.share_post_id,
         )
     except OutboundError as exc:
         raise as_api_error(exc) from exc

@@ -44,7 +44,12 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
             text=data["text"], buttons=data["buttons"], image_url=image.get("url", ""), image_file=image.get("file")
         )
         verdict = validate_message(
-            account=account, client=client, text=outgoing.text, buttons=buttons_of(outgoing), image=image_of(outgoing)
+            account=account,
+            client=client,
+            text=outgoing.text,
+            buttons=buttons_of(outgoing),
+            image=image_of(outgoing),
+            share_post=(data["share_post"] or {}).get("item_id", ""),
         )
         return Response(
             {

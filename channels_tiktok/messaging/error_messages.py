@@ -54,6 +54,9 @@ MESSAGES = {
         max=constants.WINDOW_MAX_MESSAGES,
     ),
     "sender_action_unknown": _("A sender action is typing or mark_read."),
+    "share_post_exclusive": _("A shared post is a message of its own: no text, image or buttons with it."),
+    # videos.CODES
+    "share_post_not_own": _("The post to share is not one of the account's own posts (TikTok shares only those)."),
     # rules.WARNING_CODES
     "buttons_hidden_on_desktop": _("Desktop TikTok does not show messages with buttons (R14)."),
     # images.CODES

@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "quota_exhausted": f"All {constants.WINDOW_MAX_MESSAGES} messages of the window are used; the client must "
     "write again (R6).",
     "sender_action_unknown": "A sender action is typing or mark_read.",
+    "share_post_exclusive": "A shared post is a message of its own: no text, image or buttons with it.",
 }
 
 WARNING_CODES: dict[str, str] = {
@@ -77,6 +78,7 @@ class OutgoingMessage:
     text: str = ""
     buttons: tuple[Button, ...] = ()
     images: tuple[Image, ...] = ()
+    share_post: str = ""  # the item_id of the account's own post to share
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,12 @@ def check_image(image: Image, *, field_name: str = "image") -> list[Violation]:
 
 
 def check_content(message: OutgoingMessage) -> list[Violation]:
-    """Everything about the message itself (R7, R9, R10, R14, text length, emptiness)."""
+    """Everything about the message itself (R7, R9, R10, R14, text length, emptiness, a shared post alone)."""
     has_text = bool(message.text.strip())
+    if message.share_post:
+        if has_text or message.images or message.buttons:
+            return [_violation("share_post_exclusive", "share_post")]
+        return []
     if not has_text and not message.images and not message.buttons:
         return [_violation("empty_message")]
     errors = []
