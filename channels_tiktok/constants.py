@@ -33,6 +33,12 @@ PATH_COMMENT_REPLY = "business/comment/reply/create/"
 # §4 comment/list takes a list of comment ids and answers one page, 20 comments by default: the comments a worker
 # needs (a viral video's new ones) are asked for this many at a time, so that the answer fits one default page.
 COMMENT_LIST_MAX_IDS = 20
+PATH_AUTO_MESSAGE_CREATE = "business/message/auto_message/create/"
+PATH_AUTO_MESSAGE_UPDATE = "business/message/auto_message/update/"
+PATH_AUTO_MESSAGE_DELETE = "business/message/auto_message/delete/"
+PATH_AUTO_MESSAGE_SORT = "business/message/auto_message/sort/"
+PATH_AUTO_MESSAGE_GET = "business/message/auto_message/get/"
+PATH_AUTO_MESSAGE_STATUS = "business/message/auto_message/status/update/"
 PATH_WEBHOOK_UPDATE = "business/webhook/update/"
 PATH_WEBHOOK_LIST = "business/webhook/list/"
 PATH_WEBHOOK_DELETE = "business/webhook/delete/"
@@ -173,6 +179,33 @@ CAPABILITY_IMAGE_SEND = "IMAGE_SEND"
 CONVERSATION_TYPE_SINGLE = "SINGLE"
 CONVERSATION_TYPE_STRANGER = "STRANGER"
 MEDIA_TYPE_IMAGE = "IMAGE"
+
+# Automatic messages (account configuration; need message.list.manage). Each type's body key, per-account count,
+# and character limits; every item is reviewed by TikTok.
+AUTO_WELCOME = "WELCOME_MESSAGE"
+AUTO_SUGGESTED_QUESTION = "SUGGESTED_QUESTION"
+AUTO_CHAT_PROMPT = "CHAT_PROMPT"
+AUTO_REPLY = "AUTO_REPLY"  # only seen on echoes (auto_message_type), not configured through the API
+AUTO_MESSAGE_TYPES = (AUTO_WELCOME, AUTO_SUGGESTED_QUESTION, AUTO_CHAT_PROMPT)
+AUTO_MESSAGE_ECHO_TYPES = (*AUTO_MESSAGE_TYPES, AUTO_REPLY)
+AUTO_MESSAGE_BODY_KEYS = {
+    AUTO_WELCOME: "welcome_message",
+    AUTO_SUGGESTED_QUESTION: "suggested_question",
+    AUTO_CHAT_PROMPT: "chat_prompt",
+}
+AUTO_MESSAGE_MAX_ITEMS = {AUTO_WELCOME: 1, AUTO_SUGGESTED_QUESTION: 3, AUTO_CHAT_PROMPT: 6}
+# type -> {field: max characters}; the first field is the item's title (or only text), the second its content.
+AUTO_MESSAGE_FIELD_LIMITS = {
+    AUTO_WELCOME: {"content": 250},
+    AUTO_SUGGESTED_QUESTION: {"question": 80, "answer": 200},
+    AUTO_CHAT_PROMPT: {"title": 18, "content": 150},
+}
+AUTO_REVIEW_REVIEWING = "REVIEWING"
+AUTO_REVIEW_APPROVED = "APPROVED"
+AUTO_REVIEW_REJECTED = "REJECTED"
+AUTO_REVIEW_STATUSES = (AUTO_REVIEW_REVIEWING, AUTO_REVIEW_APPROVED, AUTO_REVIEW_REJECTED)
+OPERATION_ENABLE = "ENABLE"
+OPERATION_DISABLE = "DISABLE"
 
 WINDOW_HOURS = 48  # R6: after each client message...
 WINDOW_MAX_MESSAGES = 10  # ...at most 10 business messages

@@ -151,6 +151,7 @@ class Message(models.Model):
         CLIENT = "client", _("client")
         BOT = "bot", _("bot")
         OPERATOR = "operator", _("operator in the TikTok app")
+        AUTO = "auto", _("automatic message of the channel")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("received")

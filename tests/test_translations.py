@@ -130,6 +130,7 @@ def test_translatable_api_messages_render_to_the_documented_english():
         **comments.CODES,
         **outbound.CONFLICT_CODES,
         **videos.CODES,
+        **rules.AUTO_MESSAGE_CODES,
     }
     with translation.override("en"):
         rendered = {code: str(message) for code, message in error_messages.MESSAGES.items()}

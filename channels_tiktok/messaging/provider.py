@@ -35,6 +35,7 @@ def document_error_codes() -> None:
     document_codes(images.CODES, status_code=422)
     document_codes(comment_replies.CODES, status_code=422)
     document_codes(videos.CODES, status_code=422)
+    document_codes(rules.AUTO_MESSAGE_CODES, status_code=422)
     document_codes(outbound.UPSTREAM_CODES, status_code=502)
     document_codes(rules.WARNING_CODES, status_code=200)
     error_messages.register()

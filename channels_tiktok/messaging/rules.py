@@ -50,6 +50,31 @@ CODES: dict[str, str] = {
     "share_post_exclusive": "A shared post is a message of its own: no text, image or buttons with it.",
 }
 
+# Automatic messages (account configuration): per type, the fields of an item and their limits come from
+# constants.AUTO_MESSAGE_FIELD_LIMITS; these are the codes of the limits.
+_W, _Q, _P = constants.AUTO_WELCOME, constants.AUTO_SUGGESTED_QUESTION, constants.AUTO_CHAT_PROMPT
+_LIMITS = constants.AUTO_MESSAGE_FIELD_LIMITS
+AUTO_MESSAGE_CODES: dict[str, str] = {
+    "auto_message_text_required": "Each automatic message needs every one of its texts.",
+    "too_many_welcome_messages": f"An account has at most {constants.AUTO_MESSAGE_MAX_ITEMS[_W]} welcome message.",
+    "welcome_message_too_long": f"A welcome message has at most {_LIMITS[_W]['content']} characters.",
+    "too_many_suggested_questions": f"An account has at most {constants.AUTO_MESSAGE_MAX_ITEMS[_Q]} suggested "
+    "questions.",
+    "suggested_question_too_long": f"A suggested question has at most {_LIMITS[_Q]['question']} characters.",
+    "suggested_answer_too_long": f"A suggested question's answer has at most {_LIMITS[_Q]['answer']} characters.",
+    "too_many_chat_prompts": f"An account has at most {constants.AUTO_MESSAGE_MAX_ITEMS[_P]} chat prompts.",
+    "chat_prompt_title_too_long": f"A chat prompt's title has at most {_LIMITS[_P]['title']} characters.",
+    "chat_prompt_content_too_long": f"A chat prompt's content has at most {_LIMITS[_P]['content']} characters.",
+}
+_AUTO_TOO_MANY = {_W: "too_many_welcome_messages", _Q: "too_many_suggested_questions", _P: "too_many_chat_prompts"}
+_AUTO_TOO_LONG = {
+    (_W, "content"): "welcome_message_too_long",
+    (_Q, "question"): "suggested_question_too_long",
+    (_Q, "answer"): "suggested_answer_too_long",
+    (_P, "title"): "chat_prompt_title_too_long",
+    (_P, "content"): "chat_prompt_content_too_long",
+}
+
 WARNING_CODES: dict[str, str] = {
     "buttons_hidden_on_desktop": "Desktop TikTok does not show messages with buttons (R14).",
 }
@@ -219,6 +244,27 @@ def check_window_open(conversation: ConversationFacts | None, *, now: dt.datetim
     if now >= conversation.last_inbound_at + WINDOW:
         return [_violation("window_closed")]
     return []
+
+
+def check_auto_messages(auto_message_type: str, items: list[dict], *, field_name: str = "items") -> list[Violation]:
+    """One type's automatic messages: how many, and each item's texts (`items` are dicts named as TikTok names
+    the type's fields, e.g. `{"question", "answer"}`)."""
+    errors = []
+    if len(items) > constants.AUTO_MESSAGE_MAX_ITEMS[auto_message_type]:
+        code = _AUTO_TOO_MANY[auto_message_type]
+        errors.append(Violation(code, AUTO_MESSAGE_CODES[code], field_name))
+    for index, item in enumerate(items):
+        for name, limit in constants.AUTO_MESSAGE_FIELD_LIMITS[auto_message_type].items():
+            text = str(item.get(name) or "")
+            where = f"{field_name}.{index}.{name}"
+            if not text.strip():
+                errors.append(
+                    Violation("auto_message_text_required", AUTO_MESSAGE_CODES["auto_message_text_required"], where)
+                )
+            elif len(text) > limit:
+                code = _AUTO_TOO_LONG[(auto_message_type, name)]
+                errors.append(Violation(code, AUTO_MESSAGE_CODES[code], where))
+    return errors
 
 
 def warnings_for(message: OutgoingMessage) -> list[Violation]:

@@ -175,6 +175,20 @@ class SandboxControl:
         return self._call("operator_writes", text=text, account=account, user=user, source=source, deliver=deliver)
 
     # ------------------------------------------------------------------------------ the world
+    def auto_message_sends(self, *, auto_message_type=None, account=None, user=None, text=None, deliver=None):
+        """TikTok sends the account's automatic message (an `im_send_msg` echo with `auto_message_type`)."""
+        return self._call(
+            "auto_message_sends",
+            auto_message_type=auto_message_type,
+            account=account,
+            user=user,
+            text=text,
+            deliver=deliver,
+        )
+
+    def review_auto_message(self, *, auto_message_id: str, status=None):
+        return self._call("review_auto_message", auto_message_id=auto_message_id, status=status)
+
     def create_user(
         self,
         *,

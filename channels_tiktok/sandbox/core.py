@@ -33,6 +33,10 @@ class SandboxCore:
         self._local = threading.local()
         # Every Business API request as received (path, method, query, JSON body): tests assert on it.
         self.api_calls: deque[dict] = deque(maxlen=2000)
+        # Automatic messages (api/auto_messages.py): id -> item, (business_id, type) -> ENABLE/DISABLE.
+        self.auto_messages: dict = {}
+        self.auto_status: dict[tuple[str, str], str] = {}
+        self.auto_message_seq = 0
 
     def reset(self) -> None:
         """Back to the seeded state and the initial configuration (cheap: call it between tests)."""
@@ -42,6 +46,8 @@ class SandboxCore:
             self.faults.clear()
             self._calls.clear()
             self.api_calls.clear()
+            self.auto_messages.clear()
+            self.auto_status.clear()
             self.deliverer.transport = self.deliverer.default_transport
 
     def configure(self, **changes) -> Config:

@@ -28,3 +28,63 @@ class BusinessFeaturesMixin:
                 "sender_action": action,
             },
         )
+
+    # ------------------------------------------------------------------------------ automatic messages
+    def create_auto_message(self, *, business_id: str, auto_message_type: str, fields: dict) -> dict:
+        """One item (`fields` as TikTok names them, e.g. `{"question", "answer"}`): `{auto_message_id, ...}`."""
+        return self._request(
+            "POST",
+            constants.PATH_AUTO_MESSAGE_CREATE,
+            json_body={
+                "business_id": business_id,
+                "auto_message_type": auto_message_type,
+                constants.AUTO_MESSAGE_BODY_KEYS[auto_message_type]: fields,
+            },
+        )
+
+    def update_auto_message(
+        self, *, business_id: str, auto_message_id: str, auto_message_type: str, fields: dict
+    ) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_AUTO_MESSAGE_UPDATE,
+            json_body={
+                "business_id": business_id,
+                "auto_message_id": auto_message_id,
+                "auto_message_type": auto_message_type,
+                constants.AUTO_MESSAGE_BODY_KEYS[auto_message_type]: fields,
+            },
+        )
+
+    def delete_auto_message(self, *, business_id: str, auto_message_id: str) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_AUTO_MESSAGE_DELETE,
+            json_body={"business_id": business_id, "auto_message_id": auto_message_id},
+        )
+
+    def sort_auto_messages(self, *, business_id: str, auto_message_type: str, auto_message_ids: list[str]) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_AUTO_MESSAGE_SORT,
+            json_body={
+                "business_id": business_id,
+                "auto_message_type": auto_message_type,
+                "auto_message_ids": list(auto_message_ids),
+            },
+        )
+
+    def get_auto_messages(self, *, business_id: str) -> dict:
+        """Every item with its `audit_status`, and each type's `operation_status`."""
+        return self._request("GET", constants.PATH_AUTO_MESSAGE_GET, params={"business_id": business_id})
+
+    def update_auto_message_status(self, *, business_id: str, auto_message_type: str, enabled: bool) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_AUTO_MESSAGE_STATUS,
+            json_body={
+                "business_id": business_id,
+                "auto_message_type": auto_message_type,
+                "operation_status": constants.OPERATION_ENABLE if enabled else constants.OPERATION_DISABLE,
+            },
+        )

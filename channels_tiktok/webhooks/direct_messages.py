@@ -28,6 +28,7 @@ from channels_tiktok.messaging import window
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.webhooks import wire
+from channels_tiktok.webhooks.auto_echoes import auto_message_echo
 from channels_tiktok.webhooks.inbound import (
     PROCESSED,
     Inbound,
@@ -283,6 +284,8 @@ def send_echo(inbound: Inbound) -> Outcome:
     message_id = inbound.envelope.id_of("message_id")
     conversation_id = inbound.envelope.id_of("conversation_id")
     source = str(object_of(content, "message_tag").get("source") or "").upper()
+    if content.get("auto_message_type"):  # TikTok's own automatic message: the account's, no slot, no event
+        return auto_message_echo(inbound, str(content["auto_message_type"]))
     if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
         updated = Message.objects.filter(
             channel=inbound.channel,
