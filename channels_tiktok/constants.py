@@ -30,6 +30,15 @@ PATH_CONTENT_LIST = "business/message/content/list/"
 PATH_VIDEO_LIST = "business/video/list/"
 PATH_COMMENT_LIST = "business/comment/list/"
 PATH_COMMENT_REPLY = "business/comment/reply/create/"
+# Comment moderation (need comment.list.manage): hide {video_id, comment_id, action: HIDE|UNHIDE}, like
+# {comment_id, action: LIKE|UNLIKE}, delete {comment_id}: only the business's own comments can be deleted.
+PATH_COMMENT_HIDE = "business/comment/hide/"
+PATH_COMMENT_LIKE = "business/comment/like/"
+PATH_COMMENT_DELETE = "business/comment/delete/"
+COMMENT_HIDE = "HIDE"
+COMMENT_UNHIDE = "UNHIDE"
+COMMENT_LIKE = "LIKE"
+COMMENT_UNLIKE = "UNLIKE"
 # §4 comment/list takes a list of comment ids and answers one page, 20 comments by default: the comments a worker
 # needs (a viral video's new ones) are asked for this many at a time, so that the answer fits one default page.
 COMMENT_LIST_MAX_IDS = 20
@@ -151,6 +160,13 @@ COMMENT_ACTION_DELETE = "delete"
 COMMENT_ACTION_HIDDEN = "set_to_hidden"
 COMMENT_ACTION_FRIENDS_ONLY = "set_to_friends_only"
 COMMENT_ACTION_PUBLIC = "set_to_public"
+# comment.update actions other than insert: told to the bot as a `comment.status` event.
+COMMENT_STATUS_ACTIONS = (
+    COMMENT_ACTION_DELETE,
+    COMMENT_ACTION_HIDDEN,
+    COMMENT_ACTION_FRIENDS_ONLY,
+    COMMENT_ACTION_PUBLIC,
+)
 
 # Bot callback lines (R11, R12).
 CALLBACK_NEW_COMMENT = "tiktok_client_new_comment"

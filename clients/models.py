@@ -230,6 +230,7 @@ class BotEvent(models.Model):
         OPERATOR_MESSAGE = "operator.message", "operator.message"
         ACCOUNT_STATUS = "account.status", "account.status"
         CLIENT_MESSAGE_BLOCKED = "client.message_blocked", "client.message_blocked"
+        COMMENT_STATUS = "comment.status", "comment.status"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -5,7 +5,7 @@ from django.urls import path
 from channels_tiktok.api.accounts import AccountDetailView, AccountListView
 from channels_tiktok.api.actions import SenderActionsView
 from channels_tiktok.api.auto_messages import AutoMessagesRefreshView, AutoMessagesView
-from channels_tiktok.api.comments import CommentRepliesView
+from channels_tiktok.api.comments import CommentActionsView, CommentRepliesView
 from channels_tiktok.api.validate import ValidateMessageView
 from channels_tiktok.api.videos import AccountVideosView
 
@@ -18,6 +18,11 @@ urlpatterns = [
         "tiktok/accounts/<int:pk>/auto-messages/refresh/",
         AutoMessagesRefreshView.as_view(),
         name="api-tiktok-auto-messages-refresh",
+    ),
+    path(
+        "tiktok/accounts/<int:pk>/comments/<str:comment_id>/actions/",
+        CommentActionsView.as_view(),
+        name="api-tiktok-comment-actions",
     ),
     path("clients/<int:pk>/comment-replies/", CommentRepliesView.as_view(), name="api-client-comment-replies"),
     path("clients/<int:pk>/actions/", SenderActionsView.as_view(), name="api-client-actions"),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from channels_tiktok import constants
 from channels_tiktok.messaging.images import MAX_REDIRECTS
-from channels_tiktok.messaging.rules import BUTTON_TYPES
+from channels_tiktok.messaging.rules import BUTTON_TYPES, COMMENT_MODERATION_ACTIONS
 from clients.api_errors import localize_codes
 
 
@@ -72,6 +72,12 @@ MESSAGES = {
     "chat_prompt_content_too_long": _(
         "A chat prompt's content has at most %(max)d characters.", max=_LIM[_P]["content"]
     ),
+    # comment_moderation.CODES
+    "comment_action_unknown": _(
+        "A comment action is one of %(actions)s.", actions=", ".join(COMMENT_MODERATION_ACTIONS)
+    ),
+    "comment_video_required": _("Hiding or unhiding a comment needs its video_id."),
+    "comment_not_own": _("Only the account's own comments can be deleted; hide other users' comments instead."),
     # videos.CODES
     "share_post_not_own": _("The post to share is not one of the account's own posts (TikTok shares only those)."),
     # rules.WARNING_CODES

@@ -267,6 +267,25 @@ def check_auto_messages(auto_message_type: str, items: list[dict], *, field_name
     return errors
 
 
+# The bot's comment moderation: action -> what it asks of TikTok.
+COMMENT_MODERATION_ACTIONS = ("hide", "unhide", "like", "unlike", "delete")
+COMMENT_ACTION_CODES: dict[str, str] = {
+    "comment_action_unknown": f"A comment action is one of {', '.join(COMMENT_MODERATION_ACTIONS)}.",
+    "comment_video_required": "Hiding or unhiding a comment needs its video_id.",
+}
+# Refused before TikTok is asked, once the comment's author is known (not a pure rule: it needs a lookup).
+COMMENT_NOT_OWN = "Only the account's own comments can be deleted; hide other users' comments instead."
+
+
+def check_comment_action(action: str, *, video_id: str) -> list[Violation]:
+    """A moderation action must be known; hide and unhide need the comment's video."""
+    if action not in COMMENT_MODERATION_ACTIONS:
+        return [Violation("comment_action_unknown", COMMENT_ACTION_CODES["comment_action_unknown"], "action")]
+    if action in ("hide", "unhide") and not video_id:
+        return [Violation("comment_video_required", COMMENT_ACTION_CODES["comment_video_required"], "video_id")]
+    return []
+
+
 def warnings_for(message: OutgoingMessage) -> list[Violation]:
     if message.buttons:
         code = "buttons_hidden_on_desktop"

@@ -94,7 +94,8 @@ class SandboxControl:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, action: str, **arguments: Any) -> dict:
+    def _call(self, action: str, /, **arguments: Any) -> dict:
+        # `action` positional-only: comment_action has an argument named `action` too.
         body = json.dumps({k: v for k, v in arguments.items() if v is not None}).encode()
         request = urllib.request.Request(  # noqa: S310 - the sandbox's own http URL
             f"{self.url}/sandbox/control/{action}/",
@@ -296,7 +297,7 @@ class LocalControl(SandboxControl):
         self.sandbox = sandbox
         self.url = ""
 
-    def _call(self, action: str, **arguments: Any) -> dict:
+    def _call(self, action: str, /, **arguments: Any) -> dict:
         try:
             result = run(self.sandbox, action, {k: v for k, v in arguments.items() if v is not None})
         except ControlError as error:

@@ -37,6 +37,7 @@ class SandboxCore:
         self.auto_messages: dict = {}
         self.auto_status: dict[tuple[str, str], str] = {}
         self.auto_message_seq = 0
+        self.comment_likes: set[str] = set()  # comments the business liked (api/moderation.py)
 
     def reset(self) -> None:
         """Back to the seeded state and the initial configuration (cheap: call it between tests)."""
@@ -48,6 +49,7 @@ class SandboxCore:
             self.api_calls.clear()
             self.auto_messages.clear()
             self.auto_status.clear()
+            self.comment_likes.clear()
             self.deliverer.transport = self.deliverer.default_transport
 
     def configure(self, **changes) -> Config:

@@ -4,7 +4,7 @@ function runs each control action (`POST /sandbox/control/<action>/`, `SandboxCo
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox import oauth
-from channels_tiktok.sandbox.api import accounts, auto_messages, conversations, media, messages, videos
+from channels_tiktok.sandbox.api import accounts, auto_messages, conversations, media, messages, moderation, videos
 from channels_tiktok.sandbox.control import auto, readback, scenarios, world
 
 API_ROUTES = {
@@ -22,6 +22,9 @@ API_ROUTES = {
     constants.PATH_VIDEO_LIST: ("GET", videos.video_list),
     constants.PATH_COMMENT_LIST: ("GET", videos.comment_list),
     constants.PATH_COMMENT_REPLY: ("POST", videos.comment_reply),
+    constants.PATH_COMMENT_HIDE: ("POST", moderation.hide),
+    constants.PATH_COMMENT_LIKE: ("POST", moderation.like),
+    constants.PATH_COMMENT_DELETE: ("POST", moderation.delete),
     constants.PATH_AUTO_MESSAGE_CREATE: ("POST", auto_messages.create),
     constants.PATH_AUTO_MESSAGE_UPDATE: ("POST", auto_messages.update),
     constants.PATH_AUTO_MESSAGE_DELETE: ("POST", auto_messages.delete),

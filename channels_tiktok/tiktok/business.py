@@ -88,3 +88,35 @@ class BusinessFeaturesMixin:
                 "operation_status": constants.OPERATION_ENABLE if enabled else constants.OPERATION_DISABLE,
             },
         )
+
+    # ------------------------------------------------------------------------------ comment moderation
+    def hide_comment(self, *, business_id: str, video_id: str, comment_id: str, hidden: bool) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_COMMENT_HIDE,
+            json_body={
+                "business_id": business_id,
+                "video_id": video_id,
+                "comment_id": comment_id,
+                "action": constants.COMMENT_HIDE if hidden else constants.COMMENT_UNHIDE,
+            },
+        )
+
+    def like_comment(self, *, business_id: str, comment_id: str, liked: bool) -> dict:
+        return self._request(
+            "POST",
+            constants.PATH_COMMENT_LIKE,
+            json_body={
+                "business_id": business_id,
+                "comment_id": comment_id,
+                "action": constants.COMMENT_LIKE if liked else constants.COMMENT_UNLIKE,
+            },
+        )
+
+    def delete_comment(self, *, business_id: str, comment_id: str) -> dict:
+        """Only the business's own comments (its replies) can be deleted; others' can only be hidden."""
+        return self._request(
+            "POST",
+            constants.PATH_COMMENT_DELETE,
+            json_body={"business_id": business_id, "comment_id": comment_id},
+        )

@@ -94,7 +94,7 @@ def comment_item(sandbox: SandboxCore, comment: Comment) -> dict:
         "text": comment.text,
         "parent_comment_id": comment.parent_comment_id,
         "create_time": comment.create_time,
-        "likes": 0,
+        "likes": 1 if comment.comment_id in sandbox.comment_likes else 0,
         "replies": replies,
         "owner": comment.author_id == comment.business_id,
         "status": comment.status,
