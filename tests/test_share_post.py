@@ -165,3 +165,14 @@ def test_sandbox_counts_a_shared_post_against_the_window(world):
             body={"share_post": {"item_id": item_id}},
         )
     assert refused.value.code == constants.CODE_DM_RULES
+
+
+def test_sandbox_phone_view_shows_the_business_shared_post(world):
+    import requests
+
+    video = own_videos(world)[0]
+    assert send(world, {"share_post": {"item_id": video["item_id"]}}).status_code == 201
+    from django.utils.html import escape
+
+    page = requests.get(world.sandbox.url + "/sandbox/", timeout=10).text
+    assert f"Shared a video<small>{escape(video['caption'])}</small>" in page
