@@ -30,12 +30,41 @@ PATH_CONTENT_LIST = "business/message/content/list/"
 PATH_VIDEO_LIST = "business/video/list/"
 PATH_COMMENT_LIST = "business/comment/list/"
 PATH_COMMENT_REPLY = "business/comment/reply/create/"
+# Comment moderation (need comment.list.manage): hide {video_id, comment_id, action: HIDE|UNHIDE}, like
+# {comment_id, action: LIKE|UNLIKE}, delete {comment_id}: only the business's own comments can be deleted.
+PATH_COMMENT_HIDE = "business/comment/hide/"
+PATH_COMMENT_LIKE = "business/comment/like/"
+PATH_COMMENT_DELETE = "business/comment/delete/"
+COMMENT_HIDE = "HIDE"
+COMMENT_UNHIDE = "UNHIDE"
+COMMENT_LIKE = "LIKE"
+COMMENT_UNLIKE = "UNLIKE"
 # §4 comment/list takes a list of comment ids and answers one page, 20 comments by default: the comments a worker
 # needs (a viral video's new ones) are asked for this many at a time, so that the answer fits one default page.
 COMMENT_LIST_MAX_IDS = 20
+PATH_AUTO_MESSAGE_CREATE = "business/message/auto_message/create/"
+PATH_AUTO_MESSAGE_UPDATE = "business/message/auto_message/update/"
+PATH_AUTO_MESSAGE_DELETE = "business/message/auto_message/delete/"
+PATH_AUTO_MESSAGE_SORT = "business/message/auto_message/sort/"
+PATH_AUTO_MESSAGE_GET = "business/message/auto_message/get/"
+PATH_AUTO_MESSAGE_STATUS = "business/message/auto_message/status/update/"
 PATH_WEBHOOK_UPDATE = "business/webhook/update/"
 PATH_WEBHOOK_LIST = "business/webhook/list/"
 PATH_WEBHOOK_DELETE = "business/webhook/delete/"
+
+# business/video/list/: the fields the product asks for (a post to share), at most this many per page.
+VIDEO_LIST_FIELDS = [
+    "item_id",
+    "caption",
+    "thumbnail_url",
+    "share_url",
+    "embed_url",
+    "create_time",
+    "media_type",
+    "is_ad",
+]
+VIDEO_LIST_MAX_COUNT = 20
+VIDEO_MEDIA_TYPES = ("VIDEO", "PHOTO")
 
 AUTH_CODE_TTL_SECONDS = 600  # §2: treat the authorization code as valid for 10 minutes, single use
 PROFILE_FIELDS = ["username", "display_name", "profile_image", "is_business_account", "followers_count"]
@@ -142,6 +171,13 @@ COMMENT_ACTION_DELETE = "delete"
 COMMENT_ACTION_HIDDEN = "set_to_hidden"
 COMMENT_ACTION_FRIENDS_ONLY = "set_to_friends_only"
 COMMENT_ACTION_PUBLIC = "set_to_public"
+# comment.update actions other than insert: told to the bot as a `comment.status` event.
+COMMENT_STATUS_ACTIONS = (
+    COMMENT_ACTION_DELETE,
+    COMMENT_ACTION_HIDDEN,
+    COMMENT_ACTION_FRIENDS_ONLY,
+    COMMENT_ACTION_PUBLIC,
+)
 
 # Bot callback lines (R11, R12).
 CALLBACK_NEW_COMMENT = "tiktok_client_new_comment"
@@ -169,6 +205,7 @@ MESSAGE_TYPE_TEXT = "TEXT"
 MESSAGE_TYPE_IMAGE = "IMAGE"
 MESSAGE_TYPE_TEMPLATE = "TEMPLATE"
 MESSAGE_TYPE_SENDER_ACTION = "SENDER_ACTION"
+MESSAGE_TYPE_SHARE_POST = "SHARE_POST"  # share_post{item_id}: one of the business's own posts, takes a window slot
 TEMPLATE_QA_BUTTON_CARD = "QA_BUTTON_CARD"  # our "callback" buttons
 TEMPLATE_QA_LINK_CARD = "QA_LINK_CARD"  # our "url" buttons (open nothing on TikTok)
 BUTTON_TYPE_REPLY = "REPLY"
@@ -178,6 +215,33 @@ CAPABILITY_IMAGE_SEND = "IMAGE_SEND"
 CONVERSATION_TYPE_SINGLE = "SINGLE"
 CONVERSATION_TYPE_STRANGER = "STRANGER"
 MEDIA_TYPE_IMAGE = "IMAGE"
+
+# Automatic messages (account configuration; need message.list.manage). Each type's body key, per-account count,
+# and character limits; every item is reviewed by TikTok.
+AUTO_WELCOME = "WELCOME_MESSAGE"
+AUTO_SUGGESTED_QUESTION = "SUGGESTED_QUESTION"
+AUTO_CHAT_PROMPT = "CHAT_PROMPT"
+AUTO_REPLY = "AUTO_REPLY"  # only seen on echoes (auto_message_type), not configured through the API
+AUTO_MESSAGE_TYPES = (AUTO_WELCOME, AUTO_SUGGESTED_QUESTION, AUTO_CHAT_PROMPT)
+AUTO_MESSAGE_ECHO_TYPES = (*AUTO_MESSAGE_TYPES, AUTO_REPLY)
+AUTO_MESSAGE_BODY_KEYS = {
+    AUTO_WELCOME: "welcome_message",
+    AUTO_SUGGESTED_QUESTION: "suggested_question",
+    AUTO_CHAT_PROMPT: "chat_prompt",
+}
+AUTO_MESSAGE_MAX_ITEMS = {AUTO_WELCOME: 1, AUTO_SUGGESTED_QUESTION: 3, AUTO_CHAT_PROMPT: 6}
+# type -> {field: max characters}; the first field is the item's title (or only text), the second its content.
+AUTO_MESSAGE_FIELD_LIMITS = {
+    AUTO_WELCOME: {"content": 250},
+    AUTO_SUGGESTED_QUESTION: {"question": 80, "answer": 200},
+    AUTO_CHAT_PROMPT: {"title": 18, "content": 150},
+}
+AUTO_REVIEW_REVIEWING = "REVIEWING"
+AUTO_REVIEW_APPROVED = "APPROVED"
+AUTO_REVIEW_REJECTED = "REJECTED"
+AUTO_REVIEW_STATUSES = (AUTO_REVIEW_REVIEWING, AUTO_REVIEW_APPROVED, AUTO_REVIEW_REJECTED)
+OPERATION_ENABLE = "ENABLE"
+OPERATION_DISABLE = "DISABLE"
 
 WINDOW_HOURS = 48  # R6: after each client message...
 WINDOW_MAX_MESSAGES = 10  # ...at most 10 business messages

@@ -55,6 +55,13 @@ class TikTokAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     webhooks_subscribed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("webhooks subscribed at"))
     last_webhook_at = models.DateTimeField(_("last webhook received"), null=True, blank=True)
+    auto_messages_enabled = models.JSONField(
+        _("automatic messages switched on"),
+        default=dict,
+        blank=True,
+        help_text=_("Per type of automatic message (WELCOME_MESSAGE, ...): whether TikTok sends it."),
+    )
+    auto_messages_refreshed_at = models.DateTimeField(_("automatic messages read from TikTok"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("TikTok account")
@@ -202,3 +209,40 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event or '?'} #{self.pk}"
+
+
+class AutoMessage(models.Model):
+    """One of the account's automatic messages as TikTok holds it: the welcome message, a suggested question
+    (`title` the question, `content` the answer) or a chat prompt (`title`, `content`), with TikTok's review."""
+
+    class Type(models.TextChoices):
+        WELCOME = constants.AUTO_WELCOME, _("welcome message")
+        SUGGESTED_QUESTION = constants.AUTO_SUGGESTED_QUESTION, _("suggested question")
+        CHAT_PROMPT = constants.AUTO_CHAT_PROMPT, _("chat prompt")
+
+    class Review(models.TextChoices):
+        REVIEWING = constants.AUTO_REVIEW_REVIEWING, _("in review")
+        APPROVED = constants.AUTO_REVIEW_APPROVED, _("approved")
+        REJECTED = constants.AUTO_REVIEW_REJECTED, _("rejected")
+
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, related_name="auto_messages", verbose_name=_("TikTok account")
+    )
+    type = models.CharField(_("type"), max_length=32, choices=Type.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    title = models.CharField(_("question or title"), max_length=200, blank=True)
+    content = models.TextField(_("text"), blank=True)
+    external_id = models.CharField(_("TikTok's id"), max_length=128, blank=True)
+    review_status = models.CharField(_("review"), max_length=16, choices=Review.choices, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("automatic message")
+        verbose_name_plural = _("automatic messages")
+        ordering = ["account", "type", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "type", "position"], name="auto_message_position_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} {self.position}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from channels_tiktok.accounts import views
+from channels_tiktok.accounts import auto_views, views
 from channels_tiktok.webhooks.views import tiktok_webhook
 
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("tiktok/connect/", views.connect, name="tiktok-connect"),
     path("tiktok/oauth/callback/", views.oauth_callback, name="tiktok-oauth-callback"),
     path("tiktok/accounts/<int:pk>/disconnect/", views.disconnect, name="tiktok-disconnect"),
+    path("tiktok/accounts/<int:pk>/auto-messages/", auto_views.auto_messages_page, name="tiktok-auto-messages"),
 ]

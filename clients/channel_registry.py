@@ -28,12 +28,14 @@ class WindowInfo:
 @dataclass(frozen=True)
 class OutgoingRequest:
     """The send body of the API, parsed: `{"text", "buttons": [{"type", "text", "url"}], "image": {"url"}}` or
-    an uploaded image file."""
+    an uploaded image file; `sender_actions` done before it; `share_post_id` a post to share instead."""
 
     text: str = ""
     buttons: list[dict[str, Any]] = field(default_factory=list)
     image_url: str = ""
     image_file: Any = None
+    sender_actions: list[str] = field(default_factory=list)
+    share_post_id: str = ""
 
 
 class ChannelProvider:

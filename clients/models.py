@@ -158,6 +158,7 @@ class Message(models.Model):
         CLIENT = "client", _("client")
         BOT = "bot", _("bot")
         OPERATOR = "operator", _("operator in the TikTok app")
+        AUTO = "auto", _("automatic message of the channel")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("received")
@@ -237,6 +238,7 @@ class BotEvent(models.Model):
         ACCOUNT_STATUS = "account.status", "account.status"
         CLIENT_MESSAGE_BLOCKED = "client.message_blocked", "client.message_blocked"
         CLIENT_REACTION = "client.reaction", "client.reaction"
+        COMMENT_STATUS = "comment.status", "comment.status"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.models import Conversation, GrantedScope, TikTokAccount, WebhookEvent
+from channels_tiktok.models import AutoMessage, Conversation, GrantedScope, TikTokAccount, WebhookEvent
 from clients.api_keys import create_api_key
 from clients.models import ApiKey, BotEvent, Channel, Client, ClientVariable, DeliveryAttempt, Message, Project
 
@@ -77,6 +77,19 @@ class TikTokAccountFactory(factory.django.DjangoModelFactory):
             return
         for scope in constants.ALL_SCOPES if extracted is None else extracted:
             GrantedScope.objects.create(account=self, scope=scope)
+
+
+class AutoMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AutoMessage
+
+    account = factory.SubFactory(TikTokAccountFactory, scopes=[])
+    type = constants.AUTO_SUGGESTED_QUESTION
+    position = factory.Sequence(lambda n: n + 1)
+    title = "¿Horario?"
+    content = "De 9 a 21."
+    external_id = factory.Sequence(lambda n: f"am-{n}")
+    review_status = constants.AUTO_REVIEW_REVIEWING
 
 
 class GrantedScopeFactory(factory.django.DjangoModelFactory):

@@ -401,11 +401,14 @@ def test_a_reply_we_created_is_not_a_callback(account, deliver, tiktok):
 
 
 @pytest.mark.parametrize("name", ["comment_update_delete"])
-def test_other_comment_actions_are_journaled_only(account, deliver, name):
+def test_other_comment_actions_become_comment_status_events(account, deliver, name):
     row = deliver(name)
-    assert row.status == WebhookEvent.Status.IGNORED
-    assert "delete" in row.error
+    assert row.status == WebhookEvent.Status.PROCESSED
     assert not Message.objects.exists()
+    event = BotEvent.objects.get()
+    assert event.type == "comment.status"
+    assert event.body["data"]["action"] == "delete"
+    assert event.client is None
 
 
 def test_comment_fetch_failure_is_retried_by_the_sweeper(account, deliver, tiktok, django_capture_on_commit_callbacks):

@@ -22,6 +22,7 @@ from channels_tiktok.accounts import selectors, services
 from channels_tiktok.accounts.countries import country_choices
 from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_access_token
 from channels_tiktok.accounts.verdicts import verdicts_of
+from channels_tiktok.admin.auto_messages import AutoMessagesAdminMixin
 from channels_tiktok.admin.chart import messages_chart
 from channels_tiktok.admin.display import window_text
 from channels_tiktok.messaging import window
@@ -100,7 +101,7 @@ def _list_url(view: str, **params) -> str:
 
 
 @admin.register(TikTokAccount)
-class TikTokAccountAdmin(admin.ModelAdmin):
+class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
     form = TikTokAccountForm
     list_display = (
         "__str__",
@@ -131,6 +132,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         "region_panel",
         "token_panel",
         "webhook_panel",
+        "auto_messages_panel",
         "windows_panel",
         "chart_panel",
         "links_panel",
@@ -146,13 +148,14 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         (_("Permissions"), {"fields": ("permissions_panel",)}),
         (_("Region"), {"fields": ("country", "region_panel")}),
         (_("Webhooks"), {"fields": ("webhook_panel",)}),
+        (_("Automatic messages"), {"fields": ("auto_messages_panel",)}),
         (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel")}),
         (
             _("History"),
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
         ),
     )
-    actions = ("refresh_token_now", "recheck_from_tiktok", "subscribe_webhooks", "disconnect")
+    actions = ("refresh_token_now", "recheck_from_tiktok", "refresh_auto_messages", "subscribe_webhooks", "disconnect")
     change_form_template = "admin/channels_tiktok/tiktokaccount/change_form.html"
 
     def get_urls(self):

@@ -1,16 +1,19 @@
-"""`POST /api/v1/clients/{id}/comment-replies/`: `tiktok_create_comment` (R15)."""
+"""`POST /api/v1/clients/{id}/comment-replies/`: `tiktok_create_comment` (R15); and
+`POST /api/v1/tiktok/accounts/{id}/comments/{comment_id}/actions/`: hide, unhide, like, unlike, delete."""
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_tiktok.api.messages import as_api_error
 from channels_tiktok.api.serializers import CommentReplySerializer
+from channels_tiktok.messaging.comment_moderation import moderate
 from channels_tiktok.messaging.comment_replies import reply_to_comment
 from channels_tiktok.messaging.outbound import OutboundError
+from channels_tiktok.models import TikTokAccount
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api.serializers import MessageSerializer
@@ -38,3 +41,38 @@ class CommentRepliesView(ProjectScopedMixin, APIView):
         except OutboundError as exc:
             raise as_api_error(exc) from exc
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class CommentActionSerializer(serializers.Serializer):
+    action = serializers.CharField(help_text=_("hide, unhide, like, unlike or delete."))
+    video_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "The comment's video: needed to hide or unhide, and lets TikTok confirm a comment is the account's."
+        ),
+    )
+
+
+@extend_schema(
+    tags=["tiktok accounts"],
+    request=CommentActionSerializer,
+    responses={200: CommentActionSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+    description=_(
+        "Moderates a comment on the account's videos: hide or unhide it (needs `video_id`: 422 "
+        "`comment_video_required`), like or unlike it, or delete it. Only the account's own comments (its replies) "
+        "can be deleted: another user's comment is refused before TikTok is asked (422 `comment_not_own`); hide it "
+        "instead. Needs the comment.list.manage permission (409 `missing_scope`)."
+    ),
+)
+class CommentActionsView(ProjectScopedMixin, APIView):
+    def post(self, request, pk, comment_id):
+        account = get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
+        body = CommentActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            moderate(account=account, comment_id=comment_id, **body.validated_data)
+        except OutboundError as exc:
+            raise as_api_error(exc) from exc
+        return Response(body.validated_data)

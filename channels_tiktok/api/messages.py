@@ -67,7 +67,12 @@ def image_of(request: OutgoingRequest) -> messaging.ImageSource | None:
 def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
     try:
         return messaging.send_message(
-            client=client, text=request.text, buttons=buttons_of(request), image=image_of(request)
+            client=client,
+            text=request.text,
+            buttons=buttons_of(request),
+            image=image_of(request),
+            sender_actions=request.sender_actions,
+            share_post=request.share_post_id,
         )
     except OutboundError as exc:
         raise as_api_error(exc) from exc

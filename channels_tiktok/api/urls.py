@@ -3,12 +3,28 @@
 from django.urls import path
 
 from channels_tiktok.api.accounts import AccountDetailView, AccountListView
-from channels_tiktok.api.comments import CommentRepliesView
+from channels_tiktok.api.actions import SenderActionsView
+from channels_tiktok.api.auto_messages import AutoMessagesRefreshView, AutoMessagesView
+from channels_tiktok.api.comments import CommentActionsView, CommentRepliesView
 from channels_tiktok.api.validate import ValidateMessageView
+from channels_tiktok.api.videos import AccountVideosView
 
 urlpatterns = [
     path("tiktok/accounts/", AccountListView.as_view(), name="api-tiktok-accounts"),
     path("tiktok/accounts/<int:pk>/", AccountDetailView.as_view(), name="api-tiktok-account"),
+    path("tiktok/accounts/<int:pk>/videos/", AccountVideosView.as_view(), name="api-tiktok-account-videos"),
+    path("tiktok/accounts/<int:pk>/auto-messages/", AutoMessagesView.as_view(), name="api-tiktok-auto-messages"),
+    path(
+        "tiktok/accounts/<int:pk>/auto-messages/refresh/",
+        AutoMessagesRefreshView.as_view(),
+        name="api-tiktok-auto-messages-refresh",
+    ),
+    path(
+        "tiktok/accounts/<int:pk>/comments/<str:comment_id>/actions/",
+        CommentActionsView.as_view(),
+        name="api-tiktok-comment-actions",
+    ),
     path("clients/<int:pk>/comment-replies/", CommentRepliesView.as_view(), name="api-client-comment-replies"),
+    path("clients/<int:pk>/actions/", SenderActionsView.as_view(), name="api-client-actions"),
     path("messages/validate/", ValidateMessageView.as_view(), name="api-messages-validate"),
 ]

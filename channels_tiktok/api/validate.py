@@ -53,6 +53,7 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
                 text=outgoing.text,
                 buttons=buttons_of(outgoing),
                 image=image_of(outgoing),
+                share_post=(data["share_post"] or {}).get("item_id", ""),
             )
         except OutboundError as exc:  # image_fetch_busy
             raise as_api_error(exc) from exc

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from channels_tiktok import constants
 from channels_tiktok.messaging.images import MAX_REDIRECTS
-from channels_tiktok.messaging.rules import BUTTON_TYPES
+from channels_tiktok.messaging.rules import BUTTON_TYPES, COMMENT_MODERATION_ACTIONS
 from clients.api_errors import localize_codes
 
 
@@ -21,6 +21,9 @@ def _t(template: str, **params) -> str:
 
 # Named `_` so that makemessages extracts the templates; rendered (and translated) when the API answers.
 _ = lazy(_t, str)
+
+_W, _Q, _P = constants.AUTO_WELCOME, constants.AUTO_SUGGESTED_QUESTION, constants.AUTO_CHAT_PROMPT
+_MAX, _LIM = constants.AUTO_MESSAGE_MAX_ITEMS, constants.AUTO_MESSAGE_FIELD_LIMITS
 
 MESSAGES = {
     # rules.CODES
@@ -53,6 +56,30 @@ MESSAGES = {
         "All %(max)d messages of the window are used; the client must write again.",
         max=constants.WINDOW_MAX_MESSAGES,
     ),
+    "sender_action_unknown": _("A sender action is typing or mark_read."),
+    "share_post_exclusive": _("A shared post is a message of its own: no text, image or buttons with it."),
+    # rules.AUTO_MESSAGE_CODES
+    "auto_message_text_required": _("Each automatic message needs every one of its texts."),
+    "too_many_welcome_messages": _("An account has at most %(max)d welcome message.", max=_MAX[_W]),
+    "welcome_message_too_long": _("A welcome message has at most %(max)d characters.", max=_LIM[_W]["content"]),
+    "too_many_suggested_questions": _("An account has at most %(max)d suggested questions.", max=_MAX[_Q]),
+    "suggested_question_too_long": _("A suggested question has at most %(max)d characters.", max=_LIM[_Q]["question"]),
+    "suggested_answer_too_long": _(
+        "A suggested question's answer has at most %(max)d characters.", max=_LIM[_Q]["answer"]
+    ),
+    "too_many_chat_prompts": _("An account has at most %(max)d chat prompts.", max=_MAX[_P]),
+    "chat_prompt_title_too_long": _("A chat prompt's title has at most %(max)d characters.", max=_LIM[_P]["title"]),
+    "chat_prompt_content_too_long": _(
+        "A chat prompt's content has at most %(max)d characters.", max=_LIM[_P]["content"]
+    ),
+    # comment_moderation.CODES
+    "comment_action_unknown": _(
+        "A comment action is one of %(actions)s.", actions=", ".join(COMMENT_MODERATION_ACTIONS)
+    ),
+    "comment_video_required": _("Hiding or unhiding a comment needs its video_id."),
+    "comment_not_own": _("Only the account's own comments can be deleted; hide other users' comments instead."),
+    # videos.CODES
+    "share_post_not_own": _("The post to share is not one of the account's own posts (TikTok shares only those)."),
     # rules.WARNING_CODES
     "buttons_hidden_on_desktop": _("Desktop TikTok does not show messages with buttons."),
     # images.CODES

@@ -21,6 +21,9 @@ WINDOW_NONE, WINDOW_OPEN, WINDOW_USED_UP, WINDOW_CLOSED = "none", "open", "used_
 WINDOW_STATES = (WINDOW_NONE, WINDOW_OPEN, WINDOW_USED_UP, WINDOW_CLOSED)
 WINDOW_REFUSALS = {WINDOW_NONE: "no_conversation", WINDOW_CLOSED: "window_closed", WINDOW_USED_UP: "quota_exhausted"}
 
+# The bot's names of TikTok's sender actions.
+SENDER_ACTIONS = {"typing": constants.SENDER_ACTION_TYPING, "mark_read": constants.SENDER_ACTION_MARK_READ}
+
 # Every code this module can return, with what it means. The API docs list them from here.
 CODES: dict[str, str] = {
     "empty_message": "The message has no text, no image and no buttons.",
@@ -46,6 +49,33 @@ CODES: dict[str, str] = {
     "window_closed": f"More than {constants.WINDOW_HOURS} hours passed since the client's last message.",
     "quota_exhausted": f"All {constants.WINDOW_MAX_MESSAGES} messages of the window are used; the client must "
     "write again.",
+    "sender_action_unknown": "A sender action is typing or mark_read.",
+    "share_post_exclusive": "A shared post is a message of its own: no text, image or buttons with it.",
+}
+
+# Automatic messages (account configuration): per type, the fields of an item and their limits come from
+# constants.AUTO_MESSAGE_FIELD_LIMITS; these are the codes of the limits.
+_W, _Q, _P = constants.AUTO_WELCOME, constants.AUTO_SUGGESTED_QUESTION, constants.AUTO_CHAT_PROMPT
+_LIMITS = constants.AUTO_MESSAGE_FIELD_LIMITS
+AUTO_MESSAGE_CODES: dict[str, str] = {
+    "auto_message_text_required": "Each automatic message needs every one of its texts.",
+    "too_many_welcome_messages": f"An account has at most {constants.AUTO_MESSAGE_MAX_ITEMS[_W]} welcome message.",
+    "welcome_message_too_long": f"A welcome message has at most {_LIMITS[_W]['content']} characters.",
+    "too_many_suggested_questions": f"An account has at most {constants.AUTO_MESSAGE_MAX_ITEMS[_Q]} suggested "
+    "questions.",
+    "suggested_question_too_long": f"A suggested question has at most {_LIMITS[_Q]['question']} characters.",
+    "suggested_answer_too_long": f"A suggested question's answer has at most {_LIMITS[_Q]['answer']} characters.",
+    "too_many_chat_prompts": f"An account has at most {constants.AUTO_MESSAGE_MAX_ITEMS[_P]} chat prompts.",
+    "chat_prompt_title_too_long": f"A chat prompt's title has at most {_LIMITS[_P]['title']} characters.",
+    "chat_prompt_content_too_long": f"A chat prompt's content has at most {_LIMITS[_P]['content']} characters.",
+}
+_AUTO_TOO_MANY = {_W: "too_many_welcome_messages", _Q: "too_many_suggested_questions", _P: "too_many_chat_prompts"}
+_AUTO_TOO_LONG = {
+    (_W, "content"): "welcome_message_too_long",
+    (_Q, "question"): "suggested_question_too_long",
+    (_Q, "answer"): "suggested_answer_too_long",
+    (_P, "title"): "chat_prompt_title_too_long",
+    (_P, "content"): "chat_prompt_content_too_long",
 }
 
 WARNING_CODES: dict[str, str] = {
@@ -76,6 +106,7 @@ class OutgoingMessage:
     text: str = ""
     buttons: tuple[Button, ...] = ()
     images: tuple[Image, ...] = ()
+    share_post: str = ""  # the item_id of the account's own post to share
 
 
 @dataclass(frozen=True)
@@ -190,8 +221,12 @@ def check_image(image: Image, *, field_name: str = "image") -> list[Violation]:
 
 
 def check_content(message: OutgoingMessage) -> list[Violation]:
-    """Everything about the message itself (R7, R9, R10, R14, text length, emptiness)."""
+    """Everything about the message itself (R7, R9, R10, R14, text length, emptiness, a shared post alone)."""
     has_text = bool(message.text.strip())
+    if message.share_post:
+        if has_text or message.images or message.buttons:
+            return [_violation("share_post_exclusive", "share_post")]
+        return []
     if not has_text and not message.images and not message.buttons:
         return [_violation("empty_message")]
     errors = []
@@ -222,6 +257,65 @@ def check_conversation(
     if message.images and conversation.image_send_allowed is False:
         errors.append(_violation("image_not_supported", "image"))
     return errors
+
+
+def check_sender_actions(actions: list[str] | tuple[str, ...], *, field_name: str = "action") -> list[Violation]:
+    """Each sender action must be one of `SENDER_ACTIONS`; `field_name` gets the index when several."""
+    errors = []
+    for index, action in enumerate(actions):
+        if action not in SENDER_ACTIONS:
+            where = field_name if len(actions) == 1 and field_name == "action" else f"{field_name}.{index}"
+            errors.append(_violation("sender_action_unknown", where))
+    return errors
+
+
+def check_window_open(conversation: ConversationFacts | None, *, now: dt.datetime) -> list[Violation]:
+    """A sender action needs the open window (the client wrote within 48 hours) but takes no message of it."""
+    if conversation is None or not conversation.conversation_id or conversation.last_inbound_at is None:
+        return [_violation("no_conversation")]
+    if now >= conversation.last_inbound_at + WINDOW:
+        return [_violation("window_closed")]
+    return []
+
+
+def check_auto_messages(auto_message_type: str, items: list[dict], *, field_name: str = "items") -> list[Violation]:
+    """One type's automatic messages: how many, and each item's texts (`items` are dicts named as TikTok names
+    the type's fields, e.g. `{"question", "answer"}`)."""
+    errors = []
+    if len(items) > constants.AUTO_MESSAGE_MAX_ITEMS[auto_message_type]:
+        code = _AUTO_TOO_MANY[auto_message_type]
+        errors.append(Violation(code, AUTO_MESSAGE_CODES[code], field_name))
+    for index, item in enumerate(items):
+        for name, limit in constants.AUTO_MESSAGE_FIELD_LIMITS[auto_message_type].items():
+            text = str(item.get(name) or "")
+            where = f"{field_name}.{index}.{name}"
+            if not text.strip():
+                errors.append(
+                    Violation("auto_message_text_required", AUTO_MESSAGE_CODES["auto_message_text_required"], where)
+                )
+            elif len(text) > limit:
+                code = _AUTO_TOO_LONG[(auto_message_type, name)]
+                errors.append(Violation(code, AUTO_MESSAGE_CODES[code], where))
+    return errors
+
+
+# The bot's comment moderation: action -> what it asks of TikTok.
+COMMENT_MODERATION_ACTIONS = ("hide", "unhide", "like", "unlike", "delete")
+COMMENT_ACTION_CODES: dict[str, str] = {
+    "comment_action_unknown": f"A comment action is one of {', '.join(COMMENT_MODERATION_ACTIONS)}.",
+    "comment_video_required": "Hiding or unhiding a comment needs its video_id.",
+}
+# Refused before TikTok is asked, once the comment's author is known (not a pure rule: it needs a lookup).
+COMMENT_NOT_OWN = "Only the account's own comments can be deleted; hide other users' comments instead."
+
+
+def check_comment_action(action: str, *, video_id: str) -> list[Violation]:
+    """A moderation action must be known; hide and unhide need the comment's video."""
+    if action not in COMMENT_MODERATION_ACTIONS:
+        return [Violation("comment_action_unknown", COMMENT_ACTION_CODES["comment_action_unknown"], "action")]
+    if action in ("hide", "unhide") and not video_id:
+        return [Violation("comment_video_required", COMMENT_ACTION_CODES["comment_video_required"], "video_id")]
+    return []
 
 
 def warnings_for(message: OutgoingMessage) -> list[Violation]:

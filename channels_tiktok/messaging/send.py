@@ -39,6 +39,7 @@ from channels_tiktok.messaging.outbound import (
     ensure_available,
     failure_detail,
 )
+from channels_tiktok.messaging.videos import ensure_own_post
 from channels_tiktok.models import Conversation, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
 from clients.models import Client, Message
@@ -89,9 +90,13 @@ def facts_of(conversation: Conversation | None, *, now: dt.datetime) -> rules.Co
     )
 
 
-def outgoing(*, text: str, buttons: Sequence[rules.Button], image: ImageSource | None) -> rules.OutgoingMessage:
+def outgoing(
+    *, text: str, buttons: Sequence[rules.Button], image: ImageSource | None, share_post: str = ""
+) -> rules.OutgoingMessage:
     has_image = image is not None and (image.url or image.upload is not None)
-    return rules.OutgoingMessage(text=text, buttons=tuple(buttons), images=(rules.Image(),) if has_image else ())
+    return rules.OutgoingMessage(
+        text=text, buttons=tuple(buttons), images=(rules.Image(),) if has_image else (), share_post=share_post
+    )
 
 
 def load_image(source: ImageSource, *, project_id: int) -> ImageFile:
@@ -143,7 +148,11 @@ def _window_violation(conversation: Conversation) -> rules.Violation | None:
     return next((e for e in errors if e.code in rules.CONVERSATION_CODES), None)
 
 
-def _send_body(message: Message, *, text: str, buttons: Sequence[rules.Button], media_id: str) -> tuple[str, dict]:
+def _send_body(
+    message: Message, *, text: str, buttons: Sequence[rules.Button], media_id: str, share_post: str = ""
+) -> tuple[str, dict]:
+    if share_post:
+        return constants.MESSAGE_TYPE_SHARE_POST, {"share_post": {"item_id": share_post}}
     if media_id:
         return constants.MESSAGE_TYPE_IMAGE, {"image": {"media_id": media_id}}
     if buttons:
@@ -160,9 +169,16 @@ def _send_body(message: Message, *, text: str, buttons: Sequence[rules.Button], 
 
 
 def _log_queued(
-    *, client: Client, text: str, buttons: Sequence[rules.Button], image: ImageFile | None, source: ImageSource | None
+    *,
+    client: Client,
+    text: str,
+    buttons: Sequence[rules.Button],
+    image: ImageFile | None,
+    source: ImageSource | None,
+    share_post: str = "",
 ) -> Message:
     kind = Message.Kind.IMAGE if image else Message.Kind.BUTTONS if buttons else Message.Kind.TEXT
+    kind = Message.Kind.SHARE_POST if share_post else kind
     message = Message.objects.create(
         channel_id=client.channel_id,
         client=client,
@@ -172,7 +188,7 @@ def _log_queued(
         status=Message.Status.QUEUED,
         text=text,
     )
-    payload: dict = {}
+    payload: dict = {"share_post": {"item_id": share_post}} if share_post else {}
     if buttons:
         payload["buttons"] = [
             {"id": button_id(message.pk, i), "type": b.type, "text": b.text, "url": b.url}
@@ -218,19 +234,26 @@ def send_message(
     text: str = "",
     buttons: Sequence[rules.Button] = (),
     image: ImageSource | None = None,
+    sender_actions: Sequence[str] = (),
+    share_post: str = "",
 ) -> Message:
-    """Send one message from the bot to `client` and log it. Raises an OutboundError subclass when refused:
+    """Send one message from the bot to `client` and log it; `sender_actions` (typing, mark_read) are done
+    first, best effort, and take no window slot; `share_post` (an item_id) shares one of the account's posts.
+    Raises an OutboundError subclass when refused:
     RuleViolationsError (422), BlockedError (409), SendRateLimitedError (429), UpstreamError (502). The log
     row, if one was made, says why."""
     account = account_of(client)
     ensure_available(account)
-    message_rules = outgoing(text=text, buttons=buttons, image=image)
+    message_rules = outgoing(text=text, buttons=buttons, image=image, share_post=share_post)
     content_errors = rules.check_content(message_rules)
+    content_errors += rules.check_sender_actions(list(sender_actions), field_name="sender_actions")
     if content_errors:
         raise RuleViolationsError(content_errors)
     conversation = conversation_of(client)
     now = timezone.now()
     _blocking(rules.check_conversation(message_rules, facts_of(conversation, now=now), now=now))
+    if share_post:
+        ensure_own_post(account, share_post)
 
     image_file = None
     if message_rules.images:
@@ -251,8 +274,18 @@ def send_message(
             "quota_exhausted", rules.CODES["quota_exhausted"]
         )
         raise BlockedError(violation.code, violation.message)
+    actions_done = []
+    if sender_actions:
+        from channels_tiktok.messaging.sender_actions import before_message
+
+        actions_done = before_message(account=account, conversation=conversation, actions=list(sender_actions))
     try:
-        message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
+        message = _log_queued(
+            client=client, text=text, buttons=buttons, image=image_file, source=image, share_post=share_post
+        )
+        if actions_done:
+            message.payload = {**(message.payload or {}), "sender_actions": actions_done}
+            message.save(update_fields=["payload"])
     except DatabaseError as exc:
         _release_quietly(conversation, window_start)
         raise ServiceUnavailableError("database_unavailable", NOT_SENT_DATABASE) from exc
@@ -271,7 +304,7 @@ def send_message(
                 event="tiktok.upload",
             )
             message.payload["image"]["media_id"] = media_id
-        message_type, body = _send_body(message, text=text, buttons=buttons, media_id=media_id)
+        message_type, body = _send_body(message, text=text, buttons=buttons, media_id=media_id, share_post=share_post)
         external_id = call(
             account,
             lambda c: c.send_message(
@@ -359,10 +392,11 @@ def validate_message(
     text: str = "",
     buttons: Sequence[rules.Button] = (),
     image: ImageSource | None = None,
+    share_post: str = "",
 ) -> rules.Verdict:
     """The send's checks without sending (B4): the rules, the image's bytes, and with a client its window and
     the image capability TikTok last reported. Nothing is reserved, logged or sent."""
-    message_rules = outgoing(text=text, buttons=buttons, image=image)
+    message_rules = outgoing(text=text, buttons=buttons, image=image, share_post=share_post)
     now = timezone.now()
     conversation = facts_of(conversation_of(client), now=now) if client is not None else None
     verdict = rules.check(message_rules, conversation=conversation, now=now)

@@ -105,6 +105,7 @@ class Sandbox(SandboxCore):
         method, handler = route
         if request.method != method:
             return Response.text("405 method not allowed", status=405)
+        self.record_call(path, request)
         fault = self._take_fault(path)
         if fault and not fault.after:
             failed = fail(fault)

@@ -94,7 +94,8 @@ class SandboxControl:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, action: str, **arguments: Any) -> dict:
+    def _call(self, action: str, /, **arguments: Any) -> dict:
+        # `action` positional-only: comment_action has an argument named `action` too.
         body = json.dumps({k: v for k, v in arguments.items() if v is not None}).encode()
         request = urllib.request.Request(  # noqa: S310 - the sandbox's own http URL
             f"{self.url}/sandbox/control/{action}/",
@@ -175,6 +176,20 @@ class SandboxControl:
         return self._call("operator_writes", text=text, account=account, user=user, source=source, deliver=deliver)
 
     # ------------------------------------------------------------------------------ the world
+    def auto_message_sends(self, *, auto_message_type=None, account=None, user=None, text=None, deliver=None):
+        """TikTok sends the account's automatic message (an `im_send_msg` echo with `auto_message_type`)."""
+        return self._call(
+            "auto_message_sends",
+            auto_message_type=auto_message_type,
+            account=account,
+            user=user,
+            text=text,
+            deliver=deliver,
+        )
+
+    def review_auto_message(self, *, auto_message_id: str, status=None):
+        return self._call("review_auto_message", auto_message_id=auto_message_id, status=status)
+
     def create_user(
         self,
         *,
@@ -267,6 +282,10 @@ class SandboxControl:
     def comments(self, *, video_id=None) -> list[dict]:
         return self._call("comments", video_id=video_id)["comments"]
 
+    def api_calls(self, *, path=None) -> list[dict]:
+        """The Business API requests received, oldest first: `{path, method, query, body}`."""
+        return self._call("api_calls", path=path)["calls"]
+
     def state(self) -> dict:
         return self._call("state")
 
@@ -278,7 +297,7 @@ class LocalControl(SandboxControl):
         self.sandbox = sandbox
         self.url = ""
 
-    def _call(self, action: str, **arguments: Any) -> dict:
+    def _call(self, action: str, /, **arguments: Any) -> dict:
         try:
             result = run(self.sandbox, action, {k: v for k, v in arguments.items() if v is not None})
         except ControlError as error:

@@ -5,6 +5,7 @@ argument; `app.Sandbox` adds the WSGI entry point and routing on top.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -30,6 +31,13 @@ class SandboxCore:
         self.faults: list[Fault] = []
         self._calls: deque[float] = deque()
         self._local = threading.local()
+        # Every Business API request as received (path, method, query, JSON body): tests assert on it.
+        self.api_calls: deque[dict] = deque(maxlen=2000)
+        # Automatic messages (api/auto_messages.py): id -> item, (business_id, type) -> ENABLE/DISABLE.
+        self.auto_messages: dict = {}
+        self.auto_status: dict[tuple[str, str], str] = {}
+        self.auto_message_seq = 0
+        self.comment_likes: set[str] = set()  # comments the business liked (api/moderation.py)
 
     def reset(self) -> None:
         """Back to the seeded state and the initial configuration (cheap: call it between tests)."""
@@ -38,6 +46,10 @@ class SandboxCore:
             self.config = self.initial_config
             self.faults.clear()
             self._calls.clear()
+            self.api_calls.clear()
+            self.auto_messages.clear()
+            self.auto_status.clear()
+            self.comment_likes.clear()
             self.deliverer.transport = self.deliverer.default_transport
 
     def configure(self, **changes) -> Config:
@@ -70,6 +82,16 @@ class SandboxCore:
 
     def flush_deliveries(self) -> list[Delivery]:
         return self.deliverer.flush()
+
+    def record_call(self, path: str, request) -> None:
+        body = None
+        if request.content_type == "application/json" and request.body:
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                body = None
+        with self.state.lock:
+            self.api_calls.append({"path": path, "method": request.method, "query": request.query, "body": body})
 
     # ------------------------------------------------------------------------------ rate limit and faults
     def _admit(self) -> bool:

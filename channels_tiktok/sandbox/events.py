@@ -39,7 +39,7 @@ def message_content(account: Account, user: User, message: Message, *, as_number
         "unique_identifier": from_user["id"],
     }
     body = dict(message.body)
-    if message.type == constants.MSG_TYPE_SHARE_POST:
+    if message.type == constants.MSG_TYPE_SHARE_POST and "video_id" in body:
         body["video_id"] = tiktok_id(str(body["video_id"]), as_numbers=as_numbers)
     content[message.type] = body
     if message.from_business:

@@ -46,8 +46,9 @@ def bubble(state: SandboxState, message: Message) -> dict[str, Any]:
             "buttons": list(body.get("buttons", [])),
         }
     elif message.type == constants.MSG_TYPE_SHARE_POST:
-        video = state.videos.get(str(body.get("video_id", "")))
-        item |= {"kind": "video", "video_id": body.get("video_id"), "caption": video.caption if video else ""}
+        video_id = body.get("video_id") or body.get("item_id")  # a user's share, or the business's (share_post)
+        video = state.videos.get(str(video_id or ""))
+        item |= {"kind": "video", "video_id": video_id, "caption": video.caption if video else ""}
     return item
 
 

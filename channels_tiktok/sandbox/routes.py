@@ -4,8 +4,8 @@ function runs each control action (`POST /sandbox/control/<action>/`, `SandboxCo
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox import oauth
-from channels_tiktok.sandbox.api import accounts, conversations, media, messages, videos
-from channels_tiktok.sandbox.control import readback, scenarios, world
+from channels_tiktok.sandbox.api import accounts, auto_messages, conversations, media, messages, moderation, videos
+from channels_tiktok.sandbox.control import auto, readback, scenarios, world
 
 API_ROUTES = {
     constants.PATH_OAUTH_TOKEN: ("POST", oauth.token),
@@ -22,6 +22,15 @@ API_ROUTES = {
     constants.PATH_VIDEO_LIST: ("GET", videos.video_list),
     constants.PATH_COMMENT_LIST: ("GET", videos.comment_list),
     constants.PATH_COMMENT_REPLY: ("POST", videos.comment_reply),
+    constants.PATH_COMMENT_HIDE: ("POST", moderation.hide),
+    constants.PATH_COMMENT_LIKE: ("POST", moderation.like),
+    constants.PATH_COMMENT_DELETE: ("POST", moderation.delete),
+    constants.PATH_AUTO_MESSAGE_CREATE: ("POST", auto_messages.create),
+    constants.PATH_AUTO_MESSAGE_UPDATE: ("POST", auto_messages.update),
+    constants.PATH_AUTO_MESSAGE_DELETE: ("POST", auto_messages.delete),
+    constants.PATH_AUTO_MESSAGE_SORT: ("POST", auto_messages.sort),
+    constants.PATH_AUTO_MESSAGE_GET: ("GET", auto_messages.get),
+    constants.PATH_AUTO_MESSAGE_STATUS: ("POST", auto_messages.status_update),
     constants.PATH_WEBHOOK_UPDATE: ("POST", accounts.webhook_update),
     constants.PATH_WEBHOOK_LIST: ("GET", accounts.webhook_list),
     constants.PATH_WEBHOOK_DELETE: ("POST", accounts.webhook_delete),
@@ -39,6 +48,8 @@ SCENARIOS = (
     scenarios.comment_action,
     scenarios.user_reads,
     scenarios.operator_writes,
+    auto.auto_message_sends,
+    auto.review_auto_message,
 )
 WORLD = (
     world.create_user,
@@ -64,6 +75,7 @@ READBACK = (
     readback.messages,
     readback.sent_messages,
     readback.comments,
+    readback.api_calls,
     readback.state,
 )
 ACTIONS = {fn.__name__: fn for fn in (*SCENARIOS, *WORLD, *READBACK)}

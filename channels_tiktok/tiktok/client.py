@@ -21,6 +21,7 @@ from django.conf import settings
 
 from channels_tiktok import constants
 from channels_tiktok.tiktok import json_text, ratelimit
+from channels_tiktok.tiktok.business import BusinessFeaturesMixin
 from channels_tiktok.tiktok.errors import LimiterUnavailableError, ThrottledError, TikTokError
 from clients import deadline
 
@@ -67,7 +68,7 @@ def _json_array(values: Iterable[str]) -> str:
     return json.dumps(list(values), separators=(",", ":"))
 
 
-class TikTokClient:
+class TikTokClient(BusinessFeaturesMixin):
     """Calls to TikTok's Business API. `access_token` is needed for resource calls, not for OAuth calls."""
 
     def __init__(

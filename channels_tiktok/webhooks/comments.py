@@ -103,11 +103,29 @@ def fetch_comment(inbound: Inbound) -> dict:
     return result
 
 
+def comment_status(inbound: Inbound, action: str) -> Outcome:
+    """A comment was deleted, hidden, made friends-only or public again: `comment.status` for the bot, with the
+    commenter's client when the comment is one we logged."""
+    comment_id = inbound.envelope.id_of("comment_id")
+    logged = (
+        Message.objects.filter(channel=inbound.channel, external_id=comment_id)
+        .filter(kind__in=[Message.Kind.COMMENT, Message.Kind.COMMENT_REPLY])
+        .select_related("client")
+        .first()
+    )
+    data = {"comment_id": comment_id, "video_id": inbound.envelope.id_of("video_id"), "action": action}
+    inbound.emit(BotEvent.Type.COMMENT_STATUS, client=logged.client if logged else None, data=data)
+    return PROCESSED
+
+
 def comment_update(inbound: Inbound) -> Outcome:
     """comment.update: a user's new comment becomes `tiktok_client_new_comment <video_id>: <text>` (R11)."""
     content = inbound.content
+    action = str(content.get("comment_action") or "")
+    if action in constants.COMMENT_STATUS_ACTIONS:
+        return comment_status(inbound, action)
     if not _is_new_comment(inbound):
-        return ignored(f"comment action {content.get('comment_action')!r} is not told to the bot")
+        return ignored(f"comment action {action!r} is not told to the bot")
     comment_id = id_in(content, "comment_id")
     video_id = id_in(content, "video_id")
     author = id_in(content, "unique_identifier")

@@ -30,6 +30,7 @@ from channels_tiktok.messaging import window
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.webhooks import echoes, wire
+from channels_tiktok.webhooks.auto_echoes import auto_message_echo
 from channels_tiktok.webhooks.inbound import (
     PROCESSED,
     Inbound,
@@ -202,6 +203,8 @@ def send_echo(inbound: Inbound) -> Outcome:
     conversation_id = id_in(content, "conversation_id")
     source = object_of(content, "message_tag").get("source")
     source = source.strip().upper() if isinstance(source, str) else ""
+    if content.get("auto_message_type"):  # TikTok's own automatic message: the account's, no slot, no event
+        return auto_message_echo(inbound, str(content["auto_message_type"]))
     if source not in (constants.SEND_SOURCE_APP, constants.SEND_SOURCE_WEB):
         updated = Message.objects.filter(
             channel=inbound.channel,

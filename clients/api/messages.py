@@ -21,7 +21,9 @@ SEND_DESCRIPTION = _(
     "them): text; or text with 1-3 buttons of one kind (callback or url); or one image (JSON `image.url`, or a "
     "multipart upload named `image`). The message is checked against the channel's rules first (422 lists every "
     "violation), one message of the client's window is reserved (409 `window_closed` / `quota_exhausted`), then "
-    "the channel is called (502 when it refuses or does not answer). Buttons are not shown on desktop TikTok."
+    "the channel is called (502 when it refuses or does not answer). Buttons are not shown on desktop TikTok. "
+    "`share_post` shares one of the account's own posts instead (no text, image or buttons with it). "
+    "`sender_actions` (`mark_read`, `typing`) are done first, in order, best effort, without a window slot."
 )
 
 
@@ -56,6 +58,8 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
             buttons=[dict(b) for b in body.validated_data["buttons"]],
             image_url=image.get("url", ""),
             image_file=image.get("file"),
+            sender_actions=list(body.validated_data["sender_actions"]),
+            share_post_id=(body.validated_data["share_post"] or {}).get("item_id", ""),
         )
         message = provider_for(client.channel).send_message(client=client, request=outgoing)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

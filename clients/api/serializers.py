@@ -101,6 +101,10 @@ class ImageUrlSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=2000)
 
 
+class SharePostSerializer(serializers.Serializer):
+    item_id = serializers.CharField(help_text=_("The post's item_id (from the account's video list)."))
+
+
 class SendMessageSerializer(serializers.Serializer):
     """`{"text", "buttons", "image": {"url"}}` as JSON, or multipart with `text`, `buttons` (JSON) and a file
     `image`. Lengths are not checked here: the channel's rules answer with their own codes."""
@@ -109,6 +113,19 @@ class SendMessageSerializer(serializers.Serializer):
     buttons = ButtonsField(required=False, default=list)
     image = serializers.JSONField(
         required=False, default=None, help_text=_('{"url": "https://…"} in JSON; a JPEG/PNG file in multipart.')
+    )
+
+    sender_actions = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text=_('Done before the message, in order, taking no window slot: "mark_read", "typing".'),
+    )
+    share_post = SharePostSerializer(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text=_("Share one of the account's own posts instead of text, image or buttons."),
     )
 
     def validate_image(self, value):

@@ -276,6 +276,8 @@ IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5
 IMAGE_FETCH_CONCURRENCY_PER_PROJECT = env.int("IMAGE_FETCH_CONCURRENCY_PER_PROJECT", default=2)
 # How long a conversation's image capability (R8) is trusted before TikTok is asked again.
 TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
+# The account's post list (business/video/list/) is cached this long per page (a share checks it first).
+TIKTOK_VIDEO_LIST_CACHE_SECONDS = env.int("TIKTOK_VIDEO_LIST_CACHE_SECONDS", default=60)
 # A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.
 TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS", default=3.0)
 # Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and

@@ -1,4 +1,4 @@
-"""business/message/send: text, image, button cards and sender actions, within the 48-hour window."""
+"""business/message/send: text, image, button cards, shared posts and sender actions, within the 48-hour window."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from channels_tiktok import constants
 from channels_tiktok.sandbox import events
 from channels_tiktok.sandbox.api.common import _conversation, _invalid, _messaging
+from channels_tiktok.sandbox.api.videos import own_post
 from channels_tiktok.sandbox.core import SandboxCore
 from channels_tiktok.sandbox.state import Account, Conversation, Message
 from channels_tiktok.sandbox.wire import ApiError, Request, Response, envelope
@@ -76,7 +77,14 @@ TYPE_KEYS = {
     constants.MESSAGE_TYPE_IMAGE: "image",
     constants.MESSAGE_TYPE_TEMPLATE: "template",
     constants.MESSAGE_TYPE_SENDER_ACTION: "sender_action",
+    constants.MESSAGE_TYPE_SHARE_POST: "share_post",
 }
+
+
+def _share_post(sandbox: SandboxCore, account: Account, value: Any) -> dict:
+    if not isinstance(value, dict) or not value.get("item_id"):
+        raise _invalid("share_post.item_id is required.")
+    return {"item_id": own_post(sandbox, account, value["item_id"]).item_id}
 
 
 def check_window(conversation: Conversation, *, now_ms: int, quota: bool = True) -> None:
@@ -121,6 +129,8 @@ def send(sandbox: SandboxCore, request: Request) -> Response:
             content = _text(body.get("text"))
         elif message_type == constants.MESSAGE_TYPE_TEMPLATE:
             content = _template(body.get("template"))
+        elif message_type == constants.MESSAGE_TYPE_SHARE_POST:
+            content = _share_post(sandbox, account, body.get("share_post"))
         else:
             content = _image(sandbox, account, conversation, body.get("image"))
         check_window(conversation, now_ms=now_ms)

@@ -22,6 +22,8 @@ VIDEO_FIELDS = (
     "likes",
     "comments",
     "shares",
+    "media_type",
+    "is_ad",
 )
 
 
@@ -38,6 +40,8 @@ def _video_item(sandbox: SandboxCore, video, fields: list[str]) -> dict:
         "likes": 100,
         "comments": comments,
         "shares": 10,
+        "media_type": constants.VIDEO_MEDIA_TYPES[0],
+        "is_ad": False,
     }
     return {"item_id": video.item_id} | {name: full[name] for name in fields}
 
@@ -52,7 +56,7 @@ def video_list(sandbox: SandboxCore, request: Request) -> Response:
         unknown = [name for name in fields if name not in VIDEO_FIELDS]
         if unknown:
             raise _invalid(f"Unknown field(s): {', '.join(map(str, unknown))}")
-        max_count = _int(query.get("max_count"), "max_count", default=20, low=1, high=20)
+        max_count = _int(query.get("max_count"), "max_count", default=20, low=1, high=constants.VIDEO_LIST_MAX_COUNT)
         offset = _int(query.get("cursor"), "cursor", default=0, low=0, high=10**9)
         videos = sorted(
             (v for v in sandbox.state.videos.values() if v.business_id == account.business_id),
@@ -61,6 +65,14 @@ def video_list(sandbox: SandboxCore, request: Request) -> Response:
         )
         page = [_video_item(sandbox, v, fields) for v in videos[offset : offset + max_count]]
     return envelope({"videos": page, "cursor": offset + len(page), "has_more": offset + max_count < len(videos)})
+
+
+def own_post(sandbox: SandboxCore, account: Account, item_id: Any):
+    """A post the business may share: only its own (another account's post or an unknown id: 40007)."""
+    video = sandbox.state.videos.get(str(item_id or ""))
+    if video is None or video.business_id != account.business_id:
+        raise ApiError(constants.CODE_NOT_FOUND, "share_post.item_id is not a post of this business.")
+    return video
 
 
 def _own_video(sandbox: SandboxCore, account: Account, video_id: Any):
@@ -82,7 +94,7 @@ def comment_item(sandbox: SandboxCore, comment: Comment) -> dict:
         "text": comment.text,
         "parent_comment_id": comment.parent_comment_id,
         "create_time": comment.create_time,
-        "likes": 0,
+        "likes": 1 if comment.comment_id in sandbox.comment_likes else 0,
         "replies": replies,
         "owner": comment.author_id == comment.business_id,
         "status": comment.status,

@@ -54,5 +54,12 @@ def comments(sandbox: SandboxCore, *, video_id: str | None = None) -> dict:
     return {"comments": rows}
 
 
+def api_calls(sandbox: SandboxCore, *, path: str | None = None) -> dict:
+    """The Business API requests the sandbox received (oldest first), optionally for one path."""
+    with sandbox.state.lock:
+        rows = [dict(c) for c in sandbox.api_calls if path is None or c["path"] == path]
+    return {"calls": rows}
+
+
 def state(sandbox: SandboxCore) -> dict:
     return sandbox.state.snapshot()

@@ -1,0 +1,127 @@
+"""`/api/v1/tiktok/accounts/{id}/auto-messages/`: the account's automatic messages (welcome message, suggested
+questions, chat prompts), their switches and TikTok's review; `.../refresh/` reads them back from TikTok."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels_tiktok.accounts import auto_messages
+from channels_tiktok.api.messages import as_api_error
+from channels_tiktok.messaging.outbound import OutboundError
+from channels_tiktok.models import TikTokAccount
+from clients.api.docs import error_responses
+from clients.permissions import ProjectScopedMixin
+
+_REVIEW = _("TikTok's review: REVIEWING, APPROVED or REJECTED (null until known).")
+
+
+def _text(help_text):
+    return serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=help_text)
+
+
+class _ItemSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True, help_text=_("TikTok's id of the item."))
+    review_status = serializers.CharField(read_only=True, allow_null=True, help_text=_REVIEW)
+
+
+class WelcomeItemSerializer(_ItemSerializer):
+    content = _text(_("At most 250 characters."))
+
+
+class QuestionItemSerializer(_ItemSerializer):
+    question = _text(_("At most 80 characters."))
+    answer = _text(_("At most 200 characters."))
+
+
+class PromptItemSerializer(_ItemSerializer):
+    title = _text(_("At most 18 characters."))
+    content = _text(_("At most 150 characters."))
+
+
+def _section(item_serializer, name, help_text):
+    fields = {
+        "enabled": serializers.BooleanField(required=False, help_text=_("Whether TikTok sends them.")),
+        "items": item_serializer(many=True, required=False, help_text=help_text),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+WelcomeSection = _section(WelcomeItemSerializer, "WelcomeSection", _("At most one."))
+QuestionsSection = _section(QuestionItemSerializer, "QuestionsSection", _("At most three."))
+PromptsSection = _section(PromptItemSerializer, "PromptsSection", _("At most six, in this order."))
+
+
+class AutoMessagesSerializer(serializers.Serializer):
+    welcome_message = WelcomeSection(required=False)
+    suggested_questions = QuestionsSection(required=False)
+    chat_prompts = PromptsSection(required=False)
+    refreshed_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=_("When the review status was last read from TikTok.")
+    )
+
+
+_DESCRIPTION = _(
+    "The account's automatic messages: one welcome message (at most 250 characters), up to three suggested "
+    "questions (question at most 80, answer at most 200) and up to six chat prompts (title at most 18, content at "
+    "most 150), each section switched on or off with `enabled`. A PUT replaces the sections it gives (items by "
+    "position; a changed item goes back to TikTok's review); limits are answered 422 with their codes. Needs "
+    "the message.list.manage permission (409 `missing_scope`)."
+)
+
+
+class _AccountMixin(ProjectScopedMixin):
+    def account(self, pk: int) -> TikTokAccount:
+        return get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
+
+
+class AutoMessagesView(_AccountMixin, APIView):
+    @extend_schema(
+        tags=["tiktok accounts"],
+        responses={200: AutoMessagesSerializer, **error_responses(401, 404)},
+        description=_DESCRIPTION,
+    )
+    def get(self, request, pk):
+        return Response(AutoMessagesSerializer(auto_messages.configuration(self.account(pk))).data)
+
+    @extend_schema(
+        tags=["tiktok accounts"],
+        request=AutoMessagesSerializer,
+        responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+        description=_DESCRIPTION,
+    )
+    def put(self, request, pk):
+        account = self.account(pk)
+        body = AutoMessagesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            for section in auto_messages.SECTIONS:
+                if section in body.validated_data:
+                    given = body.validated_data[section]
+                    items = given.get("items")
+                    auto_messages.save_section(
+                        account,
+                        section=section,
+                        items=[dict(i) for i in items] if items is not None else None,
+                        enabled=given.get("enabled"),
+                    )
+        except OutboundError as exc:
+            raise as_api_error(exc) from exc
+        return Response(AutoMessagesSerializer(auto_messages.configuration(account)).data)
+
+
+class AutoMessagesRefreshView(_AccountMixin, APIView):
+    @extend_schema(
+        tags=["tiktok accounts"],
+        request=None,
+        responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 429, 502)},
+        description=_("Reads the automatic messages, their review and switches back from TikTok."),
+    )
+    def post(self, request, pk):
+        try:
+            config = auto_messages.refresh(self.account(pk))
+        except OutboundError as exc:
+            raise as_api_error(exc) from exc
+        return Response(AutoMessagesSerializer(config).data)
