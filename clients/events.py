@@ -37,6 +37,11 @@ EVENT_TYPES: dict[str, str] = {
     BotEvent.Type.OPERATOR_MESSAGE: "A person sent a message from the TikTok app (not through this API).",
     BotEvent.Type.MESSAGE_STATUS: "An outbound message changed status (`data.status`: sent, failed, read).",
     BotEvent.Type.ACCOUNT_STATUS: "A connected account changed status (for example: needs reauthorisation).",
+    BotEvent.Type.COMMENT_STATUS: (
+        "A comment on one of the account's videos was deleted, hidden, set to friends only or made public again: "
+        "`data` has `comment_id`, `video_id` and `action` (`delete`, `set_to_hidden`, `set_to_friends_only`, "
+        "`set_to_public`)."
+    ),
 }
 
 

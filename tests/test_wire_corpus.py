@@ -40,7 +40,7 @@ EXPECTED = {
     "promobase_dm_mark_read": (("promobase_dm_receive",), PROCESSED, []),
     "promobase_comment_reply_insert": ((), PROCESSED, [("client.message", "tiktok_client_new_comment 9: Nice!")]),
     "promobase_comment_own_insert": ((), IGNORED, []),  # the brand's own comment
-    "promobase_comment_delete": ((), IGNORED, []),
+    "promobase_comment_delete": ((), PROCESSED, [("comment.status", "")]),
 }
 
 
