@@ -17,12 +17,12 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _close_intake_connection():
-    """The webhook journal's own connection (channels_tiktok/intake_connection.py) outlives requests: closed
-    after each test, so that no test leaves a session on the database the suite drops at the end."""
+    """The webhook journal's own connection (channels_tiktok/webhooks/intake/connection.py) outlives requests:
+    closed after each test, so that no test leaves a session on the database the suite drops at the end."""
     yield
-    from channels_tiktok.webhooks import journal
+    from channels_tiktok.webhooks.intake import insert
 
-    journal.close_intake_connection()
+    insert.close_connection()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -17,14 +17,13 @@ write are answered 500 and TikTok sends them again.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Sequence
 
 import psycopg
 from django.db import connections
 from django.db.backends.utils import CursorWrapper
-
-from channels_tiktok.webhooks.intake import process_id
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -75,7 +74,7 @@ class IntakeConnection:
 
     def _open(self, django_connection) -> psycopg.RawCursor:
         # A connection inherited through fork belongs to the parent: a child opens its own.
-        if self._cursor is None or self._pid != process_id.current():
+        if self._cursor is None or self._pid != os.getpid():
             params = django_connection.get_connection_params()
             params.pop("cursor_factory", None)  # Django's client-side binding cursor is not wanted here
             # Every request thread of the process waits on this write: an unreachable server must fail it soon
@@ -84,10 +83,10 @@ class IntakeConnection:
             self._cursor = psycopg.RawCursor(psycopg.Connection.connect(**params, autocommit=True))
             if self._pid is None:
                 atexit.register(self.close)  # a clean goodbye to the server when the process ends
-            self._pid = process_id.current()
+            self._pid = os.getpid()
         return self._cursor
 
     def _close(self) -> None:
-        if self._cursor is not None and self._pid == process_id.current():
+        if self._cursor is not None and self._pid == os.getpid():
             self._cursor.connection.close()
         self._cursor = None
