@@ -1,6 +1,6 @@
 import pytest
 
-from tests.broker import broker_down  # noqa: F401 - fixture
+from tests.broker import broker_down, tasks_held  # noqa: F401 - fixtures
 from tests.image_server import image_server  # noqa: F401 - fixture
 from tests.sandbox import *  # noqa: F403 - sandbox fixtures
 

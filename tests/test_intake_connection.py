@@ -1,5 +1,5 @@
-"""The webhook journal's own connection (channels_tiktok/intake_connection.py), on PostgreSQL: request threads
-share one session per process, Django still sees its statements, and a session the server dropped is replaced
+"""The webhook journal's own connection (channels_tiktok/webhooks/intake/connection.py), on PostgreSQL: request
+threads share one session per process, Django still sees its statements, and a session the server dropped is replaced
 at the next write without losing a delivery TikTok sends again."""
 
 import os

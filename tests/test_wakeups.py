@@ -1,6 +1,6 @@
-"""Wake-ups gathered per process (channels_tiktok/wakeups.py): `add` never waits for `wake`; everything added
-within an interval is woken for in one call; a failing `wake` neither loses the thread nor later wake-ups; and
-the journal's intake answers before the wake-up, which follows within the interval."""
+"""Wake-ups gathered per process (channels_tiktok/webhooks/intake/wakeups.py): `add` never waits for `wake`;
+everything added within an interval is woken for in one call; a failing `wake` neither loses the thread nor later
+wake-ups; and the journal's intake answers before the wake-up, which follows within the interval."""
 
 import os
 import threading
@@ -11,7 +11,6 @@ import pytest
 
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import journal
-from channels_tiktok.webhooks.intake import lanes
 from channels_tiktok.webhooks.intake.wakeups import Wakeups
 from tests import webhook_cases as wc
 
@@ -116,7 +115,6 @@ def test_intake_answers_before_the_workers_are_woken_and_they_are_woken_within_t
     the workers; the process's wake-up thread does, for the deliveries of the interval together. (The suite's
     tasks run in-process, so the woken task processes the rows in that thread.)"""
     settings.TIKTOK_WEBHOOK_WAKEUP_SECONDS = 0.5
-    lanes.release_all()
     ids = []
     for number in range(6):
         body = wc.with_content("im_receive_msg_text", message_id=f"74380000000000{number:05d}")

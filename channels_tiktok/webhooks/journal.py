@@ -131,7 +131,7 @@ def _fields_from(body: bytes, now: dt.datetime) -> dict:
         return {
             "dedupe_key": f"sha256:{wire.body_hash(body)}",
             "status": WebhookEvent.Status.FAILED,
-            "error": f"malformed payload: {exc}"[:processing.ERROR_CHARS],
+            "error": f"malformed payload: {exc}"[: processing.ERROR_CHARS],
         }
 
 
@@ -162,7 +162,6 @@ def enqueue_processing(event_ids: Iterable[int]) -> None:
 def wakeups() -> Wakeups:
     """This process's wake-up thread, for the current TIKTOK_WEBHOOK_WAKEUP_SECONDS."""
     return _wakeups_every(settings.TIKTOK_WEBHOOK_WAKEUP_SECONDS)
-
 
 
 @functools.cache
