@@ -120,8 +120,10 @@ RESET_INBOUND = """
 from config.celery_app import app
 from channels_tiktok.models import WebhookEvent
 from clients.models import BotEvent, Client, Message
+from channels_tiktok.webhooks.intake import lanes
 with app.connection_for_write() as conn:
     purged = app.control.purge(connection=conn)
+lanes.release_all()  # the purged tasks held them
 WebhookEvent.objects.all().delete()
 BotEvent.objects.all().delete()
 Message.objects.all().delete()

@@ -5,8 +5,9 @@
   a connection the process keeps for it (intake/connection.py). The unique `dedupe_key` makes duplicate
   deliveries collapse into one row (the others are answered 200 like the first). It returns once the row is
   committed; processing is queued after the commit, off the request's path: the process's wake-up thread
-  (intake/wakeups.py) queues one task for the rows of the last few milliseconds (`enqueue_processing`). Without a
-  broker (`make run`) that task runs in the wake-up thread itself, so the dev server answers as production does.
+  (intake/wakeups.py) queues a task for the rows of the last few milliseconds unless one is on its way
+  (`enqueue_processing`, intake/lanes.py). Without a broker (`make run`) that task runs in the wake-up thread
+  itself, so the dev server answers as production does.
 - Processing is processing.py: one path, a worker task draining every pending row in batches.
 - `sweep` re-queues rows whose task was lost (pending past their lease) or whose retry is due (failed); `prune`
   deletes finished rows past their retention; `replay` is staff's re-run of a row.
@@ -24,7 +25,7 @@ from django.utils import timezone
 from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import processing, wire
-from channels_tiktok.webhooks.intake import insert
+from channels_tiktok.webhooks.intake import insert, lanes
 from channels_tiktok.webhooks.intake.group_commit import GroupCommit
 from channels_tiktok.webhooks.intake.wakeups import Wakeups
 from channels_tiktok.webhooks.processing import PROCESSING_LEASE
@@ -147,16 +148,31 @@ _intake = GroupCommit(write=insert.write_batch, after=_after_batch)
 
 # ------------------------------------------------------------------------------------------------ queue
 def enqueue_processing(event_ids: Iterable[int]) -> None:
-    """Make sure a worker will process these committed rows: one task for all of them (it drains whatever else
-    is pending too). A broker failure is logged; the rows stay pending and the sweeper queues them again. Without
-    a broker the task runs here, in the calling thread."""
+    """Make sure a worker will process these committed rows: per lane, queue a task unless one is already queued
+    or draining (intake/lanes.py, one Redis round trip for all the lanes); the task drains whatever else is
+    pending too. A Redis or broker failure is logged; the rows stay pending and the sweeper queues them again.
+    Without a broker the task runs here, in the calling thread."""
     from channels_tiktok import tasks  # late: the tasks module imports this one
 
-    ids = list(event_ids)
+    of_lane: dict[int, list[int]] = {}
+    for event_id in event_ids:
+        of_lane.setdefault(lanes.lane(event_id), []).append(event_id)
+    if not of_lane:
+        return
     try:
-        tasks.process_webhook_event.delay(*ids)
-    except Exception:  # whatever the broker raises, TikTok must still get its 200
-        logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_events": ids}, exc_info=True)
+        claimed = lanes.claim_many(list(of_lane))
+    except Exception:  # no Redis: queue regardless
+        logger.warning("tiktok.webhook.lane_unavailable", extra={"lanes": list(of_lane)}, exc_info=True)
+        claimed = list(of_lane)
+    for lane in claimed:
+        try:
+            tasks.process_webhook_event.delay(*of_lane[lane])
+        except Exception:  # whatever the broker raises, TikTok must still get its 200
+            logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_events": of_lane[lane]}, exc_info=True)
+            try:
+                lanes.release(of_lane[lane][0])  # the next wake-up tries the broker again
+            except Exception:  # the flag then expires by itself
+                logger.warning("tiktok.webhook.lane_unavailable", extra={"lane": lane}, exc_info=True)
 
 
 def wakeups() -> Wakeups:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import handlers
+from channels_tiktok.webhooks.intake import lanes
 
 logger = logging.getLogger(__name__)
 
@@ -48,23 +49,52 @@ Prepared = handlers.Inbound | handlers.Outcome | Exception
 
 def drain(*event_ids: int) -> int:
     """The worker's task: process these rows (those still to do), then the pending rows, in batches, until a batch
-    comes back short. Returns the rows taken. A backlog still there after DRAIN_BATCHES batches is handed to a
-    fresh task instead of keeping this one running."""
+    comes back short. Returns the rows taken.
+
+    Then it clears its lane's flag (intake/lanes.py) and drains once more: a row committed before the flag was
+    cleared, whose wake-up therefore queued no task, is taken here; a row committed after it queues a task of its
+    own. Bounded: a backlog still there after 2 x DRAIN_BATCHES batches is handed to a fresh task instead of keeping
+    this one running."""
     taken = 0
-    for start in range(0, len(event_ids), PROCESS_BATCH):
-        taken += process(event_ids[start : start + PROCESS_BATCH])
+    try:
+        for start in range(0, len(event_ids), PROCESS_BATCH):
+            taken += process(event_ids[start : start + PROCESS_BATCH])
+        taken += _drain_pending()[0]
+    finally:
+        if event_ids:
+            _release_lane(event_ids[0])
+    count, backlog = _drain_pending()
+    if backlog and event_ids:
+        _hand_over(event_ids[0])
+    return taken + count
+
+
+def _drain_pending() -> tuple[int, bool]:
+    """Batches of pending rows until one comes back short; returns (rows taken, a backlog is left)."""
+    taken = 0
     for _ in range(DRAIN_BATCHES):
         count = process()
         taken += count
         if count < PROCESS_BATCH:
-            return taken
+            return taken, False
+    return taken, True
+
+
+def _release_lane(event_id: int) -> None:
+    try:
+        lanes.release(event_id)
+    except Exception:  # the flag then expires by itself
+        logger.warning("tiktok.webhook.lane_unavailable", extra={"webhook_event": event_id}, exc_info=True)
+
+
+def _hand_over(event_id: int) -> None:
     from channels_tiktok import tasks  # late: the tasks module imports this one
 
     try:
-        tasks.process_webhook_event.delay()
+        if lanes.claim(event_id):
+            tasks.process_webhook_event.delay(event_id)
     except Exception:  # the rows stay pending; the sweeper queues them again
-        logger.warning("tiktok.webhook.enqueue_failed", exc_info=True)
-    return taken
+        logger.warning("tiktok.webhook.enqueue_failed", extra={"webhook_event": event_id}, exc_info=True)
 
 
 def process_event(*, event_id: int, replay: bool = False) -> WebhookEvent | None:
