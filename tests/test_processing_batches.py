@@ -1,5 +1,5 @@
-"""Processing in batches (B10): a worker task drains every pending journal row, several rows per transaction.
-Exactly once still holds."""
+"""Processing in batches (B10): a worker task drains every pending journal row, several rows per transaction,
+and a committed row queues a task only when its wake-up lane has none on its way. Exactly once still holds."""
 
 import json
 import os
@@ -16,6 +16,7 @@ from django.utils import timezone
 from channels_tiktok import constants
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.webhooks import journal, processing
+from channels_tiktok.webhooks.intake import lanes
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import BotEventFactory, TikTokAccountFactory
@@ -119,22 +120,57 @@ def test_rows_that_need_tiktok_are_read_outside_the_batch_transaction(account, t
     assert image.payload["image"]["url"] == "https://media.example/img.jpg"
 
 
-def test_a_row_recorded_while_a_task_is_on_its_way_is_taken_by_that_task(account, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks():  # their tasks are queued, not run
+def hold_every_lane() -> None:
+    for lane in range(lanes.LANES):
+        assert lanes.claim(lane)
+
+
+def test_a_row_recorded_while_its_lane_is_held_is_taken_by_that_lanes_task(account, django_capture_on_commit_callbacks):
+    lanes.release_all()
+    hold_every_lane()  # a task of every lane is on its way
+    with django_capture_on_commit_callbacks(execute=True):
         first = record(text_body(0))
         later = record(text_body(1))
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PENDING}  # no task ran
-    processing.drain(first.pk)  # the first task takes both rows
+    processing.drain(first.pk)  # the task on its way takes both rows
     later.refresh_from_db()
     assert later.status == WebhookEvent.Status.PROCESSED
-    assert processing.drain(later.pk) == 0  # the second finds nothing left
+    assert lanes.claim(first.pk)  # and leaves its lane free for the next delivery
 
 
-def test_a_delivery_queues_and_drains(account, client, django_capture_on_commit_callbacks):
+def test_a_delivery_queues_and_drains_when_its_lane_is_free(account, client, django_capture_on_commit_callbacks):
+    lanes.release_all()
     with django_capture_on_commit_callbacks(execute=True):
         assert wc.post(client, text_body(0)).status_code == 200
     row = WebhookEvent.objects.get()
     assert row.status == WebhookEvent.Status.PROCESSED  # the suite runs tasks in-process, after the commit
+    assert lanes.claim(row.pk)  # released by the task
+
+
+def test_lanes_in_redis(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/3"
+    lanes._redis.cache_clear()
+    try:
+        lanes.release_all()
+        assert lanes.claim(5)
+        assert not lanes.claim(5)
+        assert not lanes.claim(5 + lanes.LANES)  # the same lane
+        assert lanes.claim(6)
+        assert 0 < lanes._redis().ttl(lanes.key(5)) <= lanes.TTL_SECONDS
+        lanes.release(5)
+        assert lanes.claim(5)
+        lanes.release_all()
+        assert lanes.claim(6)
+        # Several lanes in one call: only those not already held are claimed, each with its expiry.
+        assert lanes.claim_many([4, 5, 6, 7]) == [4, 5, 7]
+        assert lanes.claim_many([4, 5, 6, 7]) == []
+        assert all(0 < lanes._redis().ttl(lanes.key(n)) <= lanes.TTL_SECONDS for n in (4, 5, 7))
+        lanes._redis().script_flush()  # a restarted server has forgotten the script: it is sent again
+        lanes.release(5)
+        assert lanes.claim_many([5, 6]) == [5]
+    finally:
+        lanes.release_all()
+        lanes._redis.cache_clear()
 
 
 @pytest.mark.postgres
