@@ -15,16 +15,6 @@ def _clear_cache():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _close_intake_connection():
-    """The webhook journal's own connection (channels_tiktok/webhooks/intake/connection.py) outlives requests:
-    closed after each test, so that no test leaves a session on the database the suite drops at the end."""
-    yield
-    from channels_tiktok.webhooks.intake import insert
-
-    insert.close_connection()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_messages():
     """The .mo catalogues are build products (gitignored, made by `make messages`): compile any that are stale,

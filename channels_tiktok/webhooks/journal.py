@@ -1,8 +1,8 @@
 """The webhook journal (B2, B3): store a verified delivery first, process it later from the stored row.
 
 - `record_delivery` is the receiver's only database work: one INSERT … ON CONFLICT DO NOTHING (intake/insert.py),
-  shared with the deliveries other threads of the process journal at the same moment (intake/group_commit.py), on
-  a connection the process keeps for it (intake/connection.py). The unique `dedupe_key` makes duplicate
+  shared with the deliveries other threads of the process journal at the same moment (intake/group_commit.py).
+  The unique `dedupe_key` makes duplicate
   deliveries collapse into one row (the others are answered 200 like the first). It returns once the row is
   committed; processing is queued after the commit, off the request's path: the process's wake-up thread
   (intake/wakeups.py) queues a task for the rows of the last few milliseconds unless one is on its way
