@@ -326,7 +326,7 @@ def intake_round(stack: Stack, plan: Plan, *, hook_url: str, bare_url: str, numb
 def bench_intake(stack: Stack, plan: Plan) -> list[Row]:
     hook_url = f"{stack.base_url}/webhooks/tiktok/"
     bare_url = f"{stack.base_url}/bench/bare/"
-    # Both sides warm before the first round: a web process's first deliveries open its journal connection,
+    # Both sides warm before the first round: a web process's first deliveries open its database connection,
     # prepare the INSERT and connect to Redis and the broker, a one-off cost the bare view has no part of.
     warm = events(2000, users=500, run=1)
     for url in (bare_url, hook_url):
