@@ -62,7 +62,7 @@ QUERY_COUNT = """
 import json as _json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks import journal, processing
 from channels_tiktok.webhooks.wire import compute_signature
 from config.celery_app import app
 
@@ -89,7 +89,7 @@ for name in NAMES:
         body = given.encode() if given else body_of(name, marker, index)
         event_id, _created = journal.record_delivery(body=body, headers={})
         with CaptureQueriesContext(connection) as queries:
-            done = journal.process_event(event_id=event_id)
+            done = processing.process_event(event_id=event_id)
         row.append({"queries": len(queries), "status": done.status})
     counts[name] = row
 with app.connection_for_write() as conn:

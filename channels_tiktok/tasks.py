@@ -3,13 +3,13 @@
 from celery import shared_task
 
 from channels_tiktok.accounts import tokens
-from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks import journal, processing
 
 
 # ---------------------------------------------------------------------------------- webhook journal
 @shared_task(name="channels_tiktok.tasks.process_webhook_event")
-def process_webhook_event(event_id: int) -> int:
-    return journal.drain(event_id=event_id)
+def process_webhook_event(*event_ids: int) -> int:
+    return processing.drain(*event_ids)
 
 
 @shared_task(name="channels_tiktok.tasks.sweep_webhook_events")

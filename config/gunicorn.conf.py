@@ -9,9 +9,9 @@ import os
 bind = f"{os.environ.get('GUNICORN_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # Threaded workers (gthread): a few processes for the cores, a few threads each for requests that wait on the
 # database. The threads of a process also share the webhook journal's commits
-# (channels_tiktok/webhooks/intake/group_commit.py): deliveries that arrive together are written in one INSERT and
-# one commit, so more threads per process mean fewer commits per delivery. Measured with the benchmark's intake
-# part on two cores, three runs each:
+# (channels_tiktok/webhooks/intake/group_commit.py): deliveries that arrive together are written in one INSERT
+# and one commit, so more threads per process mean fewer commits per delivery. Measured with the benchmark's
+# intake part on two cores, three runs each:
 # 3 x 8 threads took 1,539 webhooks/s on average, 3 x 4 took 1,317 and 2 x 8 took 1,358, with the bare view
 # within the runs' noise of each other. GUNICORN_THREADS=1 gives sync workers.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))

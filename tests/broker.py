@@ -32,3 +32,21 @@ def broker_down(settings):
 
     yield back_up
     back_up()
+
+
+@pytest.fixture
+def tasks_held(settings):
+    """Tasks are queued on an in-memory broker that no worker reads: a journaled delivery's task is on its way
+    but has not run, whatever the transaction the test runs in. Made like `broker_down`'s app (see there)."""
+    previous = {name: getattr(settings, name) for name in ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL")}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "memory://"
+    held_app = Celery(celery_app.main, set_as_current=False)
+    held_app.config_from_object("django.conf:settings", namespace="CELERY")
+    held_app.set_current()
+    assert not held_app.conf.task_always_eager
+    yield
+    for name, value in previous.items():
+        setattr(settings, name, value)
+    celery_app.set_current()
+    held_app.close()

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.broker import broker_down  # noqa: F401 - fixture
+from tests.broker import broker_down, tasks_held  # noqa: F401 - fixtures
 from tests.image_server import image_server  # noqa: F401 - fixture
 from tests.sandbox import *  # noqa: F403 - sandbox fixtures
 
@@ -13,16 +13,6 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _close_intake_connection():
-    """The webhook journal's own connection (channels_tiktok/webhooks/intake/connection.py) outlives requests: closed
-    after each test, so that no test leaves a session on the database the suite drops at the end."""
-    yield
-    from channels_tiktok.webhooks import journal
-
-    journal.close_intake_connection()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,5 @@
-"""Group commit (channels_tiktok/webhooks/intake/group_commit.py): threads that submit while a write is in progress
-are written together by the next leader, each gets its own outcome, and a failure reaches exactly the items it
-concerns."""
+"""Group commit (webhooks/intake/group_commit.py): threads that submit while a write is in progress are written
+together by the next leader, each gets its own outcome, and a failure reaches exactly the items it concerns."""
 
 import threading
 import time

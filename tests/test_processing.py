@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.models import Conversation, TikTokAccount, WebhookEvent
-from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks import journal, processing
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import MessageFactory, TikTokAccountFactory
@@ -493,7 +493,7 @@ def test_replay_changes_nothing_twice(account, deliver, tiktok, name, django_cap
 
 def test_a_processed_row_is_not_processed_again_by_a_late_task(account, deliver):
     row = deliver("im_receive_msg_text")
-    journal.process_event(event_id=row.pk)
+    processing.process_event(event_id=row.pk)
     row.refresh_from_db()
     assert row.attempts == 1
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.models import Conversation, WebhookEvent
-from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks import journal, processing
 from channels_tiktok.webhooks.intake import lanes
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
@@ -32,13 +32,6 @@ def account():
     return TikTokAccountFactory(business_id=wc.BUSINESS_ID)
 
 
-@pytest.fixture(autouse=True)
-def _lanes_free():
-    lanes.release_all()
-    yield
-    lanes.release_all()
-
-
 def text_body(n: int, *, users: int = 5, conversation: str | None = None) -> bytes:
     return wc.with_content(
         "im_receive_msg_text",
@@ -48,11 +41,6 @@ def text_body(n: int, *, users: int = 5, conversation: str | None = None) -> byt
         text={"body": f"message {n}"},
         timestamp=int(time.time() * 1000) - 1000 + n,
     )
-
-
-def hold_every_lane() -> None:
-    for lane in range(lanes.LANES):
-        assert lanes.claim(lane)
 
 
 def record(body: bytes) -> WebhookEvent:
@@ -66,7 +54,7 @@ def test_one_task_processes_every_pending_row_in_few_queries(account, django_cap
     with django_capture_on_commit_callbacks():  # the rows' tasks are never run
         rows = [record(text_body(n)) for n in range(60)]
     with CaptureQueriesContext(connection) as queries:
-        journal.drain(event_id=rows[0].pk)  # the task of the first row
+        processing.drain(rows[0].pk)  # the task of the first row
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(WebhookEvent.Status.PROCESSED, 1)}
     assert Message.objects.count() == BotEvent.objects.count() == 60
     assert Client.objects.count() == Conversation.objects.count() == 5
@@ -82,7 +70,7 @@ def test_the_bot_event_body_carries_the_variables_just_written(account, django_c
     with django_capture_on_commit_callbacks():
         first = record(text_body(0, users=1, conversation="0:1:first:conv"))
         record(text_body(1, users=1, conversation="0:1:second:conv"))
-    journal.drain(event_id=first.pk)
+    processing.drain(first.pk)
     bodies = list(BotEvent.objects.order_by("id").values_list("body", flat=True))
     assert [b["client"]["variables"][constants.VAR_CONVERSATION_ID] for b in bodies] == [
         "0:1:first:conv",
@@ -104,7 +92,7 @@ def test_a_row_whose_write_fails_does_not_fail_the_rest_of_its_batch(account, dj
                 conversation_id="0:1:0:conv",
             )
         )
-    journal.drain(event_id=rows[0].pk)
+    processing.drain(rows[0].pk)
     clash.refresh_from_db()
     assert clash.status == WebhookEvent.Status.FAILED
     assert clash.next_attempt_at is not None  # retried later by the sweeper
@@ -115,7 +103,7 @@ def test_a_row_whose_write_fails_does_not_fail_the_rest_of_its_batch(account, dj
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rows_that_need_tiktok_are_read_outside_the_batch_transaction(account):
+def test_rows_that_need_tiktok_are_read_outside_the_batch_transaction(account, tasks_held):
     seen = []
 
     def answer(request):
@@ -124,28 +112,34 @@ def test_rows_that_need_tiktok_are_read_outside_the_batch_transaction(account):
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as tiktok:
         tiktok.add_callback(responses.POST, API + constants.PATH_MEDIA_DOWNLOAD, callback=answer)
-        hold_every_lane()  # recording queues nothing, as when a task is on its way
         rows = [record(text_body(0)), record(wc.body_of("im_receive_msg_image")), record(text_body(1))]
-        journal.drain(event_id=rows[0].pk)
+        processing.drain(rows[0].pk)
     assert seen == [False]
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
     image = Message.objects.get(kind=Message.Kind.IMAGE)
     assert image.payload["image"]["url"] == "https://media.example/img.jpg"
 
 
+def hold_every_lane() -> None:
+    for lane in range(lanes.LANES):
+        assert lanes.claim(lane)
+
+
 def test_a_row_recorded_while_its_lane_is_held_is_taken_by_that_lanes_task(account, django_capture_on_commit_callbacks):
+    lanes.release_all()
     hold_every_lane()  # a task of every lane is on its way
     with django_capture_on_commit_callbacks(execute=True):
         first = record(text_body(0))
         later = record(text_body(1))
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PENDING}  # no task ran
-    journal.drain(event_id=first.pk)  # the task on its way takes both rows
+    processing.drain(first.pk)  # the task on its way takes both rows
     later.refresh_from_db()
     assert later.status == WebhookEvent.Status.PROCESSED
     assert lanes.claim(first.pk)  # and leaves its lane free for the next delivery
 
 
 def test_a_delivery_queues_and_drains_when_its_lane_is_free(account, client, django_capture_on_commit_callbacks):
+    lanes.release_all()
     with django_capture_on_commit_callbacks(execute=True):
         assert wc.post(client, text_body(0)).status_code == 200
     row = WebhookEvent.objects.get()
@@ -182,8 +176,8 @@ def test_lanes_in_redis(settings):
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
 @pytest.mark.django_db(transaction=True)
-def test_three_workers_draining_at_once_process_each_row_once(account):
-    hold_every_lane()  # a backlog: 300 pending rows, no task queued for them
+def test_three_workers_draining_at_once_process_each_row_once(account, tasks_held):
+    # A backlog: 300 pending rows, their tasks queued but not run.
     rows = [record(text_body(n, users=7)) for n in range(300)]
     assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).count() == 300
     barrier = threading.Barrier(3)
@@ -191,7 +185,7 @@ def test_three_workers_draining_at_once_process_each_row_once(account):
     def worker(first: WebhookEvent) -> int:
         try:
             barrier.wait()
-            return journal.drain(event_id=first.pk)
+            return processing.drain(first.pk)
         finally:
             connection.close()
 
@@ -205,12 +199,11 @@ def test_three_workers_draining_at_once_process_each_row_once(account):
 def test_a_bot_event_key_taken_before_the_first_attempt_is_never_emitted_twice(account):
     """The first attempt inserts its bot event without a savepoint; should the key exist after all, that attempt
     fails as a whole and the retry (not a first attempt any more) finds the event instead of writing another."""
-    hold_every_lane()
     row = record(text_body(0))
     BotEventFactory(project=account.channel.project, dedupe_key=f"tiktok:{row.pk}:client.message:0")
-    assert journal.process_event(event_id=row.pk).status == WebhookEvent.Status.FAILED
+    assert processing.process_event(event_id=row.pk).status == WebhookEvent.Status.FAILED
     assert Message.objects.count() == 0  # the failed attempt left nothing behind
-    retried = journal.process_event(event_id=row.pk)
+    retried = processing.process_event(event_id=row.pk)
     assert (retried.status, retried.attempts) == (WebhookEvent.Status.PROCESSED, 2)
     assert BotEvent.objects.count() == 1
     assert Message.objects.count() == 1
@@ -243,7 +236,7 @@ def test_the_comments_of_one_video_are_read_from_tiktok_together(account, django
         with django_capture_on_commit_callbacks():
             rows = [record(comment_body(first + n, video_id=111)) for n in range(30)]
             rows.append(record(comment_body(other, video_id=222)))
-        journal.drain(event_id=rows[0].pk)
+        processing.drain(rows[0].pk)
 
     every_id = [*(str(first + n) for n in range(30)), str(other)]
     assert sorted(i for _video, ids in asked for i in ids) == sorted(every_id)  # each comment asked for once
@@ -272,7 +265,7 @@ def test_a_failed_comment_read_fails_only_the_rows_of_that_call(account, django_
         tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
         with django_capture_on_commit_callbacks():
             rows = [record(comment_body(7470000000000000000 + n, video_id=111 if n % 2 else 222)) for n in range(6)]
-        journal.drain(event_id=rows[0].pk)
+        processing.drain(rows[0].pk)
     statuses = {row.pk: row.status for row in WebhookEvent.objects.all()}
     assert [statuses[row.pk] for row in rows] == [WebhookEvent.Status.PROCESSED, WebhookEvent.Status.FAILED] * 3
     failed = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED)
@@ -292,7 +285,7 @@ def test_rows_a_worker_reads_from_tiktok_are_left_to_it_by_the_others(
         ids = [str(i) for i in json.loads(request.params["comment_ids"])]
         asked.extend(ids)
         if len(asked) > 1 and not other_worker:  # the batch's read, after the task's own row
-            other_worker.append(journal._drain_batch())  # another worker's batch, at this very moment
+            other_worker.append(processing.process())  # another worker's batch, at this very moment
         comments = [{"comment_id": int(i), "text": "hi", "unique_identifier": f"author-{i}"} for i in ids]
         return 200, {}, json.dumps({"code": 0, "data": {"comments": comments}})
 
@@ -300,7 +293,7 @@ def test_rows_a_worker_reads_from_tiktok_are_left_to_it_by_the_others(
         tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
         with django_capture_on_commit_callbacks():
             rows = [record(comment_body(7480000000000000000 + n, video_id=111)) for n in range(10)]
-        journal.drain(event_id=rows[0].pk)
+        processing.drain(rows[0].pk)
         assert other_worker == [0]
         assert sorted(asked) == sorted(row.comment_id for row in rows)  # each comment asked for once
         assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count() == 10
@@ -308,9 +301,9 @@ def test_rows_a_worker_reads_from_tiktok_are_left_to_it_by_the_others(
         # A worker died while reading: its claim runs out with the processing lease, then any batch takes the row.
         with django_capture_on_commit_callbacks():
             stranded = record(comment_body(7480000000000000099, video_id=111))
-        WebhookEvent.objects.filter(pk=stranded.pk).update(fetching_until=timezone.now() + journal.PROCESSING_LEASE)
-        assert journal._drain_batch() == 0
-        time_machine.shift(journal.PROCESSING_LEASE.total_seconds() + 1)
-        assert journal._drain_batch() == 1
+        WebhookEvent.objects.filter(pk=stranded.pk).update(fetching_until=timezone.now() + processing.PROCESSING_LEASE)
+        assert processing.process() == 0
+        time_machine.shift(processing.PROCESSING_LEASE.total_seconds() + 1)
+        assert processing.process() == 1
     stranded.refresh_from_db()
     assert stranded.status == WebhookEvent.Status.PROCESSED

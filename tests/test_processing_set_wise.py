@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.models import Conversation, WebhookEvent
-from channels_tiktok.webhooks import journal
-from channels_tiktok.webhooks.intake import lanes
+from channels_tiktok.webhooks import journal, processing
 from clients.models import BotEvent, Client, ClientVariable, Message
 from tests import webhook_cases as wc
 from tests.factories import (
@@ -27,13 +26,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 OTHER_BUSINESS_ID = "-000SecondBusinessAccount_biz"
-
-
-@pytest.fixture(autouse=True)
-def _lanes_free():
-    lanes.release_all()
-    yield
-    lanes.release_all()
 
 
 def delivery(name: str, business_id: str, **content) -> bytes:
@@ -156,9 +148,9 @@ def test_a_batch_writes_what_the_rows_one_at_a_time_write(django_capture_on_comm
         single_ids = record_all(scenario(OTHER_BUSINESS_ID, base, series=2))
     # One at a time, in arrival order, each row in its own transaction.
     for event_id in single_ids:
-        journal.process_event(event_id=event_id)
+        processing.process_event(event_id=event_id)
     assert WebhookEvent.objects.filter(pk__in=batched_ids, status=WebhookEvent.Status.PENDING).count() == 7
-    journal.drain(event_id=batched_ids[0])  # one batch holds all seven rows
+    processing.drain(batched_ids[0])  # one batch holds all seven rows
 
     expected = snapshot(single)
     assert snapshot(batched) == expected
@@ -202,10 +194,10 @@ def test_a_batch_costs_the_same_queries_for_5_rows_as_for_20(django_capture_on_c
                 ]
             )
         with CaptureQueriesContext(connection) as queries:
-            journal.drain(event_id=ids[0])
+            processing.drain(ids[0])
         assert WebhookEvent.objects.filter(pk__in=ids, status=WebhookEvent.Status.PROCESSED).count() == count
         return len(queries)
 
-    assert journal.PROCESS_BATCH >= 20
+    assert processing.PROCESS_BATCH >= 20
     assert drain_new_users(0, 5) == drain_new_users(100, 20)
     assert Client.objects.count() == BotEvent.objects.count() == Message.objects.count() == 25

@@ -11,7 +11,6 @@ import pytest
 
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import journal
-from channels_tiktok.webhooks.intake import lanes
 from channels_tiktok.webhooks.intake.wakeups import Wakeups
 from tests import webhook_cases as wc
 
@@ -116,7 +115,6 @@ def test_intake_answers_before_the_workers_are_woken_and_they_are_woken_within_t
     the workers; the process's wake-up thread does, for the deliveries of the interval together. (The suite's
     tasks run in-process, so the woken task processes the rows in that thread.)"""
     settings.TIKTOK_WEBHOOK_WAKEUP_SECONDS = 0.5
-    lanes.release_all()
     ids = []
     for number in range(6):
         body = wc.with_content("im_receive_msg_text", message_id=f"74380000000000{number:05d}")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks.intake.insert import write_batch
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import TikTokAccountFactory, WebhookEventFactory
@@ -117,7 +118,7 @@ def test_two_sweepers_at_once_take_each_lost_row_once():
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL); CI runs it")
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_with_a_row_the_database_refuses_still_stores_the_others():
-    """The group commit's write (journal.py): one statement for the batch; when the database refuses one row,
+    """The group commit's write (intake/insert.py): one statement for the batch; when the database refuses one row,
     the others are stored one by one and only that delivery fails (TikTok retries it)."""
     now = timezone.now()
 
@@ -132,7 +133,7 @@ def test_a_batch_with_a_row_the_database_refuses_still_stores_the_others():
             "next_attempt_at": now,
         } | changes
 
-    outcomes = journal._write_batch([row(1), row(2, event="x" * 65), row(1), row(3), row(5, conversation_id="\ud800")])
+    outcomes = write_batch([row(1), row(2, event="x" * 65), row(1), row(3), row(5, conversation_id="\ud800")])
     assert isinstance(outcomes[1], DatabaseError)  # too long for the column
     assert isinstance(outcomes[4], UnicodeEncodeError)  # a str that is not UTF-8: psycopg cannot send it
     first, _, duplicate, third, _ = outcomes
@@ -140,7 +141,7 @@ def test_a_batch_with_a_row_the_database_refuses_still_stores_the_others():
     assert sorted(WebhookEvent.objects.values_list("pk", flat=True)) == sorted([first, third])
     # Without a refused row the batch is one statement; a key already stored and a key repeated in the batch
     # both come back as duplicates.
-    again = journal._write_batch([row(3), row(4), row(4)])
+    again = write_batch([row(3), row(4), row(4)])
     stored, new, repeated = again
     assert stored is None
     assert repeated is None
@@ -169,7 +170,7 @@ def test_a_large_batch_is_one_statement_with_every_value_in_its_row():
         for n in range(12)
     ]
     with CaptureQueriesContext(connection) as captured:
-        ids = journal._write_batch(rows)
+        ids = write_batch(rows)
     [insert] = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("INSERT")]
     assert insert.count("$") == 180
     stored = {event.pk: event for event in WebhookEvent.objects.all()}

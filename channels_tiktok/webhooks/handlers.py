@@ -5,7 +5,7 @@ comments.py (`comment.update`); what they share is in inbound.py. Every payload 
 
 Processing has two steps: `prepare` reads and asks TikTok what the event does not carry (a comment's text, an
 image's download URL) outside any transaction, so no lock is held during a remote call; `apply` then writes
-everything in one transaction, under the journal row's lock (see journal.process_event). A worker's batch goes
+everything in one transaction, under the journal row's lock (see processing.py). A worker's batch goes
 through `prepare_many` (the comments of one video read in shared calls) and `apply_many` (consecutive direct
 messages written set-wise, with the result of applying them one at a time).
 """
@@ -50,7 +50,7 @@ class Route:
     # Remote reads the handler needs, made before the transaction; returns what lands in `Inbound.fetched`.
     fetch: Callable[[Inbound], dict] | None = None
     # Whether this row needs `fetch` at all (a text message needs no download URL): rows that need none can be
-    # processed in a batch, inside one transaction (journal.process_event).
+    # processed in a batch, inside one transaction (processing.py).
     fetches: Callable[[Inbound], bool] = _always
     # `fetch` for many rows at once, sharing TikTok calls; per row its result or its error.
     fetch_many: Callable[[list[Inbound]], list[dict | Exception]] | None = None

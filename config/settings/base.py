@@ -84,8 +84,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": 10,
     }
     # Server-side prepared statements, for the queries that bind on the server (only the webhook journal's INSERT,
-    # journal.py): PostgreSQL parses and plans it once per connection. Empty turns them off, for a PgBouncer older
-    # than 1.21 in transaction mode, which cannot carry them.
+    # channels_tiktok/webhooks/intake/insert.py): PostgreSQL parses and plans it once per connection. Empty turns
+    # them off, for a PgBouncer older than 1.21 in transaction mode, which cannot carry them.
     _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_prepare_threshold) if _prepare_threshold else None
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -261,12 +261,11 @@ TIKTOK_REDIRECT_URI = env("TIKTOK_REDIRECT_URI", default="http://127.0.0.1:8000/
 TIKTOK_SCOPES = env.list("TIKTOK_SCOPES", default=[])  # empty: every scope of constants.ALL_SCOPES
 TIKTOK_WEBHOOK_TOLERANCE_SECONDS = env.int("TIKTOK_WEBHOOK_TOLERANCE_SECONDS", default=300)
 TIKTOK_WEBHOOK_CALLBACK_URL = env("TIKTOK_WEBHOOK_CALLBACK_URL", default="http://127.0.0.1:8000/webhooks/tiktok/")
-# How long a journaled delivery may wait for its worker to be woken: the wake-ups of one web process within this
-# interval go out together, off the request's path (channels_tiktok/webhooks/intake/wakeups.py). 0 wakes once per
-# delivery, in the request: the default with in-process tasks, which then run before the answer as they always did.
-TIKTOK_WEBHOOK_WAKEUP_SECONDS = env.float(
-    "TIKTOK_WEBHOOK_WAKEUP_SECONDS", default=0.0 if CELERY_TASK_ALWAYS_EAGER else 0.02
-)
+# How long a journaled delivery may wait for its processing to be queued: the wake-ups of one web process within
+# this interval go out together, off the request's path (channels_tiktok/webhooks/intake/wakeups.py). Without a
+# broker (`make run`) the wake-up thread runs the processing itself: the webhook still answers at once. 0 wakes in
+# the request, before the answer (the test suite, which then sees processing synchronously).
+TIKTOK_WEBHOOK_WAKEUP_SECONDS = env.float("TIKTOK_WEBHOOK_WAKEUP_SECONDS", default=0.02)
 TIKTOK_RATE_LIMIT_QPS = env.int("TIKTOK_RATE_LIMIT_QPS", default=10)
 TIKTOK_HTTP_TIMEOUT_SECONDS = env.float("TIKTOK_HTTP_TIMEOUT_SECONDS", default=10.0)
 # Image URLs are fetched only from public addresses; the sandbox (on loopback) is allowed by this list.

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from channels_tiktok.models import WebhookEvent
-from channels_tiktok.webhooks import journal
+from channels_tiktok.webhooks import processing
 from clients.management.options import parse_since
 from clients.progress import Progress
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         progress = Progress("replay", len(ids), stream=self.stderr, every=100)
         outcomes: Counter[str] = Counter()
         for event_id in ids:
-            replayed = journal.process_event(event_id=event_id, replay=True)
+            replayed = processing.process_event(event_id=event_id, replay=True)
             outcomes[replayed.status if replayed else "gone"] += 1
             progress.advance()
         progress.finish()

@@ -2,10 +2,11 @@
 
 A worker task drains every pending journal row (in batches) before it stops, so a committed row needs a task only
 when none is on its way. Each row falls in one of `LANES` lanes; a lane's flag says "a task of this lane is queued
-or draining". Intake sets the flag with an atomic SET NX and queues a task only when it set it: one Redis round
-trip instead of a broker publish for most deliveries, and no task per row for the workers to wade through. The
-draining task clears its lane's flag and then takes one more look (journal.drain), so a row whose intake found
-the flag still set is always seen. `LANES` tasks may drain at once: as many as the worker processes that should
+or draining". A wake-up sets the flags with an atomic SET NX and queues a task only for a lane whose flag it set:
+one Redis round trip instead of a broker publish per wake-up (measured: without lanes the intake took about a
+fifth fewer deliveries per second), and no stream of tasks for the workers to wade through. The draining task
+clears its lane's flag and then takes one more look (processing.drain), so a row whose wake-up found the flag
+still set is always seen. `LANES` tasks may drain at once: as many as the worker processes that should
 share a backlog. The TTL only bounds how long a lane stays blocked should its task be lost (a purged queue, a
 crashed broker); the sweeper still re-queues any row left pending past its lease.
 

@@ -1,11 +1,11 @@
 """Wake-ups gathered per process: at most one call of `wake` per interval, off the request's path (B10).
 
-The webhook receiver answers TikTok once its delivery is committed; making sure a worker will process the row
-(journal.enqueue_processing_many: a Redis round trip, now and then a broker publish) need not hold the answer
-back, nor happen once per delivery: one call for every row committed in the last few milliseconds does the
-same work. `add` queues a row's id and returns at once; one daemon thread per process calls `wake` with every
-id queued since its last call, no sooner than `interval` seconds after that call. At webhook rates that is one
-round trip per interval instead of one per delivery; a lone delivery waits at most `interval` for its worker.
+The webhook receiver answers TikTok once its delivery is committed; making sure the rows get processed
+(journal.enqueue_processing: a broker publish in production; without a broker, the processing itself) need not
+hold the answer back, nor happen once per delivery: one call for every row committed in the last few milliseconds
+does the same work. `add` queues a row's id and returns at once; one daemon thread per process calls `wake` with
+every id queued since its last call, no sooner than `interval` seconds after that call. At webhook rates that is
+one broker publish per interval instead of one per delivery; a lone delivery waits at most `interval`.
 
 A row whose wake-up is lost with its process (killed within the interval) stays pending and the sweeper queues
 it once its lease has passed, as for a task lost by the broker. A process that exits normally wakes first.
@@ -16,12 +16,11 @@ Nothing here knows about Django or Celery; `wake` gets the ids and handles its o
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-from channels_tiktok.webhooks.intake import process_id
 
 
 @dataclass(eq=False)
@@ -30,6 +29,7 @@ class Wakeups:
     interval: float
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _ids: list[int] = field(default_factory=list, repr=False)
+    _busy: bool = field(default=False, repr=False)
     _pid: int | None = field(default=None, repr=False)
     _last: float = field(default=0.0, repr=False)
 
@@ -44,7 +44,7 @@ class Wakeups:
         with self._cond:
             self._ensure_thread()
             self._ids.extend(ids)
-            self._cond.notify()
+            self._cond.notify_all()
 
     def flush(self) -> None:
         """Wake for everything queued, now, in the calling thread (at exit; tests)."""
@@ -53,11 +53,22 @@ class Wakeups:
         if ids:
             self.wake(ids)
 
+    def settle(self, timeout: float) -> bool:
+        """Wait until the thread has woken for everything queued and its call has returned; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._ids or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
     def _ensure_thread(self) -> None:
         # One thread per process; a forked child (a gunicorn or Celery worker) starts its own.
-        if self._pid == process_id.current():
+        if self._pid == os.getpid():
             return
-        self._pid = process_id.current()
+        self._pid = os.getpid()
         self._ids = []
         threading.Thread(target=self._run, name="journal-wakeups", daemon=True).start()
         atexit.register(self.flush)
@@ -73,8 +84,13 @@ class Wakeups:
                 time.sleep(pause)
             with self._cond:
                 ids, self._ids = self._ids, []
+                self._busy = True
             self._last = time.monotonic()
             try:
                 self.wake(ids)
-            except Exception:  # noqa: BLE001, S112 - `wake` logs its own failures; the thread must live on
-                continue
+            except Exception:  # noqa: BLE001, S110 - `wake` logs its own failures; the thread must live on
+                pass
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
