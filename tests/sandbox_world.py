@@ -39,11 +39,11 @@ class World:
 
 def process_journal() -> None:
     from channels_tiktok.models import WebhookEvent
-    from channels_tiktok.webhooks import journal
+    from channels_tiktok.webhooks import processing
 
     first = WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING).order_by("pk").first()
     if first is not None:
-        journal.drain(event_id=first.pk)
+        processing.drain(first.pk)
 
 
 def build_world(sandbox, *, write: bool = True, scopes=None) -> World:

@@ -15,6 +15,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from channels_tiktok import constants
 from channels_tiktok.sandbox import SandboxControl
 
 ROOT = Path(settings.BASE_DIR)
@@ -194,7 +195,12 @@ def test_the_demo_on_other_ports(make_run):
     wrote = sandbox.user_writes(user="lucia.mx", text="Hola")
     assert wrote["delivery"]["http_status"] == 200
     headers = {"Authorization": f"Api-Key {api_key}"}
-    events = requests.get(f"{base}/api/v1/events/", headers=headers, timeout=10).json()["results"]
+    # Processed right after the webhook's answer, off the request, as in production: the event follows shortly.
+    deadline = time.monotonic() + 20
+    events = []
+    while not events and time.monotonic() < deadline:
+        events = requests.get(f"{base}/api/v1/events/", headers=headers, timeout=10).json()["results"]
+        time.sleep(0.2)
     assert [(event["type"], event["text"]) for event in events] == [("client.message", "Hola")]
 
     # The bot answers: the reply is in the sandbox's conversation.
@@ -204,3 +210,10 @@ def test_the_demo_on_other_ports(make_run):
     )
     assert sent.status_code == 201, sent.text
     assert [m["body"] for m in sandbox.sent_messages(user="lucia.mx")] == [{"body": "¡Hola, Lucía!"}]
+
+    # TikTok's comment list 3 s slow: the webhook is still answered at once (journaled, processed right after).
+    sandbox.inject_failure(path=constants.PATH_COMMENT_LIST, mode="delay", delay=3.0)
+    commented = sandbox.user_comments(user="pedro.co", text="¿Precio?")
+    assert commented["delivery"]["http_status"] == 200
+    assert commented["delivery"]["duration_ms"] < 200, commented["delivery"]
+    sandbox.clear_failures()

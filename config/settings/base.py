@@ -165,8 +165,6 @@ AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"  # X-Forwarded-For only fro
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked.html"
 LOGIN_URL = "login"
-# Django 6 reads a URL typed without a scheme as https; the forms do so now (and stop warning about it).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 LOGIN_REDIRECT_URL = "channels"
 LOGOUT_REDIRECT_URL = "login"
 

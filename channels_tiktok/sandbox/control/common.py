@@ -64,4 +64,5 @@ def delivery_result(delivery: Delivery) -> dict:
         "http_status": last.get("status"),
         "error": last.get("error", ""),
         "attempts": len(delivery.attempts),
+        "duration_ms": last.get("duration_ms"),  # how long the receiver took to answer the last attempt
     }

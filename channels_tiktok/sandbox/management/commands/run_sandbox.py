@@ -76,7 +76,8 @@ class Command(BaseCommand):
             # A second stop signal (Ctrl-C, then `make run` stopping its children too) must not cut the save short.
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            server.stop()
+            # Saved before stopping: stopping waits for calls still in flight (a slow one is as slow as it was told).
             if state_file:
                 server.sandbox.state.save(state_file)
                 self.stdout.write(f"Saved the sandbox's state to {state_file}.")
+            server.stop()
