@@ -123,6 +123,10 @@ MSG_TYPE_SHARE_POST = "share_post"
 MSG_TYPE_STICKER = "sticker"
 MSG_TYPE_VIDEO = "video"
 MSG_TYPE_EMOJI = "emoji"
+MSG_TYPE_TEMPLATE = "template"
+MSG_TYPE_OTHER = "other"
+# Inbound types whose media is fetched through media/download (media_type per type).
+MEDIA_MESSAGE_TYPES = {"image": "IMAGE", "video": "VIDEO"}
 # A reaction to a message. TikTok's public documentation does not describe its webhook shape: it is read
 # tolerantly (see webhooks/reading.py and docs/notes-wire.md).
 MSG_TYPE_REACTION = "reaction"
@@ -173,6 +177,8 @@ CAPABILITY_IMAGE_SEND = "IMAGE_SEND"
 CONVERSATION_TYPE_SINGLE = "SINGLE"
 CONVERSATION_TYPE_STRANGER = "STRANGER"
 MEDIA_TYPE_IMAGE = "IMAGE"
+MEDIA_TYPE_VIDEO = "VIDEO"
+MEDIA_DOWNLOAD_URL_HOURS = 24  # a media/download URL is valid this long
 
 WINDOW_HOURS = 48  # R6: after each client message...
 WINDOW_MAX_MESSAGES = 10  # ...at most 10 business messages

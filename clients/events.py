@@ -22,9 +22,13 @@ logger = logging.getLogger(__name__)
 # Every type of bot event and what it tells the bot (the API description lists them: api/docs.py).
 EVENT_TYPES: dict[str, str] = {
     BotEvent.Type.CLIENT_MESSAGE: (
-        "A client wrote (text, button tap, shared video, image, sticker, emoji, …) or commented. `text` is what the "
-        "bot reads; `data` has `message_id`, `conversation_id`, `type` and the type's details (`url` of a sticker "
-        "or emoji, `video_id` and `url` of a shared video, `image`, `button_id`)."
+        "A client wrote (text, button tap, shared video, image, video, sticker, emoji, template, other) or "
+        "commented. `text` is what the bot reads: the text, or a readable placeholder such as `[sticker]` for a "
+        "message without text (never empty). `data` has `message_id`, `conversation_id`, `type` (TikTok's type), "
+        "`kind` (the message kind: text, button_tap, share_post, image, video, sticker, emoji, template, other, "
+        "comment) and the type's details (`url` of a sticker or emoji, `video_id` and `url` of a shared video, "
+        "`image` or `video` with `media_id`, `button_id`, the raw block of a template or other message); "
+        "`referenced_message_id` when the client quoted a message."
     ),
     BotEvent.Type.CLIENT_REACTION: (
         "A client reacted to a message. Not a message: it does not reopen the messaging window. `text` and "

@@ -122,6 +122,7 @@ def test_text_message_creates_client_variables_window_log_and_bot_event(account,
         "message_id": "7440000000000000001",
         "conversation_id": wc.CONVERSATION_ID,
         "type": "text",
+        "kind": "text",
     }
     assert event.status == BotEvent.DeliveryStatus.NOT_PUSHED  # the project has no callback URL: pull only
     account.refresh_from_db()
@@ -208,15 +209,27 @@ def test_image_still_reaches_the_bot_when_the_download_url_fails(account, delive
     assert image == {"media_id": "v0c025g50000ct1mediaidabcdef", "error": "No permission"}
 
 
-def test_unsupported_type_is_logged_and_told_to_the_bot(account, deliver):
+def test_template_type_is_logged_and_told_to_the_bot_with_a_placeholder(account, deliver):
     row = deliver(wc.with_content("im_receive_msg_sticker", type="template", template={"title": "Menu"}))
-    assert row.status == WebhookEvent.Status.PROCESSED
-    assert "template" in row.error
+    assert (row.status, row.error) == (WebhookEvent.Status.PROCESSED, "")
     message = Message.objects.get()
-    assert message.kind == Message.Kind.UNSUPPORTED
-    data = only_event().body["data"]
-    assert (data["unsupported"], data["type"], data["template"]) == (True, "template", {"title": "Menu"})
+    assert (message.kind, message.text) == (Message.Kind.TEMPLATE, "[template message]")
+    event = only_event()
+    data = event.body["data"]
+    assert (data["kind"], data["type"], data["template"]) == ("template", "template", {"title": "Menu"})
+    assert event.body["text"] == "[template message]"
+    assert "unsupported" not in data
     assert Conversation.objects.get().last_inbound_at is not None  # the user wrote: the window opens
+
+
+def test_an_unknown_type_is_told_as_other_with_its_block(account, deliver):
+    row = deliver(wc.with_content("im_receive_msg_sticker", type="poll", poll={"q": "?"}))
+    assert row.status == WebhookEvent.Status.PROCESSED
+    assert "'poll'" in row.error
+    event = only_event()
+    assert (event.body["data"]["kind"], event.body["data"]["type"]) == ("other", "poll")
+    assert event.body["data"]["poll"] == {"q": "?"}
+    assert event.body["text"] == "[message of another type]"
 
 
 # ------------------------------------------------------------------------------ restricted region, R4

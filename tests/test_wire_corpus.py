@@ -24,15 +24,19 @@ PROCESSED, IGNORED, FAILED = WebhookEvent.Status.PROCESSED, WebhookEvent.Status.
 EXPECTED = {
     "chatwoot_text": ((), PROCESSED, [("client.message", "Hello from TikTok")]),
     "chatwoot_text_2": ((), PROCESSED, [("client.message", "Hello with capability failure")]),
-    "chatwoot_sticker": ((), PROCESSED, [("client.message", "")]),
+    "chatwoot_sticker": ((), PROCESSED, [("client.message", "[sticker]")]),
     "chatwoot_share_post": (
         (),
         PROCESSED,
         [("client.message", "tiktok_client_share_post 123 https://www.tiktok.com/embed/123")],
     ),
-    "chatwoot_image": ((), PROCESSED, [("client.message", "")]),
+    "chatwoot_image": ((), PROCESSED, [("client.message", "[image]")]),
     # Only a conversation id: usable once we know the conversation (its client wrote before), else not.
-    "chatwoot_receive_conversation_only": (("chatwoot_text",), PROCESSED, [("client.message", "")]),
+    "chatwoot_receive_conversation_only": (
+        ("chatwoot_text",),
+        PROCESSED,
+        [("client.message", "[message of another type]")],
+    ),
     "chatwoot_mark_read": (("chatwoot_text",), PROCESSED, []),
     "chatwoot_unknown_event": ((), IGNORED, []),
     "promobase_dm_receive": ((), PROCESSED, [("client.message", "How much is shipping?")]),

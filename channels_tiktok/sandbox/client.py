@@ -122,9 +122,20 @@ class SandboxControl:
         event, content, delivery."""
         return self._call("user_writes", text=text, account=account, user=user, deliver=deliver)
 
-    def user_sends(self, *, type: str, body: dict | None = None, account=None, user=None, deliver=None):
-        """Another message type (`sticker`, `emoji`, `video`, ...): content `type` and `<type>: body`."""
-        return self._call("user_sends", type=type, body=body, account=account, user=user, deliver=deliver)
+    def user_sends(
+        self, *, type: str, body: dict | None = None, account=None, user=None, quote_message_id=None, deliver=None
+    ):
+        """Another message type (`sticker`, `emoji`, `video`, `template`, `other`, ...): content `type` and
+        `<type>: body` (default: TikTok's block for it); `quote_message_id` adds `referenced_message_info`."""
+        return self._call(
+            "user_sends",
+            type=type,
+            body=body,
+            account=account,
+            user=user,
+            quote_message_id=quote_message_id,
+            deliver=deliver,
+        )
 
     def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
         return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)

@@ -138,6 +138,7 @@ class Message:
     source: str = ""  # business messages: API, APP or WEB
     reply_source: dict | None = None
     counts_for_window: bool = True
+    referenced: dict | None = None  # a quoted reply's referenced_message_info
 
 
 @dataclass

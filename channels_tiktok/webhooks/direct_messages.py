@@ -55,15 +55,17 @@ BLOCKED_NOTE = (
 )
 
 
-def fetch_image(inbound: Inbound) -> dict:
-    """An inbound image's media id and download URL (valid 24 h). Without a usable token the reference is kept
-    and the failure noted: the message still reaches the bot."""
-    if message_type(inbound.content) != constants.MSG_TYPE_IMAGE:
+def fetch_media(inbound: Inbound) -> dict:
+    """An inbound image's or video's media id and download URL (valid 24 h). Without a usable token the reference
+    is kept and the failure noted: the message still reaches the bot."""
+    kind_of_message = message_type(inbound.content)
+    media_type = constants.MEDIA_MESSAGE_TYPES.get(kind_of_message)
+    if media_type is None:
         return {}
-    media_id = id_in(inbound.content, "image", "media_id")
+    media_id = id_in(inbound.content, kind_of_message, "media_id")
     reference: dict[str, Any] = {"media_id": media_id}
     if not media_id:
-        return {"image": reference}
+        return {kind_of_message: reference}
     try:
         reference["url"] = tokens.call(
             inbound.account,
@@ -72,6 +74,7 @@ def fetch_image(inbound: Inbound) -> dict:
                 conversation_id=id_in(inbound.content, "conversation_id"),
                 message_id=id_in(inbound.content, "message_id"),
                 media_id=media_id,
+                media_type=media_type,
             ),
         )
     except (TikTokError, tokens.AccountUnavailableError) as exc:
@@ -80,7 +83,7 @@ def fetch_image(inbound: Inbound) -> dict:
             extra={"webhook_event": inbound.event.pk, "error": type(exc).__name__},
         )
         reference["error"] = str(getattr(exc, "message", None) or getattr(exc, "reason", None) or exc)
-    return {"image": reference}
+    return {kind_of_message: reference}
 
 
 def receive_messages(inbounds: list[Inbound]) -> list[Outcome]:

@@ -23,7 +23,7 @@ from channels_tiktok.models import TikTokAccount, WebhookEvent
 from channels_tiktok.webhooks import wire
 from channels_tiktok.webhooks.comments import comment_update, fetch_comment, fetch_comments
 from channels_tiktok.webhooks.direct_messages import (
-    fetch_image,
+    fetch_media,
     mark_read,
     receive_message,
     receive_message_restricted,
@@ -38,8 +38,8 @@ def _always(inbound: Inbound) -> bool:
     return True
 
 
-def _is_image(inbound: Inbound) -> bool:
-    return message_type(inbound.content) == constants.MSG_TYPE_IMAGE
+def _is_media(inbound: Inbound) -> bool:
+    return message_type(inbound.content) in constants.MEDIA_MESSAGE_TYPES
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Route:
 
 HANDLERS: dict[str, Route] = {
     constants.EVENT_RECEIVE_MSG: Route(
-        receive_message, apply_many=receive_messages, fetch=fetch_image, fetches=_is_image
+        receive_message, apply_many=receive_messages, fetch=fetch_media, fetches=_is_media
     ),
     constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
     constants.EVENT_SEND_MSG: Route(send_echo),

@@ -269,6 +269,9 @@ TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECON
 # Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and
 # its arrival at TikTok: the sustained rate is QPS / (1 s + margin).
 TIKTOK_RATE_LIMIT_MARGIN_SECONDS = env.float("TIKTOK_RATE_LIMIT_MARGIN_SECONDS", default=0.02)
+# The bot's `text` for a message without text (kind -> text, e.g. {"sticker": "🧸"}); unset kinds get the translated
+# defaults of channels_tiktok/webhooks/placeholders.py ("[sticker]", "[video]", ...).
+TIKTOK_MESSAGE_PLACEHOLDERS = env.json("TIKTOK_MESSAGE_PLACEHOLDERS", default={})
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {

@@ -50,11 +50,12 @@ def media_download(sandbox: SandboxCore, request: Request) -> Response:
     with sandbox.state.lock:
         account = _messaging(sandbox, request, business_id=body.get("business_id"), scope=constants.SCOPE_MESSAGE_READ)
         conversation = _conversation(sandbox, account, body.get("conversation_id"))
-        if body.get("media_type") != constants.MEDIA_TYPE_IMAGE:
-            raise _invalid(f"media_type must be {constants.MEDIA_TYPE_IMAGE}.")
+        types = {media_type: kind for kind, media_type in constants.MEDIA_MESSAGE_TYPES.items()}
+        if body.get("media_type") not in types:
+            raise _invalid(f"media_type must be one of {', '.join(types)}.")
         message = next((m for m in conversation.messages if m.message_id == str(body.get("message_id"))), None)
-        if message is None or message.type != constants.MSG_TYPE_IMAGE:
-            raise ApiError(constants.CODE_NOT_FOUND, "The message does not exist or holds no image.")
+        if message is None or message.type != types[body["media_type"]]:
+            raise ApiError(constants.CODE_NOT_FOUND, "The message does not exist or holds no media of that type.")
         if message.body.get("media_id") != body.get("media_id"):
             raise ApiError(constants.CODE_NOT_FOUND, "The media does not belong to this message.")
     return envelope({"download_url": f"{request_base_url(request)}/sandbox/media/{message.body['media_id']}/"})
