@@ -33,6 +33,8 @@ PATH_COMMENT_REPLY = "business/comment/reply/create/"
 # §4 comment/list takes a list of comment ids and answers one page, 20 comments by default: the comments a worker
 # needs (a viral video's new ones) are asked for this many at a time, so that the answer fits one default page.
 COMMENT_LIST_MAX_IDS = 20
+PATH_DIRECT_REPLY_GET = "business/message/direct_reply/get/"
+PATH_DIRECT_REPLY_UPDATE = "business/message/direct_reply/update/"
 PATH_WEBHOOK_UPDATE = "business/webhook/update/"
 PATH_WEBHOOK_LIST = "business/webhook/list/"
 PATH_WEBHOOK_DELETE = "business/webhook/delete/"
@@ -94,6 +96,7 @@ EVENT_RECEIVE_MSG_EU = "im_receive_msg_eu"
 EVENT_SEND_MSG = "im_send_msg"
 EVENT_MARK_READ = "im_mark_read_msg"
 EVENT_REFERRAL = "im_referral_msg"
+EVENT_HIGH_INTENT_COMMENT = "im_receive_high_intent_comment"
 EVENT_COMMENT_UPDATE = "comment.update"
 KNOWN_EVENTS = (
     EVENT_RECEIVE_MSG,
@@ -113,6 +116,7 @@ EVENT_SUBSCRIPTION = {
     EVENT_SEND_MSG: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_MARK_READ: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_REFERRAL: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_HIGH_INTENT_COMMENT: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_COMMENT_UPDATE: WEBHOOK_EVENT_TYPE_COMMENT,
 }
 
@@ -212,11 +216,37 @@ CODE_UNSUPPORTED_FILE_TYPE = 40908
 CODE_SYSTEM_ERROR = 50000
 CODE_SYSTEM_ERROR_2 = 50002
 CODE_SYSTEM_ERROR_3 = 51065
+# The comment-to-message reply (direct_reply COMMENT_REPLY): one code per condition TikTok enforces. TikTok's
+# public pages name the conditions, not their codes: these are the sandbox's, and the product maps each one.
+CODE_COMMENT_REPLY_BUSINESS_REGION = 40070
+CODE_COMMENT_REPLY_COMMENTER_REGION = 40071
+CODE_COMMENT_REPLY_NOT_ELIGIBLE = 40072  # not a first-level comment on the business's own video
+CODE_COMMENT_REPLY_EXPIRED = 40073  # more than 48 hours after the comment
+CODE_COMMENT_REPLY_ALREADY_REPLIED = 40074
+CODE_COMMENT_REPLY_RECENT_EXCHANGE = 40075  # a DM exchange in the past 24 hours
+CODE_COMMENT_REPLY_MINOR = 40076
+CODE_COMMENT_REPLY_DISABLED = 40077  # the account's comment-to-message feature is off
 
 TOKEN_ERROR_CODES = frozenset({CODE_ACCESS_TOKEN_EXPIRED, CODE_INVALID_ACCESS_TOKEN})
 REAUTH_ERROR_CODES = frozenset({CODE_REFRESH_TOKEN_EXPIRED})
 RATE_LIMIT_CODES = frozenset({CODE_RATE_LIMITED})
 SYSTEM_ERROR_CODES = frozenset({CODE_SYSTEM_ERROR, CODE_SYSTEM_ERROR_2, CODE_SYSTEM_ERROR_3})
+
+# --------------------------------------------------------------------------- referrals, comment-to-message
+REFERRAL_SOURCE_AD = "ad"
+REFERRAL_SOURCE_SHORT_LINK = "short_link"
+REFERRAL_SOURCES = (REFERRAL_SOURCE_AD, REFERRAL_SOURCE_SHORT_LINK)
+VAR_REFERRAL_SOURCE = "tiktok_referral_source"
+VAR_AD_ID = "tiktok_ad_id"
+VAR_AD_NAME = "tiktok_ad_name"
+VAR_SHORT_LINK_REF = "tiktok_short_link_ref"
+DIRECT_REPLY_TYPE_COMMENT_TO_MESSAGE = "COMMENT_TO_MESSAGE"
+REPLY_TYPE_COMMENT_REPLY = "COMMENT_REPLY"
+OPERATION_ENABLE = "ENABLE"
+OPERATION_DISABLE = "DISABLE"
+COMMENT_REPLY_BUSINESS_COUNTRIES = frozenset({"VN", "ID", "TH"})
+COMMENT_REPLY_HOURS = 48  # a comment can be answered in DM this long after it was written
+COMMENT_REPLY_NO_EXCHANGE_HOURS = 24  # ...if the commenter had no DM exchange with the business this long
 
 # --------------------------------------------------------------------------- §8 regions
 REGION_APAC = "apac"
@@ -268,3 +298,7 @@ def region_available(country: str) -> bool | None:
     if region is None:
         return None
     return region not in UNAVAILABLE_REGIONS
+
+
+# The commenter's region for a comment-to-message reply.
+COMMENT_REPLY_COMMENTER_REGIONS = frozenset({REGION_APAC, REGION_LATAM, REGION_METAP})

@@ -35,6 +35,17 @@ EVENT_TYPES: dict[str, str] = {
         '`data.emoji` are the emoji; `data.message_id` is the message reacted to ("" when TikTok does not say); '
         "`data.action` is `react` (or what TikTok sent)."
     ),
+    BotEvent.Type.CLIENT_REFERRAL: (
+        "A client opened the conversation from an ad or a short link. `data` has `conversation_id`, `source` "
+        "(`ad` or `short_link`), `ad_id`, `ad_name`, `short_link_ref` and the whole `referral` as TikTok sent it; "
+        "the client's read-only variables `tiktok_referral_source`, `tiktok_ad_id`, `tiktok_ad_name` and "
+        "`tiktok_short_link_ref` say the same."
+    ),
+    BotEvent.Type.CLIENT_HIGH_INTENT_COMMENT: (
+        "TikTok flagged a client's comment as high-intent. `text` and `data.comment_text` are the comment; `data` "
+        "has `comment_id`, `is_follower` (true, false or null when unknown) and `commented_at`. The comment may get "
+        "one private message: POST /api/v1/clients/{id}/comment-dm/."
+    ),
     BotEvent.Type.CLIENT_MESSAGE_BLOCKED: (
         "A client in a region whose messages TikTok does not deliver wrote; `data.reason` says why."
     ),

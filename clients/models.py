@@ -235,6 +235,8 @@ class BotEvent(models.Model):
         ACCOUNT_STATUS = "account.status", "account.status"
         CLIENT_MESSAGE_BLOCKED = "client.message_blocked", "client.message_blocked"
         CLIENT_REACTION = "client.reaction", "client.reaction"
+        CLIENT_REFERRAL = "client.referral", "client.referral"
+        CLIENT_HIGH_INTENT_COMMENT = "client.high_intent_comment", "client.high_intent_comment"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -453,11 +453,19 @@ def test_unknown_business_id_is_ignored_with_the_reason(deliver):
     assert not Client.objects.exists()
 
 
-@pytest.mark.parametrize(("name", "note"), [("im_referral_msg", "referral"), ("unknown_event", "unknown event")])
-def test_events_without_a_handler_are_ignored_with_a_note(account, deliver, name, note):
-    row = deliver(name)
+def test_events_without_a_handler_are_ignored_with_a_note(account, deliver):
+    row = deliver("unknown_event")
     assert row.status == WebhookEvent.Status.IGNORED
-    assert note in row.error
+    assert "unknown event" in row.error
+
+
+def test_a_referral_with_its_ids_on_the_referral_itself_is_read(account, deliver):
+    row = deliver("im_referral_msg")
+    assert row.status == WebhookEvent.Status.PROCESSED
+    event = only_event()
+    assert event.type == "client.referral"
+    assert (event.body["data"]["source"], event.body["data"]["ad_id"]) == ("ad", "1811122233344455")
+    assert event.body["client"]["variables"]["tiktok_short_link_ref"] == "summer_sale"
 
 
 def test_account_needing_reauthorisation_still_processes_inbound(account, deliver, tiktok):

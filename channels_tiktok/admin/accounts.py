@@ -24,6 +24,7 @@ from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_acc
 from channels_tiktok.accounts.verdicts import verdicts_of
 from channels_tiktok.admin.chart import messages_chart
 from channels_tiktok.admin.display import window_text
+from channels_tiktok.admin.engagement import EngagementPanels
 from channels_tiktok.messaging import window
 from channels_tiktok.models import GrantedScope, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
@@ -100,7 +101,7 @@ def _list_url(view: str, **params) -> str:
 
 
 @admin.register(TikTokAccount)
-class TikTokAccountAdmin(admin.ModelAdmin):
+class TikTokAccountAdmin(EngagementPanels, admin.ModelAdmin):
     form = TikTokAccountForm
     list_display = (
         "__str__",
@@ -134,6 +135,8 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         "windows_panel",
         "chart_panel",
         "links_panel",
+        "referrals_panel",
+        "comment_to_message_panel",
         "connected_by",
         "connected_at",
         "updated_at",
@@ -146,7 +149,8 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         (_("Permissions"), {"fields": ("permissions_panel",)}),
         (_("Region"), {"fields": ("country", "region_panel")}),
         (_("Webhooks"), {"fields": ("webhook_panel",)}),
-        (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel")}),
+        (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel", "referrals_panel")}),
+        (_("Comments"), {"fields": ("comment_to_message_panel",)}),
         (
             _("History"),
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},

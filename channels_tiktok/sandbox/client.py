@@ -137,6 +137,54 @@ class SandboxControl:
             deliver=deliver,
         )
 
+    def user_opens_from_referral(
+        self,
+        *,
+        account=None,
+        user=None,
+        source=None,
+        ad_id=None,
+        ad_name=None,
+        ref=None,
+        prefilled_message=None,
+        deliver=None,
+    ):
+        """`im_referral_msg`: the user opened the conversation from an ad (`source="ad"`) or a short link."""
+        return self._call(
+            "user_opens_from_referral",
+            account=account,
+            user=user,
+            source=source,
+            ad_id=ad_id,
+            ad_name=ad_name,
+            ref=ref,
+            prefilled_message=prefilled_message,
+            deliver=deliver,
+        )
+
+    def user_comments_high_intent(
+        self,
+        *,
+        account=None,
+        user=None,
+        video_id=None,
+        text=None,
+        parent_comment_id=None,
+        is_follower=None,
+        deliver=None,
+    ):
+        """`im_receive_high_intent_comment` for a new comment. → comment_id, video_id, content, delivery."""
+        return self._call(
+            "user_comments_high_intent",
+            account=account,
+            user=user,
+            video_id=video_id,
+            text=text,
+            parent_comment_id=parent_comment_id,
+            is_follower=is_follower,
+            deliver=deliver,
+        )
+
     def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
         return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)
 

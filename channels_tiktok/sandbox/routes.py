@@ -5,7 +5,7 @@ function runs each control action (`POST /sandbox/control/<action>/`, `SandboxCo
 from channels_tiktok import constants
 from channels_tiktok.sandbox import oauth
 from channels_tiktok.sandbox.api import accounts, conversations, media, messages, videos
-from channels_tiktok.sandbox.control import readback, scenarios, world
+from channels_tiktok.sandbox.control import engagement, readback, scenarios, world
 
 API_ROUTES = {
     constants.PATH_OAUTH_TOKEN: ("POST", oauth.token),
@@ -39,6 +39,8 @@ SCENARIOS = (
     scenarios.comment_action,
     scenarios.user_reads,
     scenarios.operator_writes,
+    engagement.user_opens_from_referral,
+    engagement.user_comments_high_intent,
 )
 WORLD = (
     world.create_user,

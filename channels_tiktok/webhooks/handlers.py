@@ -30,8 +30,10 @@ from channels_tiktok.webhooks.direct_messages import (
     receive_messages,
     send_echo,
 )
+from channels_tiktok.webhooks.high_intent import receive_high_intent_comment
 from channels_tiktok.webhooks.inbound import Inbound, Outcome, ignored
 from channels_tiktok.webhooks.received import message_type
+from channels_tiktok.webhooks.referrals import receive_referral
 
 
 def _always(inbound: Inbound) -> bool:
@@ -64,11 +66,11 @@ HANDLERS: dict[str, Route] = {
     constants.EVENT_SEND_MSG: Route(send_echo),
     constants.EVENT_MARK_READ: Route(mark_read),
     constants.EVENT_COMMENT_UPDATE: Route(comment_update, fetch=fetch_comment, fetch_many=fetch_comments),
+    constants.EVENT_REFERRAL: Route(receive_referral),
+    constants.EVENT_HIGH_INTENT_COMMENT: Route(receive_high_intent_comment),
 }
 # Known events the bot is not told about, with the note the journal keeps.
-IGNORED_EVENTS = {
-    constants.EVENT_REFERRAL: "referral (ad or tiktok.me link) events are journaled only",
-}
+IGNORED_EVENTS: dict[str, str] = {}
 
 
 def _account(business_id: str, accounts: dict[str, TikTokAccount | None] | None) -> TikTokAccount | None:
