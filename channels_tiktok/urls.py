@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from channels_tiktok.accounts import views
+from channels_tiktok.accounts import engagement_views, views
 from channels_tiktok.webhooks.views import tiktok_webhook
 
 urlpatterns = [
@@ -12,4 +12,9 @@ urlpatterns = [
     path("tiktok/connect/", views.connect, name="tiktok-connect"),
     path("tiktok/oauth/callback/", views.oauth_callback, name="tiktok-oauth-callback"),
     path("tiktok/accounts/<int:pk>/disconnect/", views.disconnect, name="tiktok-disconnect"),
+    path(
+        "tiktok/accounts/<int:pk>/comment-to-message/",
+        engagement_views.comment_to_message,
+        name="tiktok-comment-to-message",
+    ),
 ]

@@ -120,10 +120,17 @@ def test_plural_forms_in_russian():
 
 def test_translatable_api_messages_render_to_the_documented_english():
     """The translatable copies of the channel's API messages never drift from the rule modules' English text."""
+    from channels_tiktok.messaging import comment_dm, error_messages, images, outbound, rules
     from channels_tiktok.messaging import comment_replies as comments
-    from channels_tiktok.messaging import error_messages, images, outbound, rules
 
-    english = {**rules.CODES, **rules.WARNING_CODES, **images.CODES, **comments.CODES, **outbound.CONFLICT_CODES}
+    english = {
+        **rules.CODES,
+        **rules.WARNING_CODES,
+        **images.CODES,
+        **comments.CODES,
+        **comment_dm.CODES,
+        **outbound.CONFLICT_CODES,
+    }
     with translation.override("en"):
         rendered = {code: str(message) for code, message in error_messages.MESSAGES.items()}
     assert rendered == {code: english[code] for code in rendered}

@@ -156,7 +156,13 @@ class TikTokAccountAdmin(EngagementPanels, admin.ModelAdmin):
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
         ),
     )
-    actions = ("refresh_token_now", "recheck_from_tiktok", "subscribe_webhooks", "disconnect")
+    actions = (
+        "refresh_token_now",
+        "recheck_from_tiktok",
+        "subscribe_webhooks",
+        *EngagementPanels.ENGAGEMENT_ACTIONS,
+        "disconnect",
+    )
     change_form_template = "admin/channels_tiktok/tiktokaccount/change_form.html"
 
     def get_urls(self):

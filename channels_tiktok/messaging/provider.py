@@ -1,7 +1,7 @@
 """TikTok's provider for the channel-agnostic client API (see `clients.channel_registry`)."""
 
 from channels_tiktok import constants
-from channels_tiktok.messaging import comment_replies, error_messages, images, outbound, rules, window
+from channels_tiktok.messaging import comment_dm, comment_replies, error_messages, images, outbound, rules, window
 from channels_tiktok.models import Conversation
 from clients.api_errors import document_codes
 from clients.channel_registry import ChannelProvider, OutgoingRequest, WindowInfo
@@ -34,6 +34,7 @@ def document_error_codes() -> None:
     document_codes({k: v for k, v in rules.CODES.items() if k not in conflicts}, status_code=422)
     document_codes(images.CODES, status_code=422)
     document_codes(comment_replies.CODES, status_code=422)
+    document_codes(comment_dm.CODES, status_code=409)
     document_codes(outbound.UPSTREAM_CODES, status_code=502)
     document_codes(rules.WARNING_CODES, status_code=200)
     error_messages.register()

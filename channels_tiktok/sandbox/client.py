@@ -254,8 +254,10 @@ class SandboxControl:
             unique_identifier=unique_identifier,
         )
 
-    def set_user(self, *, user: str, country=None, is_follower=None, image_send=None):
-        return self._call("set_user", user=user, country=country, is_follower=is_follower, image_send=image_send)
+    def set_user(self, *, user: str, country=None, is_follower=None, image_send=None, adult=None):
+        return self._call(
+            "set_user", user=user, country=country, is_follower=is_follower, image_send=image_send, adult=adult
+        )
 
     def set_capability(self, *, user: str, image_send: bool):
         return self._call("set_capability", user=user, image_send=image_send)

@@ -4,7 +4,7 @@ function runs each control action (`POST /sandbox/control/<action>/`, `SandboxCo
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox import oauth
-from channels_tiktok.sandbox.api import accounts, conversations, media, messages, videos
+from channels_tiktok.sandbox.api import accounts, conversations, direct_reply, media, messages, videos
 from channels_tiktok.sandbox.control import engagement, readback, scenarios, world
 
 API_ROUTES = {
@@ -22,6 +22,8 @@ API_ROUTES = {
     constants.PATH_VIDEO_LIST: ("GET", videos.video_list),
     constants.PATH_COMMENT_LIST: ("GET", videos.comment_list),
     constants.PATH_COMMENT_REPLY: ("POST", videos.comment_reply),
+    constants.PATH_DIRECT_REPLY_GET: ("GET", direct_reply.direct_reply_get),
+    constants.PATH_DIRECT_REPLY_UPDATE: ("POST", direct_reply.direct_reply_update),
     constants.PATH_WEBHOOK_UPDATE: ("POST", accounts.webhook_update),
     constants.PATH_WEBHOOK_LIST: ("GET", accounts.webhook_list),
     constants.PATH_WEBHOOK_DELETE: ("POST", accounts.webhook_delete),
