@@ -197,15 +197,17 @@ def test_image_keeps_the_media_reference_and_download_url(account, deliver, tikt
     assert b'"media_id": "v0c025g50000ct1mediaidabcdef"' in request.body
     image = {"media_id": "v0c025g50000ct1mediaidabcdef", "url": "https://media.tiktok.example/img/abc.jpg"}
     message = Message.objects.get()
+    link = message.payload["image"].pop("link")
     assert (message.kind, message.payload["image"]) == (Message.Kind.IMAGE, image)
-    assert only_event().body["data"]["image"] == image
+    assert only_event("client.message").body["data"]["image"] == {**image, "link": link}
 
 
 def test_image_still_reaches_the_bot_when_the_download_url_fails(account, deliver, tiktok):
     tiktok.post(API + constants.PATH_MEDIA_DOWNLOAD, json={"code": 40001, "message": "No permission"})
     row = deliver("im_receive_msg_image")
     assert row.status == WebhookEvent.Status.PROCESSED
-    image = only_event().body["data"]["image"]
+    image = only_event("client.message").body["data"]["image"]
+    assert image.pop("link").startswith("http")  # our link: the copy asks TikTok again later
     assert image == {"media_id": "v0c025g50000ct1mediaidabcdef", "error": "No permission"}
 
 

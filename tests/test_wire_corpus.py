@@ -66,6 +66,7 @@ def tiktok():
             API + constants.PATH_MEDIA_DOWNLOAD,
             json={"code": 0, "message": "OK", "data": {"download_url": DOWNLOAD_URL}},
         )
+        mock.get(DOWNLOAD_URL, body=b"\xff\xd8\xff\xe0 jpeg", content_type="image/jpeg")  # the background copy
         yield mock
 
 
@@ -101,7 +102,9 @@ def test_what_the_bot_gets_in_detail(accounts, tiktok, client, django_capture_on
     assert deliver("chatwoot_sticker")["data"]["type"] == "sticker"
     share = deliver("chatwoot_share_post")["data"]
     assert (share["video_id"], share["url"]) == ("123", "https://www.tiktok.com/embed/123")
-    assert deliver("chatwoot_image")["data"]["image"] == {"media_id": "media-1", "url": DOWNLOAD_URL}
+    image = deliver("chatwoot_image")["data"]["image"]
+    assert (image["media_id"], image["url"]) == ("media-1", DOWNLOAD_URL)
+    assert image["link"].startswith("http")  # our own link, stable
     shipping = deliver("promobase_dm_receive")
     assert shipping["client"]["variables"] == {
         constants.VAR_CONVERSATION_ID: "conv_1",

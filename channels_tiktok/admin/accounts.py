@@ -183,7 +183,12 @@ class TikTokAccountAdmin(EngagementPanels, admin.ModelAdmin):
         return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        context["operations"] = [(name, getattr(self, name).short_description) for name in self.actions]
+        # The comment-to-message switch is a list action; its state has its own panel.
+        context["operations"] = [
+            (name, getattr(self, name).short_description)
+            for name in self.actions
+            if name not in EngagementPanels.ENGAGEMENT_ACTIONS
+        ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_queryset(self, request):

@@ -185,6 +185,10 @@ class SandboxControl:
             deliver=deliver,
         )
 
+    def expire_media_urls(self):
+        """Every media download URL given out so far stops working (TikTok's expire after 24 hours)."""
+        return self._call("expire_media_urls")
+
     def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
         return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)
 

@@ -43,6 +43,7 @@ SCENARIOS = (
     scenarios.operator_writes,
     engagement.user_opens_from_referral,
     engagement.user_comments_high_intent,
+    engagement.expire_media_urls,
 )
 WORLD = (
     world.create_user,

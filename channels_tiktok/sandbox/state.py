@@ -290,6 +290,7 @@ class SandboxState:
             self.grants: list[Grant] = []
             self.codes: dict[str, AuthCode] = {}
             self.media: dict[str, Media] = {}
+            self.media_urls_expired_ms = 0  # download URLs issued before this are expired (expire_media_urls)
             self.videos: dict[str, Video] = {}
             self.comments: dict[str, Comment] = {}
             self.subscriptions: dict[str, str] = {}  # event_type -> callback_url

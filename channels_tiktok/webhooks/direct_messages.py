@@ -29,7 +29,7 @@ from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging import window
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
-from channels_tiktok.webhooks import wire
+from channels_tiktok.webhooks import media, wire
 from channels_tiktok.webhooks.inbound import (
     PROCESSED,
     Inbound,
@@ -153,6 +153,9 @@ def _write_received(received: list[Received]) -> None:
             for item in messages
         ],
         ignore_conflicts=True,
+    )
+    media.queue_copies(
+        [(item.inbound.channel.pk, item.message_id) for item in messages if media.has_media(item.kind, item.payload)]
     )
     save_bot_events(
         [

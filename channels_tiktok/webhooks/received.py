@@ -15,6 +15,7 @@ from channels_tiktok import constants
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.webhooks import wire
 from channels_tiktok.webhooks.inbound import PROCESSED, Inbound, Outcome, id_in, object_of, text_body
+from channels_tiktok.webhooks.media import link as media_link
 from channels_tiktok.webhooks.placeholders import placeholder
 from clients.models import BotEvent, Client, Message
 
@@ -148,7 +149,10 @@ def read_received(inbound: Inbound) -> Received | Outcome:
         data.update(video_id=video_id, url=url, video_id_known=bool(video_id))
     elif kind_of_message in constants.MEDIA_MESSAGE_TYPES:
         kind = Message.Kind.IMAGE if kind_of_message == constants.MSG_TYPE_IMAGE else Message.Kind.VIDEO
-        reference = inbound.fetched.get(kind_of_message, {"media_id": id_in(block, "media_id")})
+        reference = dict(inbound.fetched.get(kind_of_message, {"media_id": id_in(block, "media_id")}))
+        if reference.get("media_id") and not message_id.startswith("digest:"):
+            # Our own link, at once: the copy is made in the background (webhooks/media.py).
+            reference["link"] = media_link(channel_id=inbound.channel.pk, message_id=message_id)
         data[kind_of_message] = payload[kind_of_message] = reference
         text = placeholder(kind_of_message)
     elif kind_of_message in (constants.MSG_TYPE_STICKER, constants.MSG_TYPE_EMOJI):

@@ -58,7 +58,9 @@ def media_download(sandbox: SandboxCore, request: Request) -> Response:
             raise ApiError(constants.CODE_NOT_FOUND, "The message does not exist or holds no media of that type.")
         if message.body.get("media_id") != body.get("media_id"):
             raise ApiError(constants.CODE_NOT_FOUND, "The media does not belong to this message.")
-    return envelope({"download_url": f"{request_base_url(request)}/sandbox/media/{message.body['media_id']}/"})
+        issued = sandbox.state.clock.now_ms()
+    url = f"{request_base_url(request)}/sandbox/media/{message.body['media_id']}/?issued={issued}"
+    return envelope({"download_url": url})
 
 
 def request_base_url(request: Request) -> str:
@@ -79,4 +81,13 @@ def media_file(sandbox: SandboxCore, request: Request, media_id: str) -> Respons
             return Response.text("not found", status=404)
         if grant is None or grant.business_id != media.business_id:
             return Response.text("forbidden: x-user must carry the account's access token", status=403)
+        # A download URL is valid 24 hours after media/download gave it (or until expire_media_urls).
+        issued = request.query.get("issued", "")
+        issued_ms = int(issued) if issued.isdigit() else None
+        valid_ms = constants.MEDIA_DOWNLOAD_URL_HOURS * 3_600_000
+        now_ms = sandbox.state.clock.now_ms()
+        if issued_ms is not None and (
+            issued_ms + valid_ms <= now_ms or issued_ms < sandbox.state.media_urls_expired_ms
+        ):
+            return Response.text("forbidden: the download URL has expired", status=403)
     return Response(status=200, body=media.content, content_type=media.content_type)

@@ -126,3 +126,11 @@ def user_comments_high_intent(
         "content": content,
         "delivery": delivery_result(delivery),
     }
+
+
+def expire_media_urls(sandbox: SandboxCore) -> dict:
+    """Every media download URL given out so far expires now (as TikTok's do after 24 hours); media/download
+    gives fresh ones."""
+    with sandbox.state.lock:
+        sandbox.state.media_urls_expired_ms = sandbox.state.clock.now_ms() + 1
+        return {"expired_before_ms": sandbox.state.media_urls_expired_ms}
