@@ -7,6 +7,8 @@ import html
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from channels_tiktok.sandbox.control.common import TINY_MP4, TINY_PNG
@@ -45,8 +47,9 @@ def test_a_video_is_copied_and_plays_from_our_link_after_tiktoks_expired(
     connected, django_capture_on_commit_callbacks, client
 ):
     sandbox, _account = connected
-    with django_capture_on_commit_callbacks(execute=True):
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         sandbox.control.user_sends(type="video")
+    assert len(queries) <= 25 + 10  # the event (as for every type) and its copy, a task of its own
     video = BotEvent.objects.get().body["data"]["video"]
     assert video["link"].startswith("http://testserver/media/tiktok/")
     message = Message.objects.get()

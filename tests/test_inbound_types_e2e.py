@@ -51,9 +51,10 @@ def run(captured_callbacks, action, **kwargs):
     ],
 )
 def test_each_type_reaches_the_bot_typed_and_readable(
-    connected, django_capture_on_commit_callbacks, type_, placeholder
+    connected, django_capture_on_commit_callbacks, settings, type_, placeholder
 ):
     sandbox, _account = connected
+    settings.TIKTOK_KEEP_MEDIA = False  # the copy is a task of its own, counted in tests/test_inbound_media_e2e.py
     sent, queries = run(
         django_capture_on_commit_callbacks, sandbox.control.user_sends, user="sbx-user-pedro", type=type_
     )

@@ -69,6 +69,8 @@ def queue_copies(messages: list[tuple[int, str]]) -> None:
     commits (in-process tasks then run right after it)."""
     from channels_tiktok import tasks
 
+    if not settings.TIKTOK_KEEP_MEDIA:
+        return  # the link still serves the file, fetched from TikTok when opened
     for channel_id, message_id in messages:
         transaction.on_commit(functools.partial(tasks.store_inbound_media.delay, channel_id, message_id))
 

@@ -276,6 +276,8 @@ TIKTOK_MESSAGE_PLACEHOLDERS = env.json("TIKTOK_MESSAGE_PLACEHOLDERS", default={}
 # bot gets a signed link of ours (channels_tiktok/webhooks/media.py).
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Copy each inbound image and video right after it arrives (False: only when its link is first opened).
+TIKTOK_KEEP_MEDIA = env.bool("TIKTOK_KEEP_MEDIA", default=True)
 TIKTOK_MEDIA_MAX_BYTES = env.int("TIKTOK_MEDIA_MAX_BYTES", default=50 * 1024 * 1024)
 TIKTOK_MEDIA_LINK_MAX_AGE_SECONDS = env.int("TIKTOK_MEDIA_LINK_MAX_AGE_SECONDS", default=90 * 86400)
 TIKTOK_MEDIA_FETCH_DEADLINE_SECONDS = env.float("TIKTOK_MEDIA_FETCH_DEADLINE_SECONDS", default=60.0)
