@@ -48,6 +48,8 @@ PATH_AUTO_MESSAGE_DELETE = "business/message/auto_message/delete/"
 PATH_AUTO_MESSAGE_SORT = "business/message/auto_message/sort/"
 PATH_AUTO_MESSAGE_GET = "business/message/auto_message/get/"
 PATH_AUTO_MESSAGE_STATUS = "business/message/auto_message/status/update/"
+PATH_DIRECT_REPLY_GET = "business/message/direct_reply/get/"
+PATH_DIRECT_REPLY_UPDATE = "business/message/direct_reply/update/"
 PATH_WEBHOOK_UPDATE = "business/webhook/update/"
 PATH_WEBHOOK_LIST = "business/webhook/list/"
 PATH_WEBHOOK_DELETE = "business/webhook/delete/"
@@ -128,6 +130,7 @@ EVENT_RECEIVE_MSG_EU = "im_receive_msg_eu"
 EVENT_SEND_MSG = "im_send_msg"
 EVENT_MARK_READ = "im_mark_read_msg"
 EVENT_REFERRAL = "im_referral_msg"
+EVENT_HIGH_INTENT_COMMENT = "im_receive_high_intent_comment"
 EVENT_COMMENT_UPDATE = "comment.update"
 KNOWN_EVENTS = (
     EVENT_RECEIVE_MSG,
@@ -147,6 +150,7 @@ EVENT_SUBSCRIPTION = {
     EVENT_SEND_MSG: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_MARK_READ: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_REFERRAL: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
+    EVENT_HIGH_INTENT_COMMENT: WEBHOOK_EVENT_TYPE_DIRECT_MESSAGE,
     EVENT_COMMENT_UPDATE: WEBHOOK_EVENT_TYPE_COMMENT,
 }
 
@@ -157,6 +161,10 @@ MSG_TYPE_SHARE_POST = "share_post"
 MSG_TYPE_STICKER = "sticker"
 MSG_TYPE_VIDEO = "video"
 MSG_TYPE_EMOJI = "emoji"
+MSG_TYPE_TEMPLATE = "template"
+MSG_TYPE_OTHER = "other"
+# Inbound types whose media is fetched through media/download (media_type per type).
+MEDIA_MESSAGE_TYPES = {"image": "IMAGE", "video": "VIDEO"}
 # A reaction to a message. TikTok's public documentation does not describe its webhook shape: it is read
 # tolerantly (see webhooks/received.py and docs/tiktok-api.md, "As delivered").
 MSG_TYPE_REACTION = "reaction"
@@ -215,6 +223,8 @@ CAPABILITY_IMAGE_SEND = "IMAGE_SEND"
 CONVERSATION_TYPE_SINGLE = "SINGLE"
 CONVERSATION_TYPE_STRANGER = "STRANGER"
 MEDIA_TYPE_IMAGE = "IMAGE"
+MEDIA_TYPE_VIDEO = "VIDEO"
+MEDIA_DOWNLOAD_URL_HOURS = 24  # a media/download URL is valid this long
 
 # Automatic messages (account configuration; need message.list.manage). Each type's body key, per-account count,
 # and character limits; every item is reviewed by TikTok.
@@ -275,11 +285,37 @@ CODE_UNSUPPORTED_FILE_TYPE = 40908
 CODE_SYSTEM_ERROR = 50000
 CODE_SYSTEM_ERROR_2 = 50002
 CODE_SYSTEM_ERROR_3 = 51065
+# The comment-to-message reply (direct_reply COMMENT_REPLY): one code per condition TikTok enforces. TikTok's
+# public pages name the conditions, not their codes: these are the sandbox's, and the product maps each one.
+CODE_COMMENT_REPLY_BUSINESS_REGION = 40070
+CODE_COMMENT_REPLY_COMMENTER_REGION = 40071
+CODE_COMMENT_REPLY_NOT_ELIGIBLE = 40072  # not a first-level comment on the business's own video
+CODE_COMMENT_REPLY_EXPIRED = 40073  # more than 48 hours after the comment
+CODE_COMMENT_REPLY_ALREADY_REPLIED = 40074
+CODE_COMMENT_REPLY_RECENT_EXCHANGE = 40075  # a DM exchange in the past 24 hours
+CODE_COMMENT_REPLY_MINOR = 40076
+CODE_COMMENT_REPLY_DISABLED = 40077  # the account's comment-to-message feature is off
 
 TOKEN_ERROR_CODES = frozenset({CODE_ACCESS_TOKEN_EXPIRED, CODE_INVALID_ACCESS_TOKEN})
 REAUTH_ERROR_CODES = frozenset({CODE_REFRESH_TOKEN_EXPIRED})
 RATE_LIMIT_CODES = frozenset({CODE_RATE_LIMITED})
 SYSTEM_ERROR_CODES = frozenset({CODE_SYSTEM_ERROR, CODE_SYSTEM_ERROR_2, CODE_SYSTEM_ERROR_3})
+
+# --------------------------------------------------------------------------- referrals, comment-to-message
+REFERRAL_SOURCE_AD = "ad"
+REFERRAL_SOURCE_SHORT_LINK = "short_link"
+REFERRAL_SOURCES = (REFERRAL_SOURCE_AD, REFERRAL_SOURCE_SHORT_LINK)
+VAR_REFERRAL_SOURCE = "tiktok_referral_source"
+VAR_AD_ID = "tiktok_ad_id"
+VAR_AD_NAME = "tiktok_ad_name"
+VAR_SHORT_LINK_REF = "tiktok_short_link_ref"
+DIRECT_REPLY_TYPE_COMMENT_TO_MESSAGE = "COMMENT_TO_MESSAGE"
+REPLY_TYPE_COMMENT_REPLY = "COMMENT_REPLY"
+OPERATION_ENABLE = "ENABLE"
+OPERATION_DISABLE = "DISABLE"
+COMMENT_REPLY_BUSINESS_COUNTRIES = frozenset({"VN", "ID", "TH"})
+COMMENT_REPLY_HOURS = 48  # a comment can be answered in DM this long after it was written
+COMMENT_REPLY_NO_EXCHANGE_HOURS = 24  # ...if the commenter had no DM exchange with the business this long
 
 # --------------------------------------------------------------------------- §8 regions
 REGION_APAC = "apac"
@@ -331,3 +367,7 @@ def region_available(country: str) -> bool | None:
     if region is None:
         return None
     return region not in UNAVAILABLE_REGIONS
+
+
+# The commenter's region for a comment-to-message reply.
+COMMENT_REPLY_COMMENTER_REGIONS = frozenset({REGION_APAC, REGION_LATAM, REGION_METAP})

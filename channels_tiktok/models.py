@@ -63,6 +63,14 @@ class TikTokAccount(models.Model):
     )
     auto_messages_refreshed_at = models.DateTimeField(_("automatic messages read from TikTok"), null=True, blank=True)
 
+    comment_to_message = models.BooleanField(
+        _("comment-to-message"),
+        null=True,
+        blank=True,
+        help_text=_("Whether TikTok lets the business answer comments in a private message; empty until read."),
+    )
+    comment_to_message_checked_at = models.DateTimeField(_("comment-to-message read at"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("TikTok account")
         verbose_name_plural = _("TikTok accounts")
@@ -246,3 +254,59 @@ class AutoMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_type_display()} {self.position}"
+
+
+class Referral(models.Model):
+    """A user opened the conversation from a Direct Messaging ad or a tiktok.me short link (im_referral_msg)."""
+
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, related_name="referrals", verbose_name=_("account")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="tiktok_referrals", verbose_name=_("client")
+    )
+    webhook_event = models.OneToOneField(
+        WebhookEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=20)
+    ad_id = models.CharField(_("ad id"), max_length=64, blank=True)
+    ad_name = models.CharField(_("ad name"), max_length=255, blank=True)
+    short_link_ref = models.CharField(_("short link ref"), max_length=255, blank=True)
+    referral = models.JSONField(_("referral"), default=dict)
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [models.Index(fields=["account", "source"])]
+
+    def __str__(self):
+        return f"{self.source} {self.ad_id or self.short_link_ref}".strip()
+
+
+class HighIntentComment(models.Model):
+    """A comment TikTok flagged as high-intent (im_receive_high_intent_comment): it may get one private DM."""
+
+    account = models.ForeignKey(
+        TikTokAccount, on_delete=models.CASCADE, related_name="high_intent_comments", verbose_name=_("account")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="tiktok_high_intent_comments", verbose_name=_("client")
+    )
+    comment_id = models.CharField(_("comment id"), max_length=64)
+    text = models.TextField(_("text"), blank=True)
+    commented_at = models.DateTimeField(_("commented at"))
+    replied_at = models.DateTimeField(_("answered in DM at"), null=True, blank=True)
+    reply_message = models.ForeignKey(
+        "clients.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("high-intent comment")
+        verbose_name_plural = _("high-intent comments")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "comment_id"], name="high_intent_comment_unique_per_account")
+        ]
+
+    def __str__(self):
+        return self.comment_id

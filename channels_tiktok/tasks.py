@@ -26,3 +26,32 @@ def prune_webhook_journal() -> int:
 @shared_task(name="channels_tiktok.tasks.refresh_expiring_tokens")
 def refresh_expiring_tokens() -> dict[str, int]:
     return tokens.refresh_expiring()
+
+
+@shared_task(name="channels_tiktok.tasks.store_inbound_media")
+def store_inbound_media(channel_id: int, message_id: str, attempt: int = 0) -> str:
+    """Copy an inbound image or video into storage; retried with backoff, then reported on the message."""
+    from django.conf import settings
+
+    from channels_tiktok.tiktok.client import TikTokError
+    from channels_tiktok.webhooks import media
+    from clients.models import Message
+
+    message = (
+        Message.objects.filter(channel_id=channel_id, external_id=message_id, direction=Message.Direction.INBOUND)
+        .select_related("client")
+        .first()
+    )
+    if message is None:
+        return "gone"
+    try:
+        media.store(message)
+    except (media.MediaError, TikTokError, tokens.AccountUnavailableError) as exc:
+        reason = str(getattr(exc, "message", None) or exc)
+        if attempt < settings.TIKTOK_MEDIA_RETRIES:
+            countdown = settings.TIKTOK_MEDIA_RETRY_BACKOFF_SECONDS * 2**attempt
+            store_inbound_media.apply_async((channel_id, message_id, attempt + 1), countdown=countdown)
+            return "retrying"
+        media.report_failure(message, reason)
+        return "failed"
+    return "stored"

@@ -22,14 +22,29 @@ logger = logging.getLogger(__name__)
 # Every type of bot event and what it tells the bot (the API description lists them: api/docs.py).
 EVENT_TYPES: dict[str, str] = {
     BotEvent.Type.CLIENT_MESSAGE: (
-        "A client wrote (text, button tap, shared video, image, sticker, emoji, …) or commented. `text` is what the "
-        "bot reads; `data` has `message_id`, `conversation_id`, `type` and the type's details (`url` of a sticker "
-        "or emoji, `video_id` and `url` of a shared video, `image`, `button_id`)."
+        "A client wrote (text, button tap, shared video, image, video, sticker, emoji, template, other) or "
+        "commented. `text` is what the bot reads: the text, or a readable placeholder such as `[sticker]` for a "
+        "message without text (never empty). `data` has `message_id`, `conversation_id`, `type` (TikTok's type), "
+        "`kind` (the message kind: text, button_tap, share_post, image, video, sticker, emoji, template, other, "
+        "comment) and the type's details (`url` of a sticker or emoji, `video_id` and `url` of a shared video, "
+        "`image` or `video` with `media_id`, `button_id`, the raw block of a template or other message); "
+        "`referenced_message_id` when the client quoted a message."
     ),
     BotEvent.Type.CLIENT_REACTION: (
         "A client reacted to a message. Not a message: it does not reopen the messaging window. `text` and "
         '`data.emoji` are the emoji; `data.message_id` is the message reacted to ("" when TikTok does not say); '
         "`data.action` is `react` (or what TikTok sent)."
+    ),
+    BotEvent.Type.CLIENT_REFERRAL: (
+        "A client opened the conversation from an ad or a short link. `data` has `conversation_id`, `source` "
+        "(`ad` or `short_link`), `ad_id`, `ad_name`, `short_link_ref` and the whole `referral` as TikTok sent it; "
+        "the client's read-only variables `tiktok_referral_source`, `tiktok_ad_id`, `tiktok_ad_name` and "
+        "`tiktok_short_link_ref` say the same."
+    ),
+    BotEvent.Type.CLIENT_HIGH_INTENT_COMMENT: (
+        "TikTok flagged a client's comment as high-intent. `text` and `data.comment_text` are the comment; `data` "
+        "has `comment_id`, `is_follower` (true, false or null when unknown) and `commented_at`. The comment may get "
+        "one private message: POST /api/v1/clients/{id}/comment-dm/."
     ),
     BotEvent.Type.CLIENT_MESSAGE_BLOCKED: (
         "A client in a region whose messages TikTok does not deliver wrote; `data.reason` says why."

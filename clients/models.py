@@ -148,6 +148,9 @@ class Message(models.Model):
         SHARE_POST = "share_post", _("shared video")
         STICKER = "sticker", _("sticker")
         EMOJI = "emoji", _("emoji")
+        VIDEO = "video", _("video")
+        TEMPLATE = "template", _("template message")
+        OTHER = "other", _("other type")
         BUTTON_TAP = "button_tap", _("button tap")
         COMMENT = "comment", _("comment")
         COMMENT_REPLY = "comment_reply", _("comment reply")
@@ -239,6 +242,8 @@ class BotEvent(models.Model):
         CLIENT_MESSAGE_BLOCKED = "client.message_blocked", "client.message_blocked"
         CLIENT_REACTION = "client.reaction", "client.reaction"
         COMMENT_STATUS = "comment.status", "comment.status"
+        CLIENT_REFERRAL = "client.referral", "client.referral"
+        CLIENT_HIGH_INTENT_COMMENT = "client.high_intent_comment", "client.high_intent_comment"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

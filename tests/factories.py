@@ -7,7 +7,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.models import AutoMessage, Conversation, GrantedScope, TikTokAccount, WebhookEvent
+from channels_tiktok.models import (
+    AutoMessage,
+    Conversation,
+    GrantedScope,
+    HighIntentComment,
+    Referral,
+    TikTokAccount,
+    WebhookEvent,
+)
 from clients.api_keys import create_api_key
 from clients.models import ApiKey, BotEvent, Channel, Client, ClientVariable, DeliveryAttempt, Message, Project
 
@@ -129,6 +137,30 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     last_inbound_at = factory.LazyFunction(timezone.now)
     window_sent = 0
     image_send_allowed = True
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    account = factory.SubFactory(TikTokAccountFactory)
+    client = factory.SubFactory(ClientFactory, channel=factory.SelfAttribute("..account.channel"))
+    source = constants.REFERRAL_SOURCE_AD
+    ad_id = factory.Sequence(lambda n: f"1790000000000{n:03d}")
+    ad_name = "Tacos 2x1"
+    referral = factory.LazyAttribute(lambda o: {"source": o.source, "ad": {"ad_id": o.ad_id, "ad_name": o.ad_name}})
+    received_at = factory.LazyFunction(timezone.now)
+
+
+class HighIntentCommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HighIntentComment
+
+    account = factory.SubFactory(TikTokAccountFactory)
+    client = factory.SubFactory(ClientFactory, channel=factory.SelfAttribute("..account.channel"))
+    comment_id = factory.Sequence(lambda n: f"75000000000000{n:05d}")
+    text = "¿Precio?"
+    commented_at = factory.LazyFunction(timezone.now)
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

@@ -122,6 +122,7 @@ def test_text_message_creates_client_variables_window_log_and_bot_event(account,
         "message_id": "7440000000000000001",
         "conversation_id": wc.CONVERSATION_ID,
         "type": "text",
+        "kind": "text",
     }
     assert event.status == BotEvent.DeliveryStatus.NOT_PUSHED  # the project has no callback URL: pull only
     account.refresh_from_db()
@@ -196,27 +197,41 @@ def test_image_keeps_the_media_reference_and_download_url(account, deliver, tikt
     assert b'"media_id": "v0c025g50000ct1mediaidabcdef"' in request.body
     image = {"media_id": "v0c025g50000ct1mediaidabcdef", "url": "https://media.tiktok.example/img/abc.jpg"}
     message = Message.objects.get()
+    link = message.payload["image"].pop("link")
     assert (message.kind, message.payload["image"]) == (Message.Kind.IMAGE, image)
-    assert only_event().body["data"]["image"] == image
+    assert only_event("client.message").body["data"]["image"] == {**image, "link": link}
 
 
 def test_image_still_reaches_the_bot_when_the_download_url_fails(account, deliver, tiktok):
     tiktok.post(API + constants.PATH_MEDIA_DOWNLOAD, json={"code": 40001, "message": "No permission"})
     row = deliver("im_receive_msg_image")
     assert row.status == WebhookEvent.Status.PROCESSED
-    image = only_event().body["data"]["image"]
+    image = only_event("client.message").body["data"]["image"]
+    assert image.pop("link").startswith("http")  # our link: the copy asks TikTok again later
     assert image == {"media_id": "v0c025g50000ct1mediaidabcdef", "error": "No permission"}
 
 
-def test_unsupported_type_is_logged_and_told_to_the_bot(account, deliver):
+def test_template_type_is_logged_and_told_to_the_bot_with_a_placeholder(account, deliver):
     row = deliver(wc.with_content("im_receive_msg_sticker", type="template", template={"title": "Menu"}))
-    assert row.status == WebhookEvent.Status.PROCESSED
-    assert "template" in row.error
+    assert (row.status, row.error) == (WebhookEvent.Status.PROCESSED, "")
     message = Message.objects.get()
-    assert message.kind == Message.Kind.UNSUPPORTED
-    data = only_event().body["data"]
-    assert (data["unsupported"], data["type"], data["template"]) == (True, "template", {"title": "Menu"})
+    assert (message.kind, message.text) == (Message.Kind.TEMPLATE, "[template message]")
+    event = only_event()
+    data = event.body["data"]
+    assert (data["kind"], data["type"], data["template"]) == ("template", "template", {"title": "Menu"})
+    assert event.body["text"] == "[template message]"
+    assert "unsupported" not in data
     assert Conversation.objects.get().last_inbound_at is not None  # the user wrote: the window opens
+
+
+def test_an_unknown_type_is_told_as_other_with_its_block(account, deliver):
+    row = deliver(wc.with_content("im_receive_msg_sticker", type="poll", poll={"q": "?"}))
+    assert row.status == WebhookEvent.Status.PROCESSED
+    assert "'poll'" in row.error
+    event = only_event()
+    assert (event.body["data"]["kind"], event.body["data"]["type"]) == ("other", "poll")
+    assert event.body["data"]["poll"] == {"q": "?"}
+    assert event.body["text"] == "[message of another type]"
 
 
 # ------------------------------------------------------------------------------ restricted region, R4
@@ -443,11 +458,19 @@ def test_unknown_business_id_is_ignored_with_the_reason(deliver):
     assert not Client.objects.exists()
 
 
-@pytest.mark.parametrize(("name", "note"), [("im_referral_msg", "referral"), ("unknown_event", "unknown event")])
-def test_events_without_a_handler_are_ignored_with_a_note(account, deliver, name, note):
-    row = deliver(name)
+def test_events_without_a_handler_are_ignored_with_a_note(account, deliver):
+    row = deliver("unknown_event")
     assert row.status == WebhookEvent.Status.IGNORED
-    assert note in row.error
+    assert "unknown event" in row.error
+
+
+def test_a_referral_with_its_ids_on_the_referral_itself_is_read(account, deliver):
+    row = deliver("im_referral_msg")
+    assert row.status == WebhookEvent.Status.PROCESSED
+    event = only_event()
+    assert event.type == "client.referral"
+    assert (event.body["data"]["source"], event.body["data"]["ad_id"]) == ("ad", "1811122233344455")
+    assert event.body["client"]["variables"]["tiktok_short_link_ref"] == "summer_sale"
 
 
 def test_account_needing_reauthorisation_still_processes_inbound(account, deliver, tiktok):

@@ -120,7 +120,15 @@ def test_plural_forms_in_russian():
 
 def test_translatable_api_messages_render_to_the_documented_english():
     """The translatable copies of the channel's API messages never drift from the rule modules' English text."""
-    from channels_tiktok.messaging import comment_moderation, error_messages, images, outbound, rules, videos
+    from channels_tiktok.messaging import (
+        comment_dm,
+        comment_moderation,
+        error_messages,
+        images,
+        outbound,
+        rules,
+        videos,
+    )
     from channels_tiktok.messaging import comment_replies as comments
 
     english = {
@@ -132,6 +140,8 @@ def test_translatable_api_messages_render_to_the_documented_english():
         **videos.CODES,
         **rules.AUTO_MESSAGE_CODES,
         **comment_moderation.CODES,
+        **comment_dm.CODES,
+        **outbound.CONFLICT_CODES,
     }
     with translation.override("en"):
         rendered = {code: str(message) for code, message in error_messages.MESSAGES.items()}

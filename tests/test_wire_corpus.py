@@ -24,15 +24,19 @@ PROCESSED, IGNORED, FAILED = WebhookEvent.Status.PROCESSED, WebhookEvent.Status.
 EXPECTED = {
     "chatwoot_text": ((), PROCESSED, [("client.message", "Hello from TikTok")]),
     "chatwoot_text_2": ((), PROCESSED, [("client.message", "Hello with capability failure")]),
-    "chatwoot_sticker": ((), PROCESSED, [("client.message", "")]),
+    "chatwoot_sticker": ((), PROCESSED, [("client.message", "[sticker]")]),
     "chatwoot_share_post": (
         (),
         PROCESSED,
         [("client.message", "tiktok_client_share_post 123 https://www.tiktok.com/embed/123")],
     ),
-    "chatwoot_image": ((), PROCESSED, [("client.message", "")]),
+    "chatwoot_image": ((), PROCESSED, [("client.message", "[image]")]),
     # Only a conversation id: usable once we know the conversation (its client wrote before), else not.
-    "chatwoot_receive_conversation_only": (("chatwoot_text",), PROCESSED, [("client.message", "")]),
+    "chatwoot_receive_conversation_only": (
+        ("chatwoot_text",),
+        PROCESSED,
+        [("client.message", "[message of another type]")],
+    ),
     "chatwoot_mark_read": (("chatwoot_text",), PROCESSED, []),
     "chatwoot_unknown_event": ((), IGNORED, []),
     "promobase_dm_receive": ((), PROCESSED, [("client.message", "How much is shipping?")]),
@@ -62,6 +66,7 @@ def tiktok():
             API + constants.PATH_MEDIA_DOWNLOAD,
             json={"code": 0, "message": "OK", "data": {"download_url": DOWNLOAD_URL}},
         )
+        mock.get(DOWNLOAD_URL, body=b"\xff\xd8\xff\xe0 jpeg", content_type="image/jpeg")  # the background copy
         yield mock
 
 
@@ -97,7 +102,9 @@ def test_what_the_bot_gets_in_detail(accounts, tiktok, client, django_capture_on
     assert deliver("chatwoot_sticker")["data"]["type"] == "sticker"
     share = deliver("chatwoot_share_post")["data"]
     assert (share["video_id"], share["url"]) == ("123", "https://www.tiktok.com/embed/123")
-    assert deliver("chatwoot_image")["data"]["image"] == {"media_id": "media-1", "url": DOWNLOAD_URL}
+    image = deliver("chatwoot_image")["data"]["image"]
+    assert (image["media_id"], image["url"]) == ("media-1", DOWNLOAD_URL)
+    assert image["link"].startswith("http")  # our own link, stable
     shipping = deliver("promobase_dm_receive")
     assert shipping["client"]["variables"] == {
         constants.VAR_CONVERSATION_ID: "conv_1",

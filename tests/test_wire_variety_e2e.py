@@ -90,11 +90,11 @@ def test_every_event_type_in_varied_shapes_reaches_the_bot(connected, live_serve
     assert events[:4] == [
         ("client.message", "Hola"),
         ("client.message", f"tiktok_client_share_post {shared['video_id']} {shared['embed_url']}"),
-        ("client.message", ""),
-        ("client.message", ""),
+        ("client.message", "[image]"),
+        ("client.message", "[sticker]"),
     ]
     assert events[4:] == [
-        ("client.message", ""),
+        ("client.message", "[emoji]"),
         ("client.reaction", "❤️"),
         ("client.message", f"tiktok_client_new_comment {comment['content']['video_id']}: ¡Qué rico!"),
         ("client.message", "Sí"),

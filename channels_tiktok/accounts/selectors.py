@@ -11,7 +11,7 @@ from django.db.models.functions import MD5, TruncDate
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.models import Conversation, TikTokAccount, WebhookEvent
+from channels_tiktok.models import Conversation, Referral, TikTokAccount, WebhookEvent
 from clients.models import Client, ClientVariable, Message
 
 CHART_DAYS = 14
@@ -114,3 +114,18 @@ def last_message_received_at(*, channel_id: int) -> dt.datetime | None:
         .values_list("last_message_at", flat=True)
         .first()
     )
+
+
+def referral_counts(*, account_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per account, how many conversations were opened from each referral source (`ad`, `short_link`): one
+    grouped query for all the accounts (index on referrals by account and source)."""
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in account_ids}
+    rows = (
+        Referral.objects.filter(account_id__in=account_ids)
+        .values_list("account_id", "source")
+        .annotate(number=Count("id"))
+        .order_by()
+    )
+    for account_id, source, number in rows:
+        counts[account_id][source] = number
+    return counts

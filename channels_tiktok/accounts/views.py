@@ -3,7 +3,7 @@
 Each account's verdicts come from `accounts.verdicts.verdicts_of`, as in the admin and the API."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,6 +30,7 @@ class AccountRow:
     account: TikTokAccount
     verdicts: AccountVerdicts
     last_message_at: dt.datetime | None = None
+    referrals: dict[str, int] | None = None  # conversations opened per referral source
 
 
 def _owned_project(user, project_id) -> Project | None:
@@ -74,6 +75,8 @@ def channels(request):
         )
         now = timezone.now()
         rows = [account_row(account, now=now) for account in project_accounts]
+        referrals = selectors.referral_counts(account_ids=[row.account.pk for row in rows])
+        rows = [replace(row, referrals=referrals[row.account.pk]) for row in rows]
     context = {
         "project": project,
         "projects": Project.objects.filter(owners=request.user).order_by("pk"),

@@ -25,6 +25,7 @@ from channels_tiktok.accounts.verdicts import verdicts_of
 from channels_tiktok.admin.auto_messages import AutoMessagesAdminMixin
 from channels_tiktok.admin.chart import messages_chart
 from channels_tiktok.admin.display import window_text
+from channels_tiktok.admin.engagement import EngagementPanels
 from channels_tiktok.messaging import window
 from channels_tiktok.models import GrantedScope, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
@@ -101,7 +102,7 @@ def _list_url(view: str, **params) -> str:
 
 
 @admin.register(TikTokAccount)
-class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
+class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAdmin):
     form = TikTokAccountForm
     list_display = (
         "__str__",
@@ -136,6 +137,8 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         "windows_panel",
         "chart_panel",
         "links_panel",
+        "referrals_panel",
+        "comment_to_message_panel",
         "connected_by",
         "connected_at",
         "updated_at",
@@ -149,13 +152,21 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         (_("Region"), {"fields": ("country", "region_panel")}),
         (_("Webhooks"), {"fields": ("webhook_panel",)}),
         (_("Automatic messages"), {"fields": ("auto_messages_panel",)}),
-        (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel")}),
+        (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel", "referrals_panel")}),
+        (_("Comments"), {"fields": ("comment_to_message_panel",)}),
         (
             _("History"),
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
         ),
     )
-    actions = ("refresh_token_now", "recheck_from_tiktok", "refresh_auto_messages", "subscribe_webhooks", "disconnect")
+    actions = (
+        "refresh_token_now",
+        "recheck_from_tiktok",
+        "refresh_auto_messages",
+        "subscribe_webhooks",
+        *EngagementPanels.ENGAGEMENT_ACTIONS,
+        "disconnect",
+    )
     change_form_template = "admin/channels_tiktok/tiktokaccount/change_form.html"
 
     def get_urls(self):
@@ -176,7 +187,12 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        context["operations"] = [(name, getattr(self, name).short_description) for name in self.actions]
+        # The comment-to-message switch is a list action; its state has its own panel.
+        context["operations"] = [
+            (name, getattr(self, name).short_description)
+            for name in self.actions
+            if name not in EngagementPanels.ENGAGEMENT_ACTIONS
+        ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_queryset(self, request):

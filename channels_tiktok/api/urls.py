@@ -5,6 +5,7 @@ from django.urls import path
 from channels_tiktok.api.accounts import AccountDetailView, AccountListView
 from channels_tiktok.api.actions import SenderActionsView
 from channels_tiktok.api.auto_messages import AutoMessagesRefreshView, AutoMessagesView
+from channels_tiktok.api.comment_dm import CommentDmView, CommentToMessageView
 from channels_tiktok.api.comments import CommentActionsView, CommentRepliesView
 from channels_tiktok.api.validate import ValidateMessageView
 from channels_tiktok.api.videos import AccountVideosView
@@ -26,5 +27,11 @@ urlpatterns = [
     ),
     path("clients/<int:pk>/comment-replies/", CommentRepliesView.as_view(), name="api-client-comment-replies"),
     path("clients/<int:pk>/actions/", SenderActionsView.as_view(), name="api-client-actions"),
+    path(
+        "tiktok/accounts/<int:pk>/comment-to-message/",
+        CommentToMessageView.as_view(),
+        name="api-tiktok-account-comment-to-message",
+    ),
+    path("clients/<int:pk>/comment-dm/", CommentDmView.as_view(), name="api-client-comment-dm"),
     path("messages/validate/", ValidateMessageView.as_view(), name="api-messages-validate"),
 ]

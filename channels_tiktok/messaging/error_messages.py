@@ -96,6 +96,27 @@ MESSAGES = {
         "No comment to answer: give comment_video_id and comment_id, or let the client comment first (they fill "
         "tiktok_comment_video_id and tiktok_comment_id)."
     ),
+    # comment_dm.CODES
+    "comment_dm_unknown_comment": _(
+        "No high-intent comment with this id from this client: only comments TikTok flagged as high-intent "
+        "can be answered in a private message."
+    ),
+    "comment_dm_business_region": _(
+        "Answering a comment in a private message is available to businesses registered in Vietnam, Indonesia "
+        "or Thailand only."
+    ),
+    "comment_dm_commenter_region": _(
+        "The commenter is not in Asia-Pacific, Latin America or the Middle East, Turkey, Africa and Pakistan: "
+        "TikTok does not allow a private reply."
+    ),
+    "comment_dm_not_eligible": _("Only a first-level comment on the account's own video can be answered privately."),
+    "comment_dm_expired": _("The comment is more than 48 hours old: it can no longer be answered privately."),
+    "comment_dm_already_replied": _("The comment was already answered with a private message (only one is allowed)."),
+    "comment_dm_recent_exchange": _(
+        "The client and the account exchanged messages in the past 24 hours: answer in the conversation instead."
+    ),
+    "comment_dm_commenter_minor": _("The commenter is under 18: TikTok does not allow a private reply."),
+    "comment_dm_disabled": _("Comment-to-message is switched off for this account: switch it on first."),
     # outbound.CONFLICT_CODES
     "missing_scope": _("The account did not grant the permission this needs; reconnect it and allow it."),
 }

@@ -2,6 +2,7 @@
 
 from channels_tiktok import constants
 from channels_tiktok.messaging import (
+    comment_dm,
     comment_moderation,
     comment_replies,
     error_messages,
@@ -46,6 +47,7 @@ def document_error_codes() -> None:
     document_codes(videos.CODES, status_code=422)
     document_codes(rules.AUTO_MESSAGE_CODES, status_code=422)
     document_codes(comment_moderation.CODES, status_code=422)
+    document_codes(comment_dm.CODES, status_code=409)
     document_codes(outbound.UPSTREAM_CODES, status_code=502)
     document_codes(outbound.UNAVAILABLE_CODES, status_code=503)
     document_codes(outbound.BUSY_CODES, status_code=429)

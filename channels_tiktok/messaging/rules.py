@@ -336,3 +336,24 @@ def check(
             raise ValueError("Judging a conversation needs the current time.")
         errors.extend(check_conversation(message, conversation, now=now))
     return Verdict(errors=errors, warnings=warnings_for(message))
+
+
+def comment_dm_refusal(
+    *,
+    business_country: str,
+    commented_at: dt.datetime,
+    replied: bool,
+    last_dm_at: dt.datetime | None,
+    now: dt.datetime,
+) -> str | None:
+    """Why a comment's one private message cannot be sent, as far as we know before asking TikTok (the
+    commenter's region and age only TikTok knows); None when nothing we know forbids it."""
+    if business_country not in constants.COMMENT_REPLY_BUSINESS_COUNTRIES:
+        return "comment_dm_business_region"
+    if now - commented_at > dt.timedelta(hours=constants.COMMENT_REPLY_HOURS):
+        return "comment_dm_expired"
+    if replied:
+        return "comment_dm_already_replied"
+    if last_dm_at is not None and now - last_dm_at < dt.timedelta(hours=constants.COMMENT_REPLY_NO_EXCHANGE_HOURS):
+        return "comment_dm_recent_exchange"
+    return None

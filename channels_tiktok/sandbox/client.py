@@ -123,9 +123,72 @@ class SandboxControl:
         event, content, delivery."""
         return self._call("user_writes", text=text, account=account, user=user, deliver=deliver)
 
-    def user_sends(self, *, type: str, body: dict | None = None, account=None, user=None, deliver=None):
-        """Another message type (`sticker`, `emoji`, `video`, ...): content `type` and `<type>: body`."""
-        return self._call("user_sends", type=type, body=body, account=account, user=user, deliver=deliver)
+    def user_sends(
+        self, *, type: str, body: dict | None = None, account=None, user=None, quote_message_id=None, deliver=None
+    ):
+        """Another message type (`sticker`, `emoji`, `video`, `template`, `other`, ...): content `type` and
+        `<type>: body` (default: TikTok's block for it); `quote_message_id` adds `referenced_message_info`."""
+        return self._call(
+            "user_sends",
+            type=type,
+            body=body,
+            account=account,
+            user=user,
+            quote_message_id=quote_message_id,
+            deliver=deliver,
+        )
+
+    def user_opens_from_referral(
+        self,
+        *,
+        account=None,
+        user=None,
+        source=None,
+        ad_id=None,
+        ad_name=None,
+        ref=None,
+        prefilled_message=None,
+        deliver=None,
+    ):
+        """`im_referral_msg`: the user opened the conversation from an ad (`source="ad"`) or a short link."""
+        return self._call(
+            "user_opens_from_referral",
+            account=account,
+            user=user,
+            source=source,
+            ad_id=ad_id,
+            ad_name=ad_name,
+            ref=ref,
+            prefilled_message=prefilled_message,
+            deliver=deliver,
+        )
+
+    def user_comments_high_intent(
+        self,
+        *,
+        account=None,
+        user=None,
+        video_id=None,
+        text=None,
+        parent_comment_id=None,
+        is_follower=None,
+        deliver=None,
+    ):
+        """`im_receive_high_intent_comment` for a new comment. → comment_id, video_id, content, delivery."""
+        return self._call(
+            "user_comments_high_intent",
+            account=account,
+            user=user,
+            video_id=video_id,
+            text=text,
+            parent_comment_id=parent_comment_id,
+            is_follower=is_follower,
+            deliver=deliver,
+        )
+
+    def expire_media_urls(self):
+        """Every media download URL given out so far stops working (TikTok's expire after 24 hours)."""
+        return self._call("expire_media_urls")
 
     def restricted_user_writes(self, *, account=None, user=None, text=None, deliver=None):
         return self._call("restricted_user_writes", account=account, user=user, text=text, deliver=deliver)
@@ -210,8 +273,10 @@ class SandboxControl:
             unique_identifier=unique_identifier,
         )
 
-    def set_user(self, *, user: str, country=None, is_follower=None, image_send=None):
-        return self._call("set_user", user=user, country=country, is_follower=is_follower, image_send=image_send)
+    def set_user(self, *, user: str, country=None, is_follower=None, image_send=None, adult=None):
+        return self._call(
+            "set_user", user=user, country=country, is_follower=is_follower, image_send=image_send, adult=adult
+        )
 
     def set_capability(self, *, user: str, image_send: bool):
         return self._call("set_capability", user=user, image_send=image_send)

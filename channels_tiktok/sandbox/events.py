@@ -48,6 +48,8 @@ def message_content(account: Account, user: User, message: Message, *, as_number
         content["is_follower"] = user.is_follower
     if message.reply_source:
         content["reply_source_payload"] = dict(message.reply_source)
+    if message.referenced:
+        content["referenced_message_info"] = dict(message.referenced)
     return content
 
 

@@ -4,8 +4,17 @@ function runs each control action (`POST /sandbox/control/<action>/`, `SandboxCo
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox import oauth
-from channels_tiktok.sandbox.api import accounts, auto_messages, conversations, media, messages, moderation, videos
-from channels_tiktok.sandbox.control import auto, readback, scenarios, world
+from channels_tiktok.sandbox.api import (
+    accounts,
+    auto_messages,
+    conversations,
+    direct_reply,
+    media,
+    messages,
+    moderation,
+    videos,
+)
+from channels_tiktok.sandbox.control import auto, engagement, readback, scenarios, world
 
 API_ROUTES = {
     constants.PATH_OAUTH_TOKEN: ("POST", oauth.token),
@@ -31,6 +40,8 @@ API_ROUTES = {
     constants.PATH_AUTO_MESSAGE_SORT: ("POST", auto_messages.sort),
     constants.PATH_AUTO_MESSAGE_GET: ("GET", auto_messages.get),
     constants.PATH_AUTO_MESSAGE_STATUS: ("POST", auto_messages.status_update),
+    constants.PATH_DIRECT_REPLY_GET: ("GET", direct_reply.direct_reply_get),
+    constants.PATH_DIRECT_REPLY_UPDATE: ("POST", direct_reply.direct_reply_update),
     constants.PATH_WEBHOOK_UPDATE: ("POST", accounts.webhook_update),
     constants.PATH_WEBHOOK_LIST: ("GET", accounts.webhook_list),
     constants.PATH_WEBHOOK_DELETE: ("POST", accounts.webhook_delete),
@@ -50,6 +61,9 @@ SCENARIOS = (
     scenarios.operator_writes,
     auto.auto_message_sends,
     auto.review_auto_message,
+    engagement.user_opens_from_referral,
+    engagement.user_comments_high_intent,
+    engagement.expire_media_urls,
 )
 WORLD = (
     world.create_user,

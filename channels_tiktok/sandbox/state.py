@@ -106,6 +106,7 @@ class Account:
     is_business: bool
     country: str
     followers_count: int = 0
+    comment_to_message: bool = True  # direct_reply COMMENT_TO_MESSAGE switch
 
     @property
     def profile_image(self) -> str:
@@ -120,6 +121,7 @@ class User:
     country: str
     is_follower: bool = True
     image_send: bool = True  # the IMAGE_SEND capability of this user's conversations
+    adult: bool = True  # a comment-to-message reply needs a commenter over 18
 
     @property
     def restricted(self) -> bool:
@@ -138,6 +140,7 @@ class Message:
     source: str = ""  # business messages: API, APP or WEB
     reply_source: dict | None = None
     counts_for_window: bool = True
+    referenced: dict | None = None  # a quoted reply's referenced_message_info
 
 
 @dataclass
@@ -148,6 +151,7 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     last_read_ms: int = 0  # the user read up to here (im_mark_read_msg)
     business_read_ms: int = 0  # the business marked the conversation read (sender action MARK_READ)
+    referrals: list[dict] = field(default_factory=list)  # im_referral_msg referrals, oldest first
 
     def last_user_message(self) -> Message | None:
         return next((m for m in reversed(self.messages) if not m.from_business), None)
@@ -217,6 +221,7 @@ class Comment:
     create_time: int
     parent_comment_id: str = ""
     status: str = "PUBLIC"
+    dm_reply_message_id: str = ""  # the one private reply (direct_reply COMMENT_REPLY) it got
 
 
 @dataclass
@@ -285,6 +290,7 @@ class SandboxState:
             self.grants: list[Grant] = []
             self.codes: dict[str, AuthCode] = {}
             self.media: dict[str, Media] = {}
+            self.media_urls_expired_ms = 0  # download URLs issued before this are expired (expire_media_urls)
             self.videos: dict[str, Video] = {}
             self.comments: dict[str, Comment] = {}
             self.subscriptions: dict[str, str] = {}  # event_type -> callback_url

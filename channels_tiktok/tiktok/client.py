@@ -243,6 +243,43 @@ class TikTokClient(BusinessFeaturesMixin):
         data = self._request("POST", constants.PATH_MESSAGE_SEND, json_body=payload)
         return str((data.get("message") or {}).get("message_id", ""))
 
+    def send_comment_dm(self, *, business_id: str, comment_id: str, text: str) -> dict:
+        """The one private message a comment may get (`direct_reply` COMMENT_REPLY): it names the comment, not a
+        conversation. Returns TikTok's `message` (`message_id`, and `conversation_id` when TikTok gives it)."""
+        payload = {
+            "business_id": business_id,
+            "recipient_type": constants.RECIPIENT_TYPE_CONVERSATION,
+            "recipient": "",
+            "message_type": constants.MESSAGE_TYPE_TEXT,
+            "text": {"body": text},
+            "direct_reply": {
+                "reply_type": constants.REPLY_TYPE_COMMENT_REPLY,
+                "comment_reply": {"comment_id": comment_id},
+            },
+        }
+        data = self._request("POST", constants.PATH_MESSAGE_SEND, json_body=payload)
+        message = data.get("message")
+        return message if isinstance(message, dict) else {}
+
+    def comment_to_message_enabled(self, *, business_id: str) -> bool:
+        data = self._request(
+            "GET",
+            constants.PATH_DIRECT_REPLY_GET,
+            params={"business_id": business_id, "direct_reply_type": constants.DIRECT_REPLY_TYPE_COMMENT_TO_MESSAGE},
+        )
+        return str(data.get("operation_status", "")).upper() == constants.OPERATION_ENABLE
+
+    def set_comment_to_message(self, *, business_id: str, enabled: bool) -> None:
+        self._request(
+            "POST",
+            constants.PATH_DIRECT_REPLY_UPDATE,
+            json_body={
+                "business_id": business_id,
+                "direct_reply_type": constants.DIRECT_REPLY_TYPE_COMMENT_TO_MESSAGE,
+                "operation_status": constants.OPERATION_ENABLE if enabled else constants.OPERATION_DISABLE,
+            },
+        )
+
     def upload_image(self, *, business_id: str, content: bytes, filename: str, content_type: str) -> str:
         data = self._request(
             "POST",

@@ -161,7 +161,13 @@ def comment_update(inbound: Inbound) -> Outcome:
         client=client, values={constants.VAR_COMMENT_ID: comment_id, constants.VAR_COMMENT_VIDEO_ID: video_id}
     )
     parent_id = id_in(content, "parent_comment_id")
-    data = {"type": "comment", "comment_id": comment_id, "video_id": video_id, "parent_comment_id": parent_id}
+    data = {
+        "type": "comment",
+        "kind": Message.Kind.COMMENT,
+        "comment_id": comment_id,
+        "video_id": video_id,
+        "parent_comment_id": parent_id,
+    }
     log_inbound_message(
         inbound,
         external_id=comment_id,

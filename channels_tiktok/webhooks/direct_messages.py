@@ -29,7 +29,7 @@ from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging import window
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
-from channels_tiktok.webhooks import echoes, wire
+from channels_tiktok.webhooks import echoes, media, wire
 from channels_tiktok.webhooks.auto_echoes import auto_message_echo
 from channels_tiktok.webhooks.inbound import (
     PROCESSED,
@@ -56,15 +56,17 @@ BLOCKED_NOTE = (
 )
 
 
-def fetch_image(inbound: Inbound) -> dict:
-    """An inbound image's media id and download URL (valid 24 h). Without a usable token the reference is kept
-    and the failure noted: the message still reaches the bot."""
-    if message_type(inbound.content) != constants.MSG_TYPE_IMAGE:
+def fetch_media(inbound: Inbound) -> dict:
+    """An inbound image's or video's media id and download URL (valid 24 h). Without a usable token the reference
+    is kept and the failure noted: the message still reaches the bot."""
+    kind_of_message = message_type(inbound.content)
+    media_type = constants.MEDIA_MESSAGE_TYPES.get(kind_of_message)
+    if media_type is None:
         return {}
-    media_id = id_in(inbound.content, "image", "media_id")
+    media_id = id_in(inbound.content, kind_of_message, "media_id")
     reference: dict[str, Any] = {"media_id": media_id}
     if not media_id:
-        return {"image": reference}
+        return {kind_of_message: reference}
     try:
         reference["url"] = tokens.call(
             inbound.account,
@@ -73,6 +75,7 @@ def fetch_image(inbound: Inbound) -> dict:
                 conversation_id=id_in(inbound.content, "conversation_id"),
                 message_id=id_in(inbound.content, "message_id"),
                 media_id=media_id,
+                media_type=media_type,
             ),
         )
     except (TikTokError, tokens.AccountUnavailableError) as exc:
@@ -81,7 +84,7 @@ def fetch_image(inbound: Inbound) -> dict:
             extra={"webhook_event": inbound.event.pk, "error": type(exc).__name__},
         )
         reference["error"] = str(getattr(exc, "message", None) or getattr(exc, "reason", None) or exc)
-    return {"image": reference}
+    return {kind_of_message: reference}
 
 
 def receive_messages(inbounds: list[Inbound]) -> list[Outcome]:
@@ -151,6 +154,9 @@ def _write_received(received: list[Received]) -> None:
             for item in messages
         ],
         ignore_conflicts=True,
+    )
+    media.queue_copies(
+        [(item.inbound.channel.pk, item.message_id) for item in messages if media.has_media(item.kind, item.payload)]
     )
     save_bot_events(
         [

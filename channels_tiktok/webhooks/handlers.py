@@ -23,23 +23,25 @@ from channels_tiktok.models import TikTokAccount, WebhookEvent
 from channels_tiktok.webhooks import wire
 from channels_tiktok.webhooks.comments import comment_update, fetch_comment, fetch_comments
 from channels_tiktok.webhooks.direct_messages import (
-    fetch_image,
+    fetch_media,
     mark_read,
     receive_message,
     receive_message_restricted,
     receive_messages,
     send_echo,
 )
+from channels_tiktok.webhooks.high_intent import receive_high_intent_comment
 from channels_tiktok.webhooks.inbound import Inbound, Outcome, ignored
 from channels_tiktok.webhooks.received import message_type
+from channels_tiktok.webhooks.referrals import receive_referral
 
 
 def _always(inbound: Inbound) -> bool:
     return True
 
 
-def _is_image(inbound: Inbound) -> bool:
-    return message_type(inbound.content) == constants.MSG_TYPE_IMAGE
+def _is_media(inbound: Inbound) -> bool:
+    return message_type(inbound.content) in constants.MEDIA_MESSAGE_TYPES
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,17 @@ class Route:
 
 HANDLERS: dict[str, Route] = {
     constants.EVENT_RECEIVE_MSG: Route(
-        receive_message, apply_many=receive_messages, fetch=fetch_image, fetches=_is_image
+        receive_message, apply_many=receive_messages, fetch=fetch_media, fetches=_is_media
     ),
     constants.EVENT_RECEIVE_MSG_EU: Route(receive_message_restricted),
     constants.EVENT_SEND_MSG: Route(send_echo),
     constants.EVENT_MARK_READ: Route(mark_read),
     constants.EVENT_COMMENT_UPDATE: Route(comment_update, fetch=fetch_comment, fetch_many=fetch_comments),
+    constants.EVENT_REFERRAL: Route(receive_referral),
+    constants.EVENT_HIGH_INTENT_COMMENT: Route(receive_high_intent_comment),
 }
 # Known events the bot is not told about, with the note the journal keeps.
-IGNORED_EVENTS = {
-    constants.EVENT_REFERRAL: "referral (ad or tiktok.me link) events are journaled only",
-}
+IGNORED_EVENTS: dict[str, str] = {}
 
 
 def _account(business_id: str, accounts: dict[str, TikTokAccount | None] | None) -> TikTokAccount | None:

@@ -15,6 +15,8 @@ from channels_tiktok import constants
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.webhooks import wire
 from channels_tiktok.webhooks.inbound import PROCESSED, Inbound, Outcome, id_in, object_of, text_body
+from channels_tiktok.webhooks.media import link as media_link
+from channels_tiktok.webhooks.placeholders import placeholder
 from clients.models import BotEvent, Client, Message
 
 NOTHING_USABLE = "nothing usable: no sender id and no known conversation"
@@ -145,21 +147,33 @@ def read_received(inbound: Inbound) -> Received | Outcome:
         # Without an id anywhere the callback says so, never an empty slot.
         text = f"{constants.CALLBACK_SHARE_POST} {video_id or constants.CALLBACK_UNKNOWN_VIDEO_ID} {url}".strip()
         data.update(video_id=video_id, url=url, video_id_known=bool(video_id))
-    elif kind_of_message == constants.MSG_TYPE_IMAGE:
-        kind = Message.Kind.IMAGE
-        data["image"] = payload["image"] = inbound.fetched.get("image", {"media_id": id_in(block, "media_id")})
+    elif kind_of_message in constants.MEDIA_MESSAGE_TYPES:
+        kind = Message.Kind.IMAGE if kind_of_message == constants.MSG_TYPE_IMAGE else Message.Kind.VIDEO
+        reference = dict(inbound.fetched.get(kind_of_message, {"media_id": id_in(block, "media_id")}))
+        if reference.get("media_id") and not message_id.startswith("digest:"):
+            # Our own link, at once: the copy is made in the background (webhooks/media.py).
+            reference["link"] = media_link(channel_id=inbound.channel.pk, message_id=message_id)
+        data[kind_of_message] = payload[kind_of_message] = reference
+        text = placeholder(kind_of_message)
     elif kind_of_message in (constants.MSG_TYPE_STICKER, constants.MSG_TYPE_EMOJI):
         kind = Message.Kind.STICKER if kind_of_message == constants.MSG_TYPE_STICKER else Message.Kind.EMOJI
         url = block.get("url")
         data["url"] = url.strip() if isinstance(url, str) else ""
         data[kind_of_message] = block
+        text = placeholder(kind_of_message)
     else:
-        kind = Message.Kind.UNSUPPORTED
-        data["unsupported"] = True
+        # `template`, `other` and any type TikTok adds later: the kind, a readable text and the raw block.
+        kind = Message.Kind.TEMPLATE if kind_of_message == constants.MSG_TYPE_TEMPLATE else Message.Kind.OTHER
         if block:
-            data[kind_of_message] = block
-        outcome = Outcome(WebhookEvent.Status.PROCESSED, f"unsupported message type {kind_of_message!r}")
-    payload.update({key: value for key, value in data.items() if key not in ("message_id", "type")})
+            data[kind_of_message or constants.MSG_TYPE_OTHER] = block
+        text = placeholder(kind)
+        if kind_of_message not in (constants.MSG_TYPE_TEMPLATE, constants.MSG_TYPE_OTHER):
+            outcome = Outcome(WebhookEvent.Status.PROCESSED, f"message type {kind_of_message!r} told as other")
+    data["kind"] = kind
+    referenced = id_in(content, "referenced_message_info", "referenced_message_id")
+    if referenced and kind != constants.MSG_TYPE_REACTION:
+        data["referenced_message_id"] = referenced
+    payload.update({key: value for key, value in data.items() if key not in ("message_id", "type", "kind")})
     username = content.get("from") if isinstance(content.get("from"), str) else ""
     return Received(
         inbound=inbound,

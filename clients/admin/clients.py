@@ -1,6 +1,7 @@
 """Admin for clients (variables, window, latest messages) and the message log."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -124,4 +125,16 @@ class MessageAdmin(BigListAdmin):
     list_select_related = ("client", "channel")
     exact_search_fields = ("external_id",)
     raw_id_fields = ("client", "channel")
-    readonly_fields = ("created_at", "sent_at", "read_at")
+    readonly_fields = ("media_preview", "created_at", "sent_at", "read_at")
+
+    @admin.display(description=_("media"))
+    def media_preview(self, message: Message):
+        """An inbound image (thumbnail) or video by the link the bot got (the channel puts it in the payload)."""
+        block = message.payload.get(message.kind) if isinstance(message.payload, dict) else None
+        url = block.get("link") if isinstance(block, dict) else None
+        if not url:
+            return "—"
+        return render_to_string(
+            "admin/clients/message/media_preview.html",
+            {"url": url, "video": message.kind == "video", "status": message.payload.get("media_status", "")},
+        )

@@ -280,6 +280,20 @@ TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECON
 # Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and
 # its arrival at TikTok: the sustained rate is QPS / (1 s + margin).
 TIKTOK_RATE_LIMIT_MARGIN_SECONDS = env.float("TIKTOK_RATE_LIMIT_MARGIN_SECONDS", default=0.02)
+# The bot's `text` for a message without text (kind -> text, e.g. {"sticker": "🧸"}); unset kinds get the translated
+# defaults of channels_tiktok/webhooks/placeholders.py ("[sticker]", "[video]", ...).
+TIKTOK_MESSAGE_PLACEHOLDERS = env.json("TIKTOK_MESSAGE_PLACEHOLDERS", default={})
+# Inbound images and videos are copied into `default_storage` (MEDIA_ROOT unless STORAGES says otherwise) and the
+# bot gets a signed link of ours (channels_tiktok/webhooks/media.py).
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Copy each inbound image and video right after it arrives (False: only when its link is first opened).
+TIKTOK_KEEP_MEDIA = env.bool("TIKTOK_KEEP_MEDIA", default=True)
+TIKTOK_MEDIA_MAX_BYTES = env.int("TIKTOK_MEDIA_MAX_BYTES", default=50 * 1024 * 1024)
+TIKTOK_MEDIA_LINK_MAX_AGE_SECONDS = env.int("TIKTOK_MEDIA_LINK_MAX_AGE_SECONDS", default=90 * 86400)
+TIKTOK_MEDIA_FETCH_DEADLINE_SECONDS = env.float("TIKTOK_MEDIA_FETCH_DEADLINE_SECONDS", default=60.0)
+TIKTOK_MEDIA_RETRIES = env.int("TIKTOK_MEDIA_RETRIES", default=3)
+TIKTOK_MEDIA_RETRY_BACKOFF_SECONDS = env.float("TIKTOK_MEDIA_RETRY_BACKOFF_SECONDS", default=30.0)
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {

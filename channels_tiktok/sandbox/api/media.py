@@ -50,14 +50,17 @@ def media_download(sandbox: SandboxCore, request: Request) -> Response:
     with sandbox.state.lock:
         account = _messaging(sandbox, request, business_id=body.get("business_id"), scope=constants.SCOPE_MESSAGE_READ)
         conversation = _conversation(sandbox, account, body.get("conversation_id"))
-        if body.get("media_type") != constants.MEDIA_TYPE_IMAGE:
-            raise _invalid(f"media_type must be {constants.MEDIA_TYPE_IMAGE}.")
+        types = {media_type: kind for kind, media_type in constants.MEDIA_MESSAGE_TYPES.items()}
+        if body.get("media_type") not in types:
+            raise _invalid(f"media_type must be one of {', '.join(types)}.")
         message = next((m for m in conversation.messages if m.message_id == str(body.get("message_id"))), None)
-        if message is None or message.type != constants.MSG_TYPE_IMAGE:
-            raise ApiError(constants.CODE_NOT_FOUND, "The message does not exist or holds no image.")
+        if message is None or message.type != types[body["media_type"]]:
+            raise ApiError(constants.CODE_NOT_FOUND, "The message does not exist or holds no media of that type.")
         if message.body.get("media_id") != body.get("media_id"):
             raise ApiError(constants.CODE_NOT_FOUND, "The media does not belong to this message.")
-    return envelope({"download_url": f"{request_base_url(request)}/sandbox/media/{message.body['media_id']}/"})
+        issued = sandbox.state.clock.now_ms()
+    url = f"{request_base_url(request)}/sandbox/media/{message.body['media_id']}/?issued={issued}"
+    return envelope({"download_url": url})
 
 
 def request_base_url(request: Request) -> str:
@@ -78,4 +81,13 @@ def media_file(sandbox: SandboxCore, request: Request, media_id: str) -> Respons
             return Response.text("not found", status=404)
         if grant is None or grant.business_id != media.business_id:
             return Response.text("forbidden: x-user must carry the account's access token", status=403)
+        # A download URL is valid 24 hours after media/download gave it (or until expire_media_urls).
+        issued = request.query.get("issued", "")
+        issued_ms = int(issued) if issued.isdigit() else None
+        valid_ms = constants.MEDIA_DOWNLOAD_URL_HOURS * 3_600_000
+        now_ms = sandbox.state.clock.now_ms()
+        if issued_ms is not None and (
+            issued_ms + valid_ms <= now_ms or issued_ms < sandbox.state.media_urls_expired_ms
+        ):
+            return Response.text("forbidden: the download URL has expired", status=403)
     return Response(status=200, body=media.content, content_type=media.content_type)

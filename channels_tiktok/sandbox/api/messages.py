@@ -7,6 +7,7 @@ from typing import Any
 from channels_tiktok import constants
 from channels_tiktok.sandbox import events
 from channels_tiktok.sandbox.api.common import _conversation, _invalid, _messaging
+from channels_tiktok.sandbox.api.direct_reply import comment_reply_target
 from channels_tiktok.sandbox.api.videos import own_post
 from channels_tiktok.sandbox.core import SandboxCore
 from channels_tiktok.sandbox.state import Account, Conversation, Message
@@ -109,7 +110,14 @@ def send(sandbox: SandboxCore, request: Request) -> Response:
         account = _messaging(sandbox, request, business_id=body.get("business_id"), scope=constants.SCOPE_MESSAGE_SEND)
         if body.get("recipient_type") != constants.RECIPIENT_TYPE_CONVERSATION:
             raise _invalid(f"recipient_type must be {constants.RECIPIENT_TYPE_CONVERSATION}.")
-        conversation = _conversation(sandbox, account, body.get("recipient"))
+        # A comment-to-message reply names the comment, not a conversation: it may write first (direct_reply.py).
+        comment = None
+        if "direct_reply" in body:
+            conversation, comment = comment_reply_target(
+                sandbox, account, body["direct_reply"], now_ms=state.clock.now_ms()
+            )
+        else:
+            conversation = _conversation(sandbox, account, body.get("recipient"))
         message_type = body.get("message_type")
         if message_type not in TYPE_KEYS:
             raise _invalid(f"message_type must be one of {', '.join(TYPE_KEYS)}.")
@@ -133,7 +141,8 @@ def send(sandbox: SandboxCore, request: Request) -> Response:
             content = _share_post(sandbox, account, body.get("share_post"))
         else:
             content = _image(sandbox, account, conversation, body.get("image"))
-        check_window(conversation, now_ms=now_ms)
+        if comment is None:
+            check_window(conversation, now_ms=now_ms)
         message = Message(
             message_id=state.next_message_id(),
             conversation_id=conversation.conversation_id,
@@ -144,9 +153,13 @@ def send(sandbox: SandboxCore, request: Request) -> Response:
             source=constants.SEND_SOURCE_API,
         )
         conversation.messages.append(message)
+        if comment is not None:
+            comment.dm_reply_message_id = message.message_id
         user = state.users[conversation.user_id]
         echo = events.message_content(account, user, message, as_numbers=sandbox.config.ids_as_numbers)
         echo_mode = sandbox.config.echo_mode
-    response = envelope({"message": {"message_id": message.message_id}})
+    response = envelope(
+        {"message": {"message_id": message.message_id, "conversation_id": conversation.conversation_id}}
+    )
     sandbox.emit_after_api_call(constants.EVENT_SEND_MSG, account.business_id, echo, echo_mode=echo_mode)
     return response

@@ -14,7 +14,8 @@ from channels_tiktok.sandbox.state import Account, Delivery, User
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-
+# The first bytes of an MP4 file (an `ftyp` box): enough for a "video" the user sends.
+TINY_MP4 = bytes.fromhex("0000001c667479706d703432000000006d7034326973736f6d") + b"\x00" * 32
 
 SAMPLES = {
     "sample.png": (TINY_PNG, "image/png"),

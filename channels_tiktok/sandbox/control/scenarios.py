@@ -13,7 +13,7 @@ from channels_tiktok import constants
 from channels_tiktok.sandbox import events
 from channels_tiktok.sandbox.api.media import image_type
 from channels_tiktok.sandbox.api.messages import check_window
-from channels_tiktok.sandbox.control.common import TINY_PNG, ControlError, _account, _user, delivery_result
+from channels_tiktok.sandbox.control.common import TINY_MP4, TINY_PNG, ControlError, _account, _user, delivery_result
 from channels_tiktok.sandbox.core import SandboxCore
 from channels_tiktok.sandbox.state import Comment, Conversation, Message
 from channels_tiktok.sandbox.wire import ApiError
@@ -27,6 +27,7 @@ def _user_message(
     type_: str,
     body: dict,
     reply_source: dict | None = None,
+    referenced: dict | None = None,
     deliver: str = "sync",
 ) -> dict:
     state = sandbox.state
@@ -41,6 +42,7 @@ def _user_message(
             body=body,
             timestamp_ms=max(state.clock.now_ms(), _last_ms(conversation) + 1),
             reply_source=reply_source,
+            referenced=referenced,
         )
         conversation.messages.append(message)
         if user_obj.restricted:
@@ -84,10 +86,31 @@ def user_sends(
     user: str = "sbx-user-lucia",
     type: str = "sticker",
     body: dict | None = None,
+    quote_message_id: str = "",
     deliver: str = "sync",
 ) -> dict:
-    """Any other message type TikTok knows (`sticker`, `emoji`, `video`, ...) with the type's object as `body`."""
-    return _user_message(sandbox, account=account, user=user, type_=type, body=body or {}, deliver=deliver)
+    """Any other message type TikTok knows (`sticker`, `emoji`, `video`, `template`, `other`, ...) with the type's
+    object as `body` (default: what TikTok would send: a sticker's or emoji's URL, a video's media id).
+    `quote_message_id` makes it a quoted reply (`referenced_message_info`)."""
+    if body is None:
+        body = defaults_for(sandbox, account, type)
+    referenced = {"referenced_message_id": str(quote_message_id)} if quote_message_id else None
+    return _user_message(
+        sandbox, account=account, user=user, type_=type, body=body, referenced=referenced, deliver=deliver
+    )
+
+
+def defaults_for(sandbox: SandboxCore, account: Any, type_: str) -> dict:
+    """The block TikTok sends for a message of `type_` when the caller gave none."""
+    if type_ == constants.MSG_TYPE_VIDEO:
+        with sandbox.state.lock:
+            media = sandbox.add_media(_account(sandbox, account).business_id, TINY_MP4, "video/mp4")
+        return {"media_id": media.media_id}
+    if type_ in (constants.MSG_TYPE_STICKER, constants.MSG_TYPE_EMOJI):
+        return {"url": f"https://p16-im-{type_}.tiktokcdn.com/sandbox/{type_}-{sandbox.state.next_message_id()}.png"}
+    if type_ == constants.MSG_TYPE_TEMPLATE:
+        return {"title": "Menu", "buttons": []}
+    return {}
 
 
 def restricted_user_writes(

@@ -45,8 +45,9 @@ def set_user(
     country: str | None = None,
     is_follower: bool | None = None,
     image_send: bool | None = None,
+    adult: bool | None = None,
 ) -> dict:
-    """Change a user: country (restricted region or not), follower flag, IMAGE_SEND capability."""
+    """Change a user: country (restricted region or not), follower flag, IMAGE_SEND capability, over 18."""
     with sandbox.state.lock:
         user_obj = _user(sandbox, user)
         if country is not None:
@@ -55,6 +56,8 @@ def set_user(
             user_obj.is_follower = _bool(is_follower)
         if image_send is not None:
             user_obj.image_send = _bool(image_send)
+        if adult is not None:
+            user_obj.adult = _bool(adult)
         return vars(user_obj) | {"restricted": user_obj.restricted}
 
 
