@@ -186,13 +186,14 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         getattr(self, name)(request, self.get_queryset(request).filter(pk=account.pk))
         return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
 
+    @classmethod
+    def operation_names(cls) -> list[str]:
+        """The actions that are also buttons on an account's page: not the comment-to-message switch, a list
+        action whose state has a panel of its own."""
+        return [name for name in cls.actions if name not in EngagementPanels.ENGAGEMENT_ACTIONS]
+
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        # The comment-to-message switch is a list action; its state has its own panel.
-        context["operations"] = [
-            (name, getattr(self, name).short_description)
-            for name in self.actions
-            if name not in EngagementPanels.ENGAGEMENT_ACTIONS
-        ]
+        context["operations"] = [(name, getattr(self, name).short_description) for name in self.operation_names()]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_queryset(self, request):
