@@ -23,6 +23,7 @@ class WindowInfo:
     open: bool
     expires_at: dt.datetime | None
     messages_left: int
+    last_message: bool = False  # in a send's answer: the send took the window's last message
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class OutgoingRequest:
     buttons: list[dict[str, Any]] = field(default_factory=list)
     image_url: str = ""
     image_file: Any = None
+    reserve_last: bool = False  # keep the window's last message for a send marked `last`
+    last: bool = False  # this send may take the window's last message
+    text_fallback: bool | None = None  # buttons also as numbered text; None: the project's setting
 
 
 class ChannelProvider:

@@ -54,7 +54,12 @@ def image_of(request: OutgoingRequest) -> messaging.ImageSource | None:
 def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
     try:
         return messaging.send_message(
-            client=client, text=request.text, buttons=buttons_of(request), image=image_of(request)
+            client=client,
+            text=request.text,
+            buttons=buttons_of(request),
+            image=image_of(request),
+            reserve_last=request.reserve_last,
+            last=request.last,
         )
     except OutboundError as exc:
         raise as_api_error(exc) from exc

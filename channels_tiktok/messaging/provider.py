@@ -31,6 +31,7 @@ def document_error_codes() -> None:
     conflicts = {code: rules.CODES[code] for code in rules.CONVERSATION_CODES}
     document_codes(conflicts, status_code=409)
     document_codes(outbound.CONFLICT_CODES, status_code=409)
+    document_codes(rules.SLOT_CODES, status_code=409)
     document_codes({k: v for k, v in rules.CODES.items() if k not in conflicts}, status_code=422)
     document_codes(images.CODES, status_code=422)
     document_codes(comment_replies.CODES, status_code=422)

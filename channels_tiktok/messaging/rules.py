@@ -55,6 +55,20 @@ WARNING_CODES: dict[str, str] = {
 # Refusals that are about the conversation's state rather than the message: the send API answers them 409.
 CONVERSATION_CODES = frozenset(WINDOW_REFUSALS.values())
 
+# The slot budget: a send asked to keep the window's last message free for a send marked `last`.
+SLOT_CODES: dict[str, str] = {
+    "last_slot_reserved": "Only the window's last message is left and this send asked to keep it for a send "
+    "marked `last`.",
+}
+
+
+def slot_refusal(messages_left: int, *, reserve_last: bool, last: bool) -> str | None:
+    """Whether a send may take one of `messages_left` slots: a send with `reserve_last` (and not itself `last`)
+    leaves the last one free. None: it may; else the code (the window's own refusals are `window_verdict`'s)."""
+    if messages_left == 1 and reserve_last and not last:
+        return "last_slot_reserved"
+    return None
+
 
 @dataclass(frozen=True)
 class Button:

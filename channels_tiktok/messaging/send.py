@@ -203,8 +203,12 @@ def send_message(
     text: str = "",
     buttons: Sequence[rules.Button] = (),
     image: ImageSource | None = None,
+    reserve_last: bool = False,
+    last: bool = False,
 ) -> Message:
-    """Send one message from the bot to `client` and log it. Raises an OutboundError subclass when refused:
+    """Send one message from the bot to `client` and log it. `reserve_last` (without `last`): refused with
+    `last_slot_reserved` rather than take the window's last message. The returned message's `last_message`
+    says whether it took the last one. Raises an OutboundError subclass when refused:
     RuleViolationsError (422), BlockedError (409), SendRateLimitedError (429), UpstreamError (502). The log
     row, if one was made, says why."""
     account = account_of(client)
@@ -225,14 +229,17 @@ def send_message(
                 [rules.Violation("image_not_supported", rules.CODES["image_not_supported"], "image")]
             )
 
-    window_start = window.reserve(conversation)
-    if window_start is None:
+    reservation = window.reserve_slot(conversation, take_last=not reserve_last or last)
+    if reservation is None:
         # A client message between the check and the reservation would have opened a new window: rare enough
         # to answer with the usual refusal.
-        violation = _window_violation(conversation) or rules.Violation(
-            "quota_exhausted", rules.CODES["quota_exhausted"]
-        )
+        violation = _window_violation(conversation)
+        if violation is None:  # room left, but only the last message, kept for a send marked `last`
+            left = window.verdict(conversation).messages_left
+            code = rules.slot_refusal(left, reserve_last=reserve_last, last=last) or "quota_exhausted"
+            violation = rules.Violation(code, rules.SLOT_CODES.get(code) or rules.CODES[code])
         raise BlockedError(violation.code, violation.message)
+    window_start = reservation.window_start
     message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
     log = {"message_id": message.pk, "client_id": client.pk, "account_id": account.pk}
     try:
@@ -268,6 +275,7 @@ def send_message(
     except TikTokError as error:
         raise _after_tiktok_error(message, conversation, error, window_start=window_start, log=log) from error
     _mark_sent(message, external_id=external_id)
+    message.last_message = reservation.last
     logger.info("tiktok.send.sent", extra={**log, "external_id": external_id})
     return message
 

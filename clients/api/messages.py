@@ -1,5 +1,7 @@
 """`/api/v1/clients/{id}/messages/`: the client's message log (newest first) and sending a message."""
 
+from dataclasses import replace
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -12,14 +14,17 @@ from ..models import Message
 from ..permissions import ProjectScopedMixin
 from .clients import project_clients
 from .docs import error_responses
-from .serializers import MessageSerializer, SendMessageSerializer
+from .serializers import MessageSerializer, SendMessageSerializer, SentMessageSerializer
 
 SEND_DESCRIPTION = _(
     "Sends one message to the client, synchronously (the bot's messages reach the client in the order it sent "
     "them): text; or text with 1-3 buttons of one kind (callback or url); or one image (JSON `image.url`, or a "
     "multipart upload named `image`). The message is checked against the channel's rules first (422 lists every "
     "violation), one message of the client's window is reserved (409 `window_closed` / `quota_exhausted`), then "
-    "the channel is called (502 when it refuses or does not answer). Buttons are not shown on desktop TikTok."
+    "the channel is called (502 when it refuses or does not answer). Buttons are not shown on desktop TikTok. "
+    "The answer's `window` tells the budget after the send: `messages_left`, `expires_at`, and `last_message` when "
+    "this send took the window's last message. With `reserve_last` the send is refused (409 `last_slot_reserved`) "
+    "rather than take the last message, unless it also says `last`."
 )
 
 
@@ -41,7 +46,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": SendMessageSerializer, "multipart/form-data": SendMessageSerializer},
-        responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+        responses={201: SentMessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
         description=SEND_DESCRIPTION,
     )
     def post(self, request, *args, **kwargs):
@@ -54,6 +59,14 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
             buttons=[dict(b) for b in body.validated_data["buttons"]],
             image_url=image.get("url", ""),
             image_file=image.get("file"),
+            reserve_last=body.validated_data["reserve_last"],
+            last=body.validated_data["last"],
+            text_fallback=body.validated_data["text_fallback"],
         )
-        message = provider_for(client.channel).send_message(client=client, request=outgoing)
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        provider = provider_for(client.channel)
+        message = provider.send_message(client=client, request=outgoing)
+        window = provider.window(client)
+        if window is not None:
+            window = replace(window, last_message=bool(getattr(message, "last_message", False)))
+        message.window = window
+        return Response(SentMessageSerializer(message).data, status=status.HTTP_201_CREATED)

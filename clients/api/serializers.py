@@ -72,6 +72,20 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SendWindowSerializer(WindowSerializer):
+    last_message = serializers.BooleanField(help_text=_("This send took the window's last message."))
+
+
+class SentMessageSerializer(MessageSerializer):
+    """A send's answer: the message, and the client's window after it."""
+
+    window = SendWindowSerializer(read_only=True, allow_null=True)
+
+    class Meta(MessageSerializer.Meta):
+        fields = (*MessageSerializer.Meta.fields, "window")
+        read_only_fields = fields
+
+
 class ButtonSerializer(serializers.Serializer):
     type = serializers.CharField(help_text=_("callback or url"))
     text = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=_("What the bot gets on a tap."))
@@ -109,6 +123,20 @@ class SendMessageSerializer(serializers.Serializer):
     buttons = ButtonsField(required=False, default=list)
     image = serializers.JSONField(
         required=False, default=None, help_text=_('{"url": "https://…"} in JSON; a JPEG/PNG file in multipart.')
+    )
+    reserve_last = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Refuse (409 last_slot_reserved) rather than take the window's last message."),
+    )
+    last = serializers.BooleanField(
+        required=False, default=False, help_text=_("This send may take the window's last message.")
+    )
+    text_fallback = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Buttons also as numbered text after the card's text; default: the project's setting."),
     )
 
     def validate_image(self, value):

@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named so a message's status is one enum wherever a message appears (the log, a send's answer).
+    "ENUM_NAME_OVERRIDES": {"MessageStatusEnum": "clients.models.Message.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "clients.api.docs.add_error_codes",
