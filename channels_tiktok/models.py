@@ -111,6 +111,10 @@ class Conversation(models.Model):
     window_sent = models.PositiveSmallIntegerField(
         _("messages sent in the window"), default=0, help_text=_("Business messages since the last client message.")
     )
+    # The window (by its start, last_inbound_at) each window event was last sent for: set by a conditional
+    # UPDATE before the event is written, so every window gets each event once, whatever the number of workers.
+    closing_sent_for = models.DateTimeField(_("window.closing sent for"), null=True, blank=True)
+    closed_sent_for = models.DateTimeField(_("window.closed sent for"), null=True, blank=True)
     image_send_allowed = models.BooleanField(_("images allowed"), null=True, blank=True)
     image_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("image checked at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -127,6 +131,7 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["conversation_id"]),
             models.Index(fields=["account", "-last_inbound_at"]),
+            models.Index(fields=["last_inbound_at"]),  # the window events' periodic scan
             models.Index(fields=["image_send_allowed", "-id"]),  # the admin's filter, newest first
         ]
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from channels_tiktok.accounts import tokens
+from channels_tiktok.messaging import window_events
 from channels_tiktok.webhooks import journal
 
 
@@ -26,3 +27,9 @@ def prune_webhook_journal() -> int:
 @shared_task(name="channels_tiktok.tasks.refresh_expiring_tokens")
 def refresh_expiring_tokens() -> dict[str, int]:
     return tokens.refresh_expiring()
+
+
+# ---------------------------------------------------------------------------------- window events
+@shared_task(name="channels_tiktok.tasks.emit_window_events")
+def emit_window_events() -> dict[str, int]:
+    return window_events.emit_due()

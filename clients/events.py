@@ -37,6 +37,20 @@ EVENT_TYPES: dict[str, str] = {
     BotEvent.Type.OPERATOR_MESSAGE: "A person sent a message from the TikTok app (not through this API).",
     BotEvent.Type.MESSAGE_STATUS: "An outbound message changed status (`data.status`: sent, failed, read).",
     BotEvent.Type.ACCOUNT_STATUS: "A connected account changed status (for example: needs reauthorisation).",
+    BotEvent.Type.WINDOW_CLOSING: (
+        "The client's messaging window ends soon (a configurable time before, default 1 hour), with messages "
+        "left. `data`: `conversation_id`, `window_started_at`, `expires_at`, `messages_left`. Once per window."
+    ),
+    BotEvent.Type.WINDOW_CLOSED: (
+        "The client's messaging window ended: `data.reason` is `expired` (time up; `messages_left` were unused) or "
+        "`exhausted` (all messages used, sent within a minute of the last one). Also `conversation_id`, "
+        "`window_started_at`, `expires_at`. Once per window."
+    ),
+    BotEvent.Type.WINDOW_OPENED: (
+        "The client wrote again after their window had closed or was used up: a new window is open. `data`: "
+        "`conversation_id`, `window_started_at`, `expires_at`, `messages_left`, `previous` (`closed` or "
+        "`exhausted`). Comes before the `client.message` of the message that opened it."
+    ),
 }
 
 

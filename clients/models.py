@@ -31,6 +31,14 @@ class Project(models.Model):
     callback_secret = EncryptedTextField(
         _("callback secret"), blank=True, help_text=_("Signs the X-Signature header of pushed bot events.")
     )
+    button_text_fallback = models.BooleanField(
+        _("buttons also as text"),
+        default=False,
+        help_text=_(
+            "Button cards also list their buttons as numbered text, for clients on TikTok Desktop (which does not "
+            "show button cards); a typed number or button title counts as a tap."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -232,6 +240,9 @@ class BotEvent(models.Model):
         ACCOUNT_STATUS = "account.status", "account.status"
         CLIENT_MESSAGE_BLOCKED = "client.message_blocked", "client.message_blocked"
         CLIENT_REACTION = "client.reaction", "client.reaction"
+        WINDOW_CLOSING = "window.closing", "window.closing"
+        WINDOW_CLOSED = "window.closed", "window.closed"
+        WINDOW_OPENED = "window.opened", "window.opened"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
-from channels_tiktok.messaging import window
+from channels_tiktok.messaging import window, window_events
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.webhooks import wire
@@ -121,6 +121,12 @@ def _write_received(received: list[Received]) -> None:
         if item.conversation_id:
             latest[item.client.pk] = item
             newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
+    before = {
+        client_id: (last_inbound_at, sent)
+        for client_id, last_inbound_at, sent in Conversation.objects.filter(client_id__in=list(latest)).values_list(
+            "client_id", "last_inbound_at", "window_sent"
+        )
+    }
     conversations = Conversation.objects.bulk_create(
         [
             Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
@@ -132,6 +138,8 @@ def _write_received(received: list[Received]) -> None:
     )
     # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
     window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
+    # window.opened first: the bot hears that a window opened before it hears the message that opened it.
+    save_bot_events(_opened_events(conversations, before=before, newest=newest, latest=latest))
 
     # Logged once per TikTok id (or digest): INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
     Message.objects.bulk_create(
@@ -159,6 +167,30 @@ def _write_received(received: list[Received]) -> None:
             for item, (variables, _changed) in zip(received, merged, strict=True)
         ]
     )
+
+
+def _opened_events(
+    conversations: list[Conversation],
+    *,
+    before: dict[int, tuple[dt.datetime | None, int]],
+    newest: dict[int, dt.datetime],
+    latest: dict[int, Received],
+) -> list:
+    """`window.opened` for clients whose window was closed or used up when they wrote again."""
+    built = []
+    for conversation in conversations:
+        last_inbound_at, sent = before.get(conversation.client_id, (None, 0))
+        at = newest[conversation.client_id]
+        if last_inbound_at is None or at <= last_inbound_at:
+            continue  # first contact (no window to reopen) or an older message replayed
+        previous = window_events.previous_window(last_inbound_at, sent, at=at)
+        if previous is None:
+            continue
+        item = latest[conversation.client_id]
+        data = window_events.opened_data(item.conversation_id, window_start=at, previous=previous)
+        key = window_events.dedupe_key(conversation.pk, at, window_events.OPENED)
+        built.append(item.inbound.bot_event(BotEvent.Type.WINDOW_OPENED, client=item.client, data=data, key=key))
+    return built
 
 
 def receive_message_restricted(inbound: Inbound) -> Outcome:
