@@ -51,6 +51,11 @@ def image_of(request: OutgoingRequest) -> messaging.ImageSource | None:
     return messaging.ImageSource(url=request.image_url, upload=request.image_file)
 
 
+def fallback_wanted(project, request: OutgoingRequest) -> bool:
+    """The send's `text_fallback`, else the project's setting."""
+    return project.button_text_fallback if request.text_fallback is None else request.text_fallback
+
+
 def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
     try:
         return messaging.send_message(
@@ -60,6 +65,7 @@ def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
             image=image_of(request),
             reserve_last=request.reserve_last,
             last=request.last,
+            text_fallback=fallback_wanted(client.channel.project, request),
         )
     except OutboundError as exc:
         raise as_api_error(exc) from exc

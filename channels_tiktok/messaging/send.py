@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.messaging import rules, window
+from channels_tiktok.messaging import fallback, rules, window
 from channels_tiktok.messaging.images import ImageError, ImageFile, fetch_image, read_upload
 from channels_tiktok.messaging.outbound import (
     BlockedError,
@@ -205,16 +205,21 @@ def send_message(
     image: ImageSource | None = None,
     reserve_last: bool = False,
     last: bool = False,
+    text_fallback: bool = False,
 ) -> Message:
     """Send one message from the bot to `client` and log it. `reserve_last` (without `last`): refused with
     `last_slot_reserved` rather than take the window's last message. The returned message's `last_message`
-    says whether it took the last one. Raises an OutboundError subclass when refused:
+    says whether it took the last one. `text_fallback`: a callback card's text also lists its buttons
+    (messaging/fallback.py). Raises an OutboundError subclass when refused:
     RuleViolationsError (422), BlockedError (409), SendRateLimitedError (429), UpstreamError (502). The log
     row, if one was made, says why."""
     account = account_of(client)
     ensure_available(account)
     message_rules = outgoing(text=text, buttons=buttons, image=image)
     content_errors = rules.check_content(message_rules)
+    shown = fallback.shown_text(text, buttons, enabled=text_fallback)
+    if shown != text:
+        content_errors += rules.check_fallback(message_rules)
     if content_errors:
         raise RuleViolationsError(content_errors)
     conversation = conversation_of(client)
@@ -240,7 +245,9 @@ def send_message(
             violation = rules.Violation(code, rules.SLOT_CODES.get(code) or rules.CODES[code])
         raise BlockedError(violation.code, violation.message)
     window_start = reservation.window_start
-    message = _log_queued(client=client, text=text, buttons=buttons, image=image_file, source=image)
+    message = _log_queued(client=client, text=shown, buttons=buttons, image=image_file, source=image)
+    if shown != text:
+        message.payload[fallback.PAYLOAD_FLAG] = True
     log = {"message_id": message.pk, "client_id": client.pk, "account_id": account.pk}
     try:
         media_id = ""
@@ -256,7 +263,7 @@ def send_message(
                 event="tiktok.upload",
             )
             message.payload["image"]["media_id"] = media_id
-        message_type, body = _send_body(message, text=text, buttons=buttons, media_id=media_id)
+        message_type, body = _send_body(message, text=shown, buttons=buttons, media_id=media_id)
         external_id = call(
             account,
             lambda c: c.send_message(
@@ -310,6 +317,7 @@ def validate_message(
     text: str = "",
     buttons: Sequence[rules.Button] = (),
     image: ImageSource | None = None,
+    text_fallback: bool = False,
 ) -> rules.Verdict:
     """The send's checks without sending (B4): the rules, the image's bytes, and with a client its window and
     the image capability TikTok last reported. Nothing is reserved, logged or sent."""
@@ -318,6 +326,8 @@ def validate_message(
     conversation = facts_of(conversation_of(client), now=now) if client is not None else None
     verdict = rules.check(message_rules, conversation=conversation, now=now)
     errors = list(verdict.errors)
+    if fallback.shown_text(text, buttons, enabled=text_fallback) != text:
+        errors.extend(rules.check_fallback(message_rules))
     try:
         ensure_available(account)
     except BlockedError as exc:

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
-from channels_tiktok.messaging import window, window_events
+from channels_tiktok.messaging import fallback, window, window_events
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.webhooks import wire
@@ -111,6 +111,8 @@ def _write_received(received: list[Received]) -> None:
         for item in items:
             item.client = clients[item.external_id]
     merged = services.merge_variables_many([(item.client, item.variables) for item in received])
+    for item in received:
+        _typed_tap(item)
 
     # Each client's conversation as its last message says, and its newest message for the window. A reaction is
     # not a message (it moves no window); a message without a conversation id names no conversation.
@@ -167,6 +169,24 @@ def _write_received(received: list[Received]) -> None:
             for item, (variables, _changed) in zip(received, merged, strict=True)
         ]
     )
+
+
+def _typed_tap(item: Received) -> None:
+    """A typed reply naming a button of the last card listed as text becomes a tap of that button."""
+    if item.kind != Message.Kind.TEXT:
+        return
+    tap = fallback.tap_for(item.client.pk, item.text)
+    if tap is None:
+        return
+    details = {
+        "button_id": tap.button_id,
+        "button_message_id": tap.card_external_id,
+        "matched_from_text": True,
+        "typed_text": item.text,
+    }
+    item.kind, item.text = Message.Kind.BUTTON_TAP, tap.text
+    item.data.update(details)
+    item.payload.update(details)
 
 
 def _opened_events(
