@@ -38,6 +38,14 @@ class OutgoingRequest:
     reserve_last: bool = False  # keep the window's last message for a send marked `last`
     last: bool = False  # this send may take the window's last message
     text_fallback: bool | None = None  # buttons also as numbered text; None: the project's setting
+    when_closed: str = "refuse"  # "queue": a closed or used-up window keeps the message for the next one
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A send's answer when the message was kept for the client's next window (202): its body."""
+
+    body: dict[str, Any]
 
 
 class ChannelProvider:
@@ -51,8 +59,9 @@ class ChannelProvider:
     def window(self, client: Client) -> WindowInfo | None:
         return None
 
-    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message:
-        """Send and log one message; raise `clients.api_errors.ApiError`/`ViolationsError` when refused."""
+    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message | Queued:
+        """Send and log one message (or keep it for the next window: `Queued`); raise
+        `clients.api_errors.ApiError`/`ViolationsError` when refused."""
         from .api_errors import ApiError
 
         raise ApiError(code="channel_cannot_send", message="This channel cannot send messages.", status_code=409)

@@ -37,6 +37,10 @@ EVENT_TYPES: dict[str, str] = {
     BotEvent.Type.OPERATOR_MESSAGE: "A person sent a message from the TikTok app (not through this API).",
     BotEvent.Type.MESSAGE_STATUS: "An outbound message changed status (`data.status`: sent, failed, read).",
     BotEvent.Type.ACCOUNT_STATUS: "A connected account changed status (for example: needs reauthorisation).",
+    BotEvent.Type.MESSAGE_EXPIRED: (
+        "A message kept for the client's next window (`when_closed: queue`) expired unsent: the client did not "
+        "write in time. `text` is its text; `data`: `queued_id`, `queued_at`, `status` (`expired`)."
+    ),
     BotEvent.Type.WINDOW_CLOSING: (
         "The client's messaging window ends soon (a configurable time before, default 1 hour), with messages "
         "left. `data`: `conversation_id`, `window_started_at`, `expires_at`, `messages_left`. Once per window."

@@ -243,6 +243,7 @@ class BotEvent(models.Model):
         WINDOW_CLOSING = "window.closing", "window.closing"
         WINDOW_CLOSED = "window.closed", "window.closed"
         WINDOW_OPENED = "window.opened", "window.opened"
+        MESSAGE_EXPIRED = "message.expired", "message.expired"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -4,7 +4,7 @@ from channels_tiktok import constants
 from channels_tiktok.messaging import comment_replies, error_messages, images, outbound, rules, window
 from channels_tiktok.models import Conversation
 from clients.api_errors import document_codes
-from clients.channel_registry import ChannelProvider, OutgoingRequest, WindowInfo
+from clients.channel_registry import ChannelProvider, OutgoingRequest, Queued, WindowInfo
 from clients.models import Client, Message
 
 
@@ -21,7 +21,7 @@ class TikTokProvider(ChannelProvider):
         verdict = window.verdict(Conversation.objects.filter(client=client).first())
         return WindowInfo(open=verdict.open, expires_at=verdict.expires_at, messages_left=verdict.messages_left)
 
-    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message:
+    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message | Queued:
         from channels_tiktok.api.messages import send_from_api  # the API adapter needs DRF; keep it out of import time
 
         return send_from_api(client=client, request=request)
@@ -35,6 +35,11 @@ def document_error_codes() -> None:
     document_codes({k: v for k, v in rules.CODES.items() if k not in conflicts}, status_code=422)
     document_codes(images.CODES, status_code=422)
     document_codes(comment_replies.CODES, status_code=422)
+    from channels_tiktok.api.messages import QUEUE_CODES
+    from channels_tiktok.api.queue import NOT_QUEUED
+
+    document_codes(QUEUE_CODES, status_code=422)
+    document_codes(NOT_QUEUED, status_code=409)
     document_codes(outbound.UPSTREAM_CODES, status_code=502)
     document_codes(rules.WARNING_CODES, status_code=200)
     error_messages.register()

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
-from channels_tiktok.messaging import fallback, window, window_events
+from channels_tiktok.messaging import fallback, queue, window, window_events
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.webhooks import wire
@@ -140,6 +140,8 @@ def _write_received(received: list[Received]) -> None:
     )
     # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
     window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
+    # Messages queued for the next window go out at commit, before the pushes of the events written below.
+    queue.flush_after_commit([conversation.client_id for conversation in conversations])
     # window.opened first: the bot hears that a window opened before it hears the message that opened it.
     save_bot_events(_opened_events(conversations, before=before, newest=newest, latest=latest))
 

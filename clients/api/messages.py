@@ -9,12 +9,12 @@ from rest_framework import generics, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from ..channel_registry import OutgoingRequest, provider_for
+from ..channel_registry import OutgoingRequest, Queued, provider_for
 from ..models import Message
 from ..permissions import ProjectScopedMixin
 from .clients import project_clients
 from .docs import error_responses
-from .serializers import MessageSerializer, SendMessageSerializer, SentMessageSerializer
+from .serializers import MessageSerializer, QueuedMessageSerializer, SendMessageSerializer, SentMessageSerializer
 
 SEND_DESCRIPTION = _(
     "Sends one message to the client, synchronously (the bot's messages reach the client in the order it sent "
@@ -24,7 +24,9 @@ SEND_DESCRIPTION = _(
     "the channel is called (502 when it refuses or does not answer). Buttons are not shown on desktop TikTok. "
     "The answer's `window` tells the budget after the send: `messages_left`, `expires_at`, and `last_message` when "
     "this send took the window's last message. With `reserve_last` the send is refused (409 `last_slot_reserved`) "
-    "rather than take the last message, unless it also says `last`."
+    'rather than take the last message, unless it also says `last`. With `"when_closed": "queue"` a send to '
+    "a closed or used-up window is accepted (202, `status: queued_for_next_window`) and sent, in order, when the "
+    "client writes again, before the bot hears of that message (see `queued-messages`)."
 )
 
 
@@ -46,7 +48,11 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": SendMessageSerializer, "multipart/form-data": SendMessageSerializer},
-        responses={201: SentMessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+        responses={
+            201: SentMessageSerializer,
+            202: QueuedMessageSerializer,
+            **error_responses(401, 404, 409, 422, 429, 502),
+        },
         description=SEND_DESCRIPTION,
     )
     def post(self, request, *args, **kwargs):
@@ -62,9 +68,12 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
             reserve_last=body.validated_data["reserve_last"],
             last=body.validated_data["last"],
             text_fallback=body.validated_data["text_fallback"],
+            when_closed=body.validated_data["when_closed"],
         )
         provider = provider_for(client.channel)
         message = provider.send_message(client=client, request=outgoing)
+        if isinstance(message, Queued):
+            return Response(message.body, status=status.HTTP_202_ACCEPTED)
         window = provider.window(client)
         if window is not None:
             window = replace(window, last_message=bool(getattr(message, "last_message", False)))

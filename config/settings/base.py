@@ -136,6 +136,7 @@ CELERY_BEAT_SCHEDULE = {
     "prune-webhook-journal": {"task": "channels_tiktok.tasks.prune_webhook_journal", "schedule": 600.0},
     "prune-bot-events": {"task": "clients.tasks.prune_bot_events", "schedule": 600.0},
     "emit-window-events": {"task": "channels_tiktok.tasks.emit_window_events", "schedule": 60.0},
+    "sweep-queued-messages": {"task": "channels_tiktok.tasks.sweep_queued_messages", "schedule": 60.0},
 }
 # Retention (clients/retention.py): finished journal rows and bot events older than this many days are deleted
 # by the beat's schedule, a batch at a time; 0 keeps them forever. The journal keeps at least 3 days: TikTok
@@ -269,6 +270,8 @@ IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=5
 TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
 # window.closing is sent this many minutes before a client's messaging window ends (messaging/window_events.py).
 TIKTOK_WINDOW_CLOSING_LEAD_MINUTES = env.int("TIKTOK_WINDOW_CLOSING_LEAD_MINUTES", default=60)
+# A send with "when_closed": "queue" waits this many days for the client to write again (messaging/queue.py).
+TIKTOK_QUEUED_MESSAGE_TTL_DAYS = env.float("TIKTOK_QUEUED_MESSAGE_TTL_DAYS", default=7.0)
 # A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.
 TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS", default=3.0)
 # Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and
