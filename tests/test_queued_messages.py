@@ -67,11 +67,13 @@ def test_a_closed_window_queues_and_the_message_goes_first_when_the_client_write
     calls = [call.request for call in chat["tiktok"].calls]
     sends = [i for i, r in enumerate(calls) if r.url.endswith("message/send/")]
     pushes = [i for i, r in enumerate(calls) if r.url == HOOK and json.loads(r.body)["text"] == "¿y mi pedido?"]
-    assert len(sends) == 1 and len(pushes) == 1
+    assert len(sends) == 1
+    assert len(pushes) == 1
     assert sends[0] < pushes[0]  # the queued message went out before the bot heard of the new message
     assert sent_bodies(chat["tiktok"])[0]["text"] == {"body": "Your order shipped"}
     queued = QueuedSend.objects.get()
-    assert queued.status == "sent" and queued.message.status == "sent"
+    assert queued.status == "sent"
+    assert queued.message.status == "sent"
     assert Conversation.objects.get().window_sent == 1
 
 
