@@ -282,6 +282,7 @@ class BotEvent(models.Model):
             models.Index(fields=["project", "id"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["type", "-id"]),
+            models.Index(fields=["channel", "type", "created_at"]),  # the owner's reachability counts
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["created_at"]),
         ]

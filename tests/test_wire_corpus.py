@@ -32,7 +32,12 @@ EXPECTED = {
     ),
     "chatwoot_image": ((), PROCESSED, [("client.message", "")]),
     # Only a conversation id: usable once we know the conversation (its client wrote before), else not.
-    "chatwoot_receive_conversation_only": (("chatwoot_text",), PROCESSED, [("client.message", "")]),
+    # The earlier text's window (its recorded time, long ago) is closed: the new message opens one.
+    "chatwoot_receive_conversation_only": (
+        ("chatwoot_text",),
+        PROCESSED,
+        [("window.opened", ""), ("client.message", "")],
+    ),
     "chatwoot_mark_read": (("chatwoot_text",), PROCESSED, []),
     "chatwoot_unknown_event": ((), IGNORED, []),
     "promobase_dm_receive": ((), PROCESSED, [("client.message", "How much is shipping?")]),

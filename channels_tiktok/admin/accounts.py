@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from channels_tiktok import constants
 from channels_tiktok.accounts import selectors, services
 from channels_tiktok.accounts.countries import country_choices
+from channels_tiktok.accounts.reachability import reachability
 from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_access_token
 from channels_tiktok.accounts.verdicts import verdicts_of
 from channels_tiktok.admin.chart import messages_chart
@@ -134,6 +135,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         "windows_panel",
         "chart_panel",
         "links_panel",
+        "reachability_panel",
         "connected_by",
         "connected_at",
         "updated_at",
@@ -147,6 +149,7 @@ class TikTokAccountAdmin(admin.ModelAdmin):
         (_("Region"), {"fields": ("country", "region_panel")}),
         (_("Webhooks"), {"fields": ("webhook_panel",)}),
         (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel")}),
+        (_("Reachability"), {"fields": ("reachability_panel",)}),
         (
             _("History"),
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
@@ -244,6 +247,12 @@ class TikTokAccountAdmin(admin.ModelAdmin):
             verdict = window.verdict(conversation, now=now)
             rows.append((conversation, verdict, window_text(verdict)))
         return _panel("windows", rows=rows)
+
+    @admin.display(description=_("last 30 days"))
+    def reachability_panel(self, account):
+        if account.pk is None:
+            return "—"
+        return _panel("reachability", reach=reachability([account.pk]))
 
     @admin.display(description=_("messages per day"))
     def chart_panel(self, account):
