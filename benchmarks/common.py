@@ -227,5 +227,3 @@ def wait_for_clients(stack: Stack, *, business_id: str, expected: int, timeout: 
             return clients
         time.sleep(1)
     raise TimeoutError(f"only {len(clients)} of {expected} conversations were processed")
-
-

@@ -63,5 +63,3 @@ def bench_outbound(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[R
             verdict(set(result.status_counts) == {201}),
         ),
     ]
-
-

@@ -57,7 +57,6 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
-
 def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
     """How many established TCP connections to local `port` each of `pids` holds (Linux /proc; None elsewhere).
 
@@ -81,5 +80,3 @@ def connections_per_process(port: int, pids: list[int]) -> list[int] | None:
                 count += os.readlink(fd) in inodes
         counts.append(count)
     return counts
-
-

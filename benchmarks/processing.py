@@ -256,4 +256,3 @@ def bench_comments(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[R
         ),
         Row("comments", "calls refused with 40100", str(refused), "0", verdict(refused == 0)),
     ]
-

@@ -15,7 +15,6 @@ bare view), against PostgreSQL (`tiktok_bench` database, recreated) and Redis (d
 All load goes to 127.0.0.1, each phase is bounded in count and time, and the stack is stopped at the end.
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -38,6 +37,7 @@ from .outbound import bench_outbound
 from .processing import bench_burst, bench_comments, bench_processing, bench_queries
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+
 
 def machine() -> str:
     cpu = "unknown CPU"

@@ -126,6 +126,10 @@ class Conversation(models.Model):
     window_sent = models.PositiveSmallIntegerField(
         _("messages sent in the window"), default=0, help_text=_("Business messages since the last client message.")
     )
+    # The window (by its start, last_inbound_at) each window event was last sent for: set by a conditional
+    # UPDATE before the event is written, so every window gets each event once, whatever the number of workers.
+    closing_sent_for = models.DateTimeField(_("window.closing sent for"), null=True, blank=True)
+    closed_sent_for = models.DateTimeField(_("window.closed sent for"), null=True, blank=True)
     image_send_allowed = models.BooleanField(_("images allowed"), null=True, blank=True)
     image_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("image checked at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -142,6 +146,7 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["conversation_id"]),
             models.Index(fields=["account", "-last_inbound_at"]),
+            models.Index(fields=["last_inbound_at"]),  # the window events' periodic scan
             models.Index(fields=["image_send_allowed", "-id"]),  # the admin's filter, newest first
         ]
 
@@ -310,3 +315,41 @@ class HighIntentComment(models.Model):
 
     def __str__(self):
         return self.comment_id
+
+
+class QueuedSend(models.Model):
+    """A bot's message for a client whose window was closed: sent, in order, when the client writes again."""
+
+    class Status(models.TextChoices):
+        PENDING = "queued_for_next_window", _("queued for the next window")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+        CANCELLED = "cancelled", _("cancelled")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client"))
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.PENDING)
+    text = models.TextField(_("text"), blank=True)
+    buttons = models.JSONField(_("buttons"), default=list, blank=True)
+    image_url = models.URLField(_("image URL"), max_length=2000, blank=True)
+    text_fallback = models.BooleanField(_("buttons also as text"), default=False)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    message = models.ForeignKey(
+        "clients.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("message")
+    )
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message queued for the next window")
+        verbose_name_plural = _("messages queued for the next window")
+        indexes = [
+            models.Index(fields=["client", "status", "id"]),  # a client's queue, in order
+            models.Index(fields=["status", "expires_at"]),  # the expiry sweep
+            models.Index(fields=["created_at"]),  # the owner's 30 days
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.status}"

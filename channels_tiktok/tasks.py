@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from channels_tiktok.accounts import tokens
+from channels_tiktok.messaging import queue, window_events
 from channels_tiktok.webhooks import journal, processing
 
 
@@ -55,3 +56,14 @@ def store_inbound_media(channel_id: int, message_id: str, attempt: int = 0) -> s
         media.report_failure(message, reason)
         return "failed"
     return "stored"
+
+
+# ---------------------------------------------------------------------------------- window events
+@shared_task(name="channels_tiktok.tasks.emit_window_events")
+def emit_window_events() -> dict[str, int]:
+    return window_events.emit_due()
+
+
+@shared_task(name="channels_tiktok.tasks.sweep_queued_messages")
+def sweep_queued_messages() -> dict[str, int]:
+    return {"expired": queue.expire_due(), "flushed_clients": queue.flush_open()}

@@ -23,6 +23,7 @@ class WindowInfo:
     open: bool
     expires_at: dt.datetime | None
     messages_left: int
+    last_message: bool = False  # in a send's answer: the send took the window's last message
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ class OutgoingRequest:
     image_file: Any = None
     sender_actions: list[str] = field(default_factory=list)
     share_post_id: str = ""
+    reserve_last: bool = False  # keep the window's last message for a send marked `last`
+    last: bool = False  # this send may take the window's last message
+    text_fallback: bool | None = None  # buttons also as numbered text; None: the project's setting
+    when_closed: str = "refuse"  # "queue": a closed or used-up window keeps the message for the next one
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A send's answer when the message was kept for the client's next window (202): its body."""
+
+    body: dict[str, Any]
 
 
 class ChannelProvider:
@@ -49,8 +61,9 @@ class ChannelProvider:
     def window(self, client: Client) -> WindowInfo | None:
         return None
 
-    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message:
-        """Send and log one message; raise `clients.api_errors.ApiError`/`ViolationsError` when refused."""
+    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message | Queued:
+        """Send and log one message (or keep it for the next window: `Queued`); raise
+        `clients.api_errors.ApiError`/`ViolationsError` when refused."""
         from .api_errors import ApiError
 
         raise ApiError(code="channel_cannot_send", message="This channel cannot send messages.", status_code=409)

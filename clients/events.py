@@ -57,6 +57,24 @@ EVENT_TYPES: dict[str, str] = {
         "`data` has `comment_id`, `video_id` and `action` (`delete`, `set_to_hidden`, `set_to_friends_only`, "
         "`set_to_public`)."
     ),
+    BotEvent.Type.MESSAGE_EXPIRED: (
+        "A message kept for the client's next window (`when_closed: queue`) expired unsent: the client did not "
+        "write in time. `text` is its text; `data`: `queued_id`, `queued_at`, `status` (`expired`)."
+    ),
+    BotEvent.Type.WINDOW_CLOSING: (
+        "The client's messaging window ends soon (a configurable time before, default 1 hour), with messages "
+        "left. `data`: `conversation_id`, `window_started_at`, `expires_at`, `messages_left`. Once per window."
+    ),
+    BotEvent.Type.WINDOW_CLOSED: (
+        "The client's messaging window ended: `data.reason` is `expired` (time up; `messages_left` were unused) or "
+        "`exhausted` (all messages used, sent within a minute of the last one). Also `conversation_id`, "
+        "`window_started_at`, `expires_at`. Once per window."
+    ),
+    BotEvent.Type.WINDOW_OPENED: (
+        "The client wrote again after their window had closed or was used up: a new window is open. `data`: "
+        "`conversation_id`, `window_started_at`, `expires_at`, `messages_left`, `previous` (`closed` or "
+        "`exhausted`). Comes before the `client.message` of the message that opened it."
+    ),
 }
 
 

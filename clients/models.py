@@ -34,6 +34,14 @@ class Project(models.Model):
     callback_secret = EncryptedTextField(
         _("callback secret"), blank=True, help_text=_("Signs the X-Signature header of pushed bot events.")
     )
+    button_text_fallback = models.BooleanField(
+        _("buttons also as text"),
+        default=False,
+        help_text=_(
+            "Button cards also list their buttons as numbered text, for clients on TikTok Desktop (which does not "
+            "show button cards); a typed number or button title counts as a tap."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -244,6 +252,10 @@ class BotEvent(models.Model):
         COMMENT_STATUS = "comment.status", "comment.status"
         CLIENT_REFERRAL = "client.referral", "client.referral"
         CLIENT_HIGH_INTENT_COMMENT = "client.high_intent_comment", "client.high_intent_comment"
+        WINDOW_CLOSING = "window.closing", "window.closing"
+        WINDOW_CLOSED = "window.closed", "window.closed"
+        WINDOW_OPENED = "window.opened", "window.opened"
+        MESSAGE_EXPIRED = "message.expired", "message.expired"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -282,6 +294,7 @@ class BotEvent(models.Model):
             models.Index(fields=["project", "id"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["type", "-id"]),
+            models.Index(fields=["channel", "type", "created_at"]),  # the owner's reachability counts
             models.Index(fields=["status", "-id"]),
             models.Index(fields=["created_at"]),
         ]

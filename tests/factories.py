@@ -204,3 +204,12 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
     business_id = "biz"
     dedupe_key = factory.Sequence(lambda n: f"msg:{n}")
     raw_body = "{}"
+
+
+class QueuedSendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "channels_tiktok.QueuedSend"
+
+    client = factory.SubFactory(ClientFactory)
+    text = "See you soon"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))

@@ -43,6 +43,7 @@ def test_with_a_client_the_window_is_checked_and_nothing_is_used(api, conversati
         "valid": False,
         "errors": [{"code": "window_closed", "field": None, "message": response.json()["errors"][0]["message"]}],
         "warnings": [],
+        "fallback_text": None,
     }
     assert len(tiktok.calls) == 0
     assert not Message.objects.exists()

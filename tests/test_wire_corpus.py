@@ -32,10 +32,11 @@ EXPECTED = {
     ),
     "chatwoot_image": ((), PROCESSED, [("client.message", "[image]")]),
     # Only a conversation id: usable once we know the conversation (its client wrote before), else not.
+    # The earlier text's window (its recorded time, long ago) is closed: the new message opens one.
     "chatwoot_receive_conversation_only": (
         ("chatwoot_text",),
         PROCESSED,
-        [("client.message", "[message of another type]")],
+        [("window.opened", ""), ("client.message", "[message of another type]")],
     ),
     "chatwoot_mark_read": (("chatwoot_text",), PROCESSED, []),
     "chatwoot_unknown_event": ((), IGNORED, []),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from channels_tiktok import constants
 from channels_tiktok.accounts import connect_state, notices, selectors, services
 from channels_tiktok.accounts.forms import ConnectForm
+from channels_tiktok.accounts.reachability import reachability
 from channels_tiktok.accounts.verdicts import AccountVerdicts, verdicts_of
 from channels_tiktok.models import TikTokAccount
 from clients.models import Project
@@ -84,6 +85,7 @@ def channels(request):
         "form": ConnectForm(initial={"project": project.pk}) if project else None,
         "window_hours": constants.WINDOW_HOURS,
         "window_messages": constants.WINDOW_MAX_MESSAGES,
+        "reach": reachability([row.account.pk for row in rows]) if rows else None,
     }
     return render(request, "channels_tiktok/channels.html", context)
 

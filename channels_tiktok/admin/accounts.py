@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from channels_tiktok import constants
 from channels_tiktok.accounts import selectors, services
 from channels_tiktok.accounts.countries import country_choices
+from channels_tiktok.accounts.reachability import reachability
 from channels_tiktok.accounts.tokens import AccountUnavailableError, refresh_access_token
 from channels_tiktok.accounts.verdicts import verdicts_of
 from channels_tiktok.admin.auto_messages import AutoMessagesAdminMixin
@@ -139,6 +140,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         "links_panel",
         "referrals_panel",
         "comment_to_message_panel",
+        "reachability_panel",
         "connected_by",
         "connected_at",
         "updated_at",
@@ -154,6 +156,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         (_("Automatic messages"), {"fields": ("auto_messages_panel",)}),
         (_("Messages"), {"fields": ("chart_panel", "windows_panel", "links_panel", "referrals_panel")}),
         (_("Comments"), {"fields": ("comment_to_message_panel",)}),
+        (_("Reachability"), {"fields": ("reachability_panel",)}),
         (
             _("History"),
             {"fields": ("connected_by", "connected_at", "updated_at", "webhooks_subscribed_at", "last_webhook_at")},
@@ -264,6 +267,12 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
             verdict = window.verdict(conversation, now=now)
             rows.append((conversation, verdict, window_text(verdict)))
         return _panel("windows", rows=rows)
+
+    @admin.display(description=_("last 30 days"))
+    def reachability_panel(self, account):
+        if account.pk is None:
+            return "—"
+        return _panel("reachability", reach=reachability([account.pk]))
 
     @admin.display(description=_("messages per day"))
     def chart_panel(self, account):

@@ -5,7 +5,7 @@ from django.db import DatabaseError
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from channels_tiktok.messaging import rules
+from channels_tiktok.messaging import queue, rules
 from channels_tiktok.messaging import send as messaging
 from channels_tiktok.messaging.outbound import (
     BlockedError,
@@ -17,8 +17,9 @@ from channels_tiktok.messaging.outbound import (
     UpstreamError,
 )
 from channels_tiktok.messaging.send import NOT_SENT_DATABASE
+from clients.api.serializers import QueuedMessageSerializer
 from clients.api_errors import ApiError, ViolationsError
-from clients.channel_registry import OutgoingRequest
+from clients.channel_registry import OutgoingRequest, Queued
 from clients.models import Client, Message
 
 
@@ -64,7 +65,34 @@ def image_of(request: OutgoingRequest) -> messaging.ImageSource | None:
     return messaging.ImageSource(url=request.image_url, upload=request.image_file)
 
 
-def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
+def fallback_wanted(project, request: OutgoingRequest) -> bool:
+    """The send's `text_fallback`, else the project's setting."""
+    return project.button_text_fallback if request.text_fallback is None else request.text_fallback
+
+
+QUEUE_CODES = {
+    "queue_needs_image_url": "A message kept for the next window can carry an image only as a URL, not an upload.",
+}
+
+
+def _queue(client: Client, request: OutgoingRequest) -> Queued:
+    if request.image_file is not None:
+        code = "queue_needs_image_url"
+        raise ApiError(code=code, message=QUEUE_CODES[code], status_code=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    queued = queue.enqueue(
+        client=client,
+        text=request.text,
+        buttons=buttons_of(request),
+        image_url=request.image_url,
+        text_fallback=fallback_wanted(client.channel.project, request),
+    )
+    return Queued(body=QueuedMessageSerializer(queued).data)
+
+
+def send_from_api(*, client: Client, request: OutgoingRequest) -> Message | Queued:
+    queueing = request.when_closed == queue.QUEUE
+    if queueing and queue.should_queue(client):
+        return _queue(client, request)
     try:
         return messaging.send_message(
             client=client,
@@ -73,7 +101,14 @@ def send_from_api(*, client: Client, request: OutgoingRequest) -> Message:
             image=image_of(request),
             sender_actions=request.sender_actions,
             share_post=request.share_post_id,
+            reserve_last=request.reserve_last,
+            last=request.last,
+            text_fallback=fallback_wanted(client.channel.project, request),
         )
+    except BlockedError as exc:
+        if queueing and exc.code in ("window_closed", "quota_exhausted"):
+            return _queue(client, request)  # the window ran out between the look and the reservation
+        raise as_api_error(exc) from exc
     except OutboundError as exc:
         raise as_api_error(exc) from exc
     except DatabaseError as exc:  # before anything was reserved or sent (the send maps the later ones itself)

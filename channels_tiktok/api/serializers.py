@@ -28,3 +28,7 @@ class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = ViolationSerializer(many=True)
     warnings = ViolationSerializer(many=True)
+    fallback_text = serializers.CharField(
+        allow_null=True,
+        help_text=_("The card's text with its buttons listed, as it will be sent; null without the fallback."),
+    )

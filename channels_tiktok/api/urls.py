@@ -7,6 +7,7 @@ from channels_tiktok.api.actions import SenderActionsView
 from channels_tiktok.api.auto_messages import AutoMessagesRefreshView, AutoMessagesView
 from channels_tiktok.api.comment_dm import CommentDmView, CommentToMessageView
 from channels_tiktok.api.comments import CommentActionsView, CommentRepliesView
+from channels_tiktok.api.queue import QueuedMessagesView, QueuedMessageView
 from channels_tiktok.api.validate import ValidateMessageView
 from channels_tiktok.api.videos import AccountVideosView
 
@@ -33,5 +34,11 @@ urlpatterns = [
         name="api-tiktok-account-comment-to-message",
     ),
     path("clients/<int:pk>/comment-dm/", CommentDmView.as_view(), name="api-client-comment-dm"),
+    path("clients/<int:pk>/queued-messages/", QueuedMessagesView.as_view(), name="api-client-queued-messages"),
+    path(
+        "clients/<int:pk>/queued-messages/<int:queued_id>/",
+        QueuedMessageView.as_view(),
+        name="api-client-queued-message",
+    ),
     path("messages/validate/", ValidateMessageView.as_view(), name="api-messages-validate"),
 ]

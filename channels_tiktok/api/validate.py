@@ -7,8 +7,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_tiktok.api.messages import as_api_error, buttons_of, image_of
+from channels_tiktok.api.messages import as_api_error, buttons_of, fallback_wanted, image_of
 from channels_tiktok.api.serializers import ValidateMessageSerializer, ValidationResultSerializer
+from channels_tiktok.messaging.fallback import shown_text
 from channels_tiktok.messaging.outbound import OutboundError
 from channels_tiktok.messaging.send import validate_message
 from channels_tiktok.models import TikTokAccount
@@ -27,7 +28,8 @@ from clients.permissions import ProjectScopedMixin
     description=_(
         "Checks a message against every rule without sending it: the same body as a send, plus `account` and "
         "optionally `client` (then its window and image capability are checked too). An image URL is fetched to "
-        "check its size and format. Warnings do not make a message invalid."
+        "check its size and format. Warnings do not make a message invalid. `fallback_text` is the card's text "
+        "as it will be sent when the buttons are also listed as text (`text_fallback`, or the project's setting)."
     ),
 )
 class ValidateMessageView(ProjectScopedMixin, APIView):
@@ -44,23 +46,32 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
             client = get_object_or_404(project_clients(self.project), pk=data["client"], channel_id=account.pk)
         image = data["image"] or {}
         outgoing = OutgoingRequest(
-            text=data["text"], buttons=data["buttons"], image_url=image.get("url", ""), image_file=image.get("file")
+            text=data["text"],
+            buttons=data["buttons"],
+            image_url=image.get("url", ""),
+            image_file=image.get("file"),
+            text_fallback=data["text_fallback"],
         )
+        buttons = buttons_of(outgoing)
+        with_fallback = fallback_wanted(self.project, outgoing)
         try:
             verdict = validate_message(
                 account=account,
                 client=client,
                 text=outgoing.text,
-                buttons=buttons_of(outgoing),
+                buttons=buttons,
                 image=image_of(outgoing),
                 share_post=(data["share_post"] or {}).get("item_id", ""),
+                text_fallback=with_fallback,
             )
         except OutboundError as exc:  # image_fetch_busy
             raise as_api_error(exc) from exc
+        shown = shown_text(outgoing.text, buttons, enabled=with_fallback)
         return Response(
             {
                 "valid": verdict.valid,
                 "errors": localized_errors([v.as_dict() for v in verdict.errors]),
                 "warnings": localized_errors([v.as_dict() for v in verdict.warnings]),
+                "fallback_text": shown if shown != outgoing.text else None,
             }
         )

@@ -45,6 +45,11 @@ MESSAGES = {
     "text_too_long_for_buttons": _(
         "A message with buttons has at most %(max)d characters of text.", max=constants.MAX_TEXT_WITH_BUTTONS
     ),
+    "text_too_long_with_fallback": _(
+        "With its buttons listed as text (the desktop fallback) the card's text is longer than %(max)d "
+        "characters: shorten the text or the button titles.",
+        max=constants.MAX_TEXT_WITH_BUTTONS,
+    ),
     "image_too_large": _("The image is larger than %(max)d bytes (3 MB).", max=constants.MAX_IMAGE_BYTES),
     "image_format_unsupported": _("The image is not a JPEG or PNG (decided by the file's bytes)."),
     "image_not_supported": _("TikTok does not allow images in this conversation (the users' countries)."),

@@ -14,7 +14,7 @@ from channels_tiktok.messaging import (
 )
 from channels_tiktok.models import Conversation
 from clients.api_errors import document_codes
-from clients.channel_registry import ChannelProvider, OutgoingRequest, WindowInfo
+from clients.channel_registry import ChannelProvider, OutgoingRequest, Queued, WindowInfo
 from clients.models import Client, Message
 
 
@@ -31,7 +31,7 @@ class TikTokProvider(ChannelProvider):
         verdict = window.verdict(Conversation.objects.filter(client=client).first())
         return WindowInfo(open=verdict.open, expires_at=verdict.expires_at, messages_left=verdict.messages_left)
 
-    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message:
+    def send_message(self, *, client: Client, request: OutgoingRequest) -> Message | Queued:
         from channels_tiktok.api.messages import send_from_api  # the API adapter needs DRF; keep it out of import time
 
         return send_from_api(client=client, request=request)
@@ -41,6 +41,7 @@ def document_error_codes() -> None:
     conflicts = {code: rules.CODES[code] for code in rules.CONVERSATION_CODES}
     document_codes(conflicts, status_code=409)
     document_codes(outbound.CONFLICT_CODES, status_code=409)
+    document_codes(rules.SLOT_CODES, status_code=409)
     document_codes({k: v for k, v in rules.CODES.items() if k not in conflicts}, status_code=422)
     document_codes(images.CODES, status_code=422)
     document_codes(comment_replies.CODES, status_code=422)
@@ -48,6 +49,11 @@ def document_error_codes() -> None:
     document_codes(rules.AUTO_MESSAGE_CODES, status_code=422)
     document_codes(comment_moderation.CODES, status_code=422)
     document_codes(comment_dm.CODES, status_code=409)
+    from channels_tiktok.api.messages import QUEUE_CODES
+    from channels_tiktok.api.queue import NOT_QUEUED
+
+    document_codes(QUEUE_CODES, status_code=422)
+    document_codes(NOT_QUEUED, status_code=409)
     document_codes(outbound.UPSTREAM_CODES, status_code=502)
     document_codes(outbound.UNAVAILABLE_CODES, status_code=503)
     document_codes(outbound.BUSY_CODES, status_code=429)

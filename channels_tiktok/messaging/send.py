@@ -18,7 +18,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.messaging import rules, window
+from channels_tiktok.messaging import fallback, rules, window
 from channels_tiktok.messaging.images import (
     ImageError,
     ImageFetchesBusyError,
@@ -236,10 +236,15 @@ def send_message(
     image: ImageSource | None = None,
     sender_actions: Sequence[str] = (),
     share_post: str = "",
+    reserve_last: bool = False,
+    last: bool = False,
+    text_fallback: bool = False,
 ) -> Message:
     """Send one message from the bot to `client` and log it; `sender_actions` (typing, mark_read) are done
     first, best effort, and take no window slot; `share_post` (an item_id) shares one of the account's posts.
-    Raises an OutboundError subclass when refused:
+    `reserve_last` (without `last`): refused with `last_slot_reserved` rather than take the window's last
+    message. The returned message's `last_message` says whether it took the last one. `text_fallback`: a callback
+    card's text also lists its buttons (messaging/fallback.py). Raises an OutboundError subclass when refused:
     RuleViolationsError (422), BlockedError (409), SendRateLimitedError (429), UpstreamError (502). The log
     row, if one was made, says why."""
     account = account_of(client)
@@ -247,6 +252,9 @@ def send_message(
     message_rules = outgoing(text=text, buttons=buttons, image=image, share_post=share_post)
     content_errors = rules.check_content(message_rules)
     content_errors += rules.check_sender_actions(list(sender_actions), field_name="sender_actions")
+    shown = fallback.shown_text(text, buttons, enabled=text_fallback)
+    if shown != text:
+        content_errors += rules.check_fallback(message_rules)
     if content_errors:
         raise RuleViolationsError(content_errors)
     conversation = conversation_of(client)
@@ -264,16 +272,19 @@ def send_message(
             )
 
     try:
-        window_start = window.reserve(conversation)
+        reservation = window.reserve_slot(conversation, take_last=not reserve_last or last)
     except DatabaseError as exc:
         raise ServiceUnavailableError("database_unavailable", NOT_SENT_DATABASE) from exc
-    if window_start is None:
+    if reservation is None:
         # A client message between the check and the reservation would have opened a new window: rare enough
         # to answer with the usual refusal.
-        violation = _window_violation(conversation) or rules.Violation(
-            "quota_exhausted", rules.CODES["quota_exhausted"]
-        )
+        violation = _window_violation(conversation)
+        if violation is None:  # room left, but only the last message, kept for a send marked `last`
+            left = window.verdict(conversation).messages_left
+            code = rules.slot_refusal(left, reserve_last=reserve_last, last=last) or "quota_exhausted"
+            violation = rules.Violation(code, rules.SLOT_CODES.get(code) or rules.CODES[code])
         raise BlockedError(violation.code, violation.message)
+    window_start = reservation.window_start
     actions_done = []
     if sender_actions:
         from channels_tiktok.messaging.sender_actions import before_message
@@ -281,10 +292,13 @@ def send_message(
         actions_done = before_message(account=account, conversation=conversation, actions=list(sender_actions))
     try:
         message = _log_queued(
-            client=client, text=text, buttons=buttons, image=image_file, source=image, share_post=share_post
+            client=client, text=shown, buttons=buttons, image=image_file, source=image, share_post=share_post
         )
+        if shown != text:
+            message.payload[fallback.PAYLOAD_FLAG] = True
         if actions_done:
             message.payload = {**(message.payload or {}), "sender_actions": actions_done}
+        if shown != text or actions_done:
             message.save(update_fields=["payload"])
     except DatabaseError as exc:
         _release_quietly(conversation, window_start)
@@ -304,7 +318,7 @@ def send_message(
                 event="tiktok.upload",
             )
             message.payload["image"]["media_id"] = media_id
-        message_type, body = _send_body(message, text=text, buttons=buttons, media_id=media_id, share_post=share_post)
+        message_type, body = _send_body(message, text=shown, buttons=buttons, media_id=media_id, share_post=share_post)
         external_id = call(
             account,
             lambda c: c.send_message(
@@ -332,6 +346,7 @@ def send_message(
         # of the message (im_send_msg, source API) records it as sent (webhooks/direct_messages.py).
         logger.warning("tiktok.send.unrecorded", extra={**log, "external_id": external_id})
         raise UpstreamError("tiktok_unavailable", SENT_NOT_RECORDED, tiktok_code=None, log_id="") from exc
+    message.last_message = reservation.last
     logger.info("tiktok.send.sent", extra={**log, "external_id": external_id})
     return message
 
@@ -393,6 +408,7 @@ def validate_message(
     buttons: Sequence[rules.Button] = (),
     image: ImageSource | None = None,
     share_post: str = "",
+    text_fallback: bool = False,
 ) -> rules.Verdict:
     """The send's checks without sending (B4): the rules, the image's bytes, and with a client its window and
     the image capability TikTok last reported. Nothing is reserved, logged or sent."""
@@ -401,6 +417,8 @@ def validate_message(
     conversation = facts_of(conversation_of(client), now=now) if client is not None else None
     verdict = rules.check(message_rules, conversation=conversation, now=now)
     errors = list(verdict.errors)
+    if fallback.shown_text(text, buttons, enabled=text_fallback) != text:
+        errors.extend(rules.check_fallback(message_rules))
     try:
         ensure_available(account)
     except BlockedError as exc:

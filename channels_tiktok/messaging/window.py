@@ -9,6 +9,7 @@ on PostgreSQL and on SQLite alike.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
@@ -47,17 +48,37 @@ def open_windows(opened: dict[int, dt.datetime]) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """One message of a window, taken: the window's start (to give it back) and whether it was the last one."""
+
+    window_start: dt.datetime
+    last: bool
+
+
 def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> dt.datetime | None:
     """Take one message of the current window. Returns the window's start (to release it later), or None if
     the window is closed or used up."""
+    taken = reserve_slot(conversation, now=now)
+    return taken.window_start if taken else None
+
+
+def reserve_slot(
+    conversation: Conversation, *, now: dt.datetime | None = None, take_last: bool = True
+) -> Reservation | None:
+    """`reserve`, saying whether the slot taken was the window's last. Two conditional UPDATEs: one of the
+    first nine slots, else (when `take_last`) exactly the tenth, so the answer is exact under concurrency."""
     now = now or timezone.now()
     current = Conversation.objects.filter(pk=conversation.pk).values_list("last_inbound_at", flat=True).first()
     if current is None or window_verdict(current, 0, now=now).state == WINDOW_CLOSED:
         return None
-    updated = Conversation.objects.filter(
-        pk=conversation.pk, last_inbound_at=current, window_sent__lt=constants.WINDOW_MAX_MESSAGES
-    ).update(window_sent=F("window_sent") + 1, updated_at=now)
-    return current if updated else None
+    mine = Conversation.objects.filter(pk=conversation.pk, last_inbound_at=current)
+    last_slot = constants.WINDOW_MAX_MESSAGES - 1
+    if mine.filter(window_sent__lt=last_slot).update(window_sent=F("window_sent") + 1, updated_at=now):
+        return Reservation(window_start=current, last=False)
+    if take_last and mine.filter(window_sent=last_slot).update(window_sent=F("window_sent") + 1, updated_at=now):
+        return Reservation(window_start=current, last=True)
+    return None
 
 
 def release(conversation: Conversation, *, window_start: dt.datetime) -> None:

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
-from channels_tiktok.messaging import window
+from channels_tiktok.messaging import fallback, queue, window, window_events
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.webhooks import echoes, media, wire
@@ -115,6 +115,8 @@ def _write_received(received: list[Received]) -> None:
         for item in items:
             item.client = clients[item.external_id]
     merged = services.merge_variables_many([(item.client, item.variables) for item in received])
+    for item in received:
+        _typed_tap(item)
 
     # Each client's conversation as its last message says, and its newest message for the window. A reaction is
     # not a message (it moves no window); a message without a conversation id names no conversation.
@@ -125,6 +127,12 @@ def _write_received(received: list[Received]) -> None:
         if item.conversation_id:
             latest[item.client.pk] = item
             newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
+    before = {
+        client_id: (last_inbound_at, sent)
+        for client_id, last_inbound_at, sent in Conversation.objects.filter(client_id__in=list(latest)).values_list(
+            "client_id", "last_inbound_at", "window_sent"
+        )
+    }
     conversations = Conversation.objects.bulk_create(
         [
             Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
@@ -136,6 +144,10 @@ def _write_received(received: list[Received]) -> None:
     )
     # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
     window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
+    # Messages queued for the next window go out at commit, before the pushes of the events written below.
+    queue.flush_after_commit([conversation.client_id for conversation in conversations])
+    # window.opened first: the bot hears that a window opened before it hears the message that opened it.
+    save_bot_events(_opened_events(conversations, before=before, newest=newest, latest=latest))
 
     # Logged once per TikTok id (or digest): INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
     Message.objects.bulk_create(
@@ -166,6 +178,48 @@ def _write_received(received: list[Received]) -> None:
             for item, (variables, _changed) in zip(received, merged, strict=True)
         ]
     )
+
+
+def _typed_tap(item: Received) -> None:
+    """A typed reply naming a button of the last card listed as text becomes a tap of that button."""
+    if item.kind != Message.Kind.TEXT:
+        return
+    tap = fallback.tap_for(item.client.pk, item.text)
+    if tap is None:
+        return
+    details = {
+        "button_id": tap.button_id,
+        "button_message_id": tap.card_external_id,
+        "matched_from_text": True,
+        "typed_text": item.text,
+    }
+    item.kind, item.text = Message.Kind.BUTTON_TAP, tap.text
+    item.data.update(details)
+    item.payload.update(details)
+
+
+def _opened_events(
+    conversations: list[Conversation],
+    *,
+    before: dict[int, tuple[dt.datetime | None, int]],
+    newest: dict[int, dt.datetime],
+    latest: dict[int, Received],
+) -> list:
+    """`window.opened` for clients whose window was closed or used up when they wrote again."""
+    built = []
+    for conversation in conversations:
+        last_inbound_at, sent = before.get(conversation.client_id, (None, 0))
+        at = newest[conversation.client_id]
+        if last_inbound_at is None or at <= last_inbound_at:
+            continue  # first contact (no window to reopen) or an older message replayed
+        previous = window_events.previous_window(last_inbound_at, sent, at=at)
+        if previous is None:
+            continue
+        item = latest[conversation.client_id]
+        data = window_events.opened_data(item.conversation_id, window_start=at, previous=previous)
+        key = window_events.dedupe_key(conversation.pk, at, window_events.OPENED)
+        built.append(item.inbound.bot_event(BotEvent.Type.WINDOW_OPENED, client=item.client, data=data, key=key))
+    return built
 
 
 def receive_message_restricted(inbound: Inbound) -> Outcome:

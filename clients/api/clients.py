@@ -3,13 +3,16 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ..api_errors import ApiError
+from ..channel_registry import provider_for
 from ..models import Client
 from ..permissions import ProjectScopedMixin
 from ..query_params import database_id
 from .docs import error_responses
-from .serializers import ClientSerializer
+from .serializers import ClientSerializer, WindowSerializer
 
 
 def project_clients(project):
@@ -46,3 +49,20 @@ class ClientDetailView(ProjectScopedMixin, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return project_clients(self.project)
+
+
+@extend_schema(
+    tags=["clients"],
+    responses={200: WindowSerializer, 204: None, **error_responses(401, 404)},
+    description=_(
+        "The client's messaging window: whether the business may send, until when, and how many messages are "
+        "left. 204 when the channel has no window."
+    ),
+)
+class ClientWindowView(ProjectScopedMixin, APIView):
+    def get(self, request, pk: int):
+        client = generics.get_object_or_404(project_clients(self.project), pk=pk)
+        info = provider_for(client.channel).window(client)
+        if info is None:
+            return Response(status=204)
+        return Response(WindowSerializer(info).data)

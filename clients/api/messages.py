@@ -1,5 +1,7 @@
 """`/api/v1/clients/{id}/messages/`: the client's message log (newest first) and sending a message."""
 
+from dataclasses import replace
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -9,12 +11,12 @@ from rest_framework.response import Response
 
 from clients.parsers import JSONParser
 
-from ..channel_registry import OutgoingRequest, provider_for
+from ..channel_registry import OutgoingRequest, Queued, provider_for
 from ..models import Message
 from ..permissions import ProjectScopedMixin
 from .clients import project_clients
 from .docs import error_responses
-from .serializers import MessageSerializer, SendMessageSerializer
+from .serializers import MessageSerializer, QueuedMessageSerializer, SendMessageSerializer, SentMessageSerializer
 
 SEND_DESCRIPTION = _(
     "Sends one message to the client, synchronously (the bot's messages reach the client in the order it sent "
@@ -23,7 +25,12 @@ SEND_DESCRIPTION = _(
     "violation), one message of the client's window is reserved (409 `window_closed` / `quota_exhausted`), then "
     "the channel is called (502 when it refuses or does not answer). Buttons are not shown on desktop TikTok. "
     "`share_post` shares one of the account's own posts instead (no text, image or buttons with it). "
-    "`sender_actions` (`mark_read`, `typing`) are done first, in order, best effort, without a window slot."
+    "`sender_actions` (`mark_read`, `typing`) are done first, in order, best effort, without a window slot. "
+    "The answer's `window` tells the budget after the send: `messages_left`, `expires_at`, and `last_message` when "
+    "this send took the window's last message. With `reserve_last` the send is refused (409 `last_slot_reserved`) "
+    'rather than take the last message, unless it also says `last`. With `"when_closed": "queue"` a send to '
+    "a closed or used-up window is accepted (202, `status: queued_for_next_window`) and sent, in order, when the "
+    "client writes again, before the bot hears of that message (see `queued-messages`)."
 )
 
 
@@ -45,7 +52,11 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": SendMessageSerializer, "multipart/form-data": SendMessageSerializer},
-        responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+        responses={
+            201: SentMessageSerializer,
+            202: QueuedMessageSerializer,
+            **error_responses(401, 404, 409, 422, 429, 502),
+        },
         description=SEND_DESCRIPTION,
     )
     def post(self, request, *args, **kwargs):
@@ -60,6 +71,17 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
             image_file=image.get("file"),
             sender_actions=list(body.validated_data["sender_actions"]),
             share_post_id=(body.validated_data["share_post"] or {}).get("item_id", ""),
+            reserve_last=body.validated_data["reserve_last"],
+            last=body.validated_data["last"],
+            text_fallback=body.validated_data["text_fallback"],
+            when_closed=body.validated_data["when_closed"],
         )
-        message = provider_for(client.channel).send_message(client=client, request=outgoing)
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        provider = provider_for(client.channel)
+        message = provider.send_message(client=client, request=outgoing)
+        if isinstance(message, Queued):
+            return Response(message.body, status=status.HTTP_202_ACCEPTED)
+        window = provider.window(client)
+        if window is not None:
+            window = replace(window, last_message=bool(getattr(message, "last_message", False)))
+        message.window = window
+        return Response(SentMessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -72,6 +72,36 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SendWindowSerializer(WindowSerializer):
+    last_message = serializers.BooleanField(help_text=_("This send took the window's last message."))
+
+
+class SentMessageSerializer(MessageSerializer):
+    """A send's answer: the message, and the client's window after it."""
+
+    window = SendWindowSerializer(read_only=True, allow_null=True)
+
+    class Meta(MessageSerializer.Meta):
+        fields = (*MessageSerializer.Meta.fields, "window")
+        read_only_fields = fields
+
+
+class QueuedMessageSerializer(serializers.Serializer):
+    """A message kept for the client's next window (a send's 202 answer, the queued-messages list)."""
+
+    id = serializers.IntegerField()
+    client = serializers.IntegerField(source="client_id")
+    status = serializers.CharField(
+        help_text=_("queued_for_next_window while waiting; then sent, failed, expired or cancelled.")
+    )
+    text = serializers.CharField()
+    buttons = serializers.JSONField(help_text=_('[{"type", "text", "url"}]'))
+    image_url = serializers.CharField()
+    text_fallback = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text=_("Not sent by then: expired, with a message.expired event."))
+
+
 class ButtonSerializer(serializers.Serializer):
     type = serializers.CharField(help_text=_("callback or url"))
     text = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=_("What the bot gets on a tap."))
@@ -113,6 +143,26 @@ class SendMessageSerializer(serializers.Serializer):
     buttons = ButtonsField(required=False, default=list)
     image = serializers.JSONField(
         required=False, default=None, help_text=_('{"url": "https://…"} in JSON; a JPEG/PNG file in multipart.')
+    )
+    reserve_last = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Refuse (409 last_slot_reserved) rather than take the window's last message."),
+    )
+    last = serializers.BooleanField(
+        required=False, default=False, help_text=_("This send may take the window's last message.")
+    )
+    when_closed = serializers.ChoiceField(
+        choices=["refuse", "queue"],
+        required=False,
+        default="refuse",
+        help_text=_("queue: when the window is closed or used up, keep the message for the client's next window."),
+    )
+    text_fallback = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Buttons also as numbered text after the card's text; default: the project's setting."),
     )
 
     sender_actions = serializers.ListField(

@@ -139,6 +139,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-expiring-tokens": {"task": "channels_tiktok.tasks.refresh_expiring_tokens", "schedule": 600.0},
     "prune-webhook-journal": {"task": "channels_tiktok.tasks.prune_webhook_journal", "schedule": 600.0},
     "prune-bot-events": {"task": "clients.tasks.prune_bot_events", "schedule": 600.0},
+    "emit-window-events": {"task": "channels_tiktok.tasks.emit_window_events", "schedule": 60.0},
+    "sweep-queued-messages": {"task": "channels_tiktok.tasks.sweep_queued_messages", "schedule": 60.0},
 }
 # Retention (clients/retention.py): finished journal rows and bot events older than this many days are deleted
 # by the beat's schedule, a batch at a time; 0 keeps them forever. The journal keeps at least 3 days: TikTok
@@ -206,6 +208,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named so a message's status is one enum wherever a message appears (the log, a send's answer).
+    "ENUM_NAME_OVERRIDES": {"MessageStatusEnum": "clients.models.Message.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "clients.api.docs.add_error_codes",
@@ -275,6 +279,10 @@ IMAGE_FETCH_CONCURRENCY_PER_PROJECT = env.int("IMAGE_FETCH_CONCURRENCY_PER_PROJE
 TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS = env.int("TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS", default=3600)
 # The account's post list (business/video/list/) is cached this long per page (a share checks it first).
 TIKTOK_VIDEO_LIST_CACHE_SECONDS = env.int("TIKTOK_VIDEO_LIST_CACHE_SECONDS", default=60)
+# window.closing is sent this many minutes before a client's messaging window ends (messaging/window_events.py).
+TIKTOK_WINDOW_CLOSING_LEAD_MINUTES = env.int("TIKTOK_WINDOW_CLOSING_LEAD_MINUTES", default=60)
+# A send with "when_closed": "queue" waits this many days for the client to write again (messaging/queue.py).
+TIKTOK_QUEUED_MESSAGE_TTL_DAYS = env.float("TIKTOK_QUEUED_MESSAGE_TTL_DAYS", default=7.0)
 # A send waits at most this long for the rate limiter; beyond it the bot gets 429 rate_limited + Retry-After.
 TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("TIKTOK_RATE_LIMIT_MAX_WAIT_SECONDS", default=3.0)
 # Spacing added to the rate limiter's one-second window to absorb the varying delay between a call's admission and

@@ -1,0 +1,58 @@
+"""Desktop-safe buttons: TikTok Desktop does not show button cards, so a card can also list its buttons as
+text ("1 — Tacos, 2 — Burritos"), and a client's typed reply that names a button of the last such card sent
+to them reaches the bot as a tap of that button (`button_id` set, `data.matched_from_text: true`).
+
+The rules (the text, the limit, the matching) are pure and live in `rules.py`; this module applies them to
+stored messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from channels_tiktok import constants
+from channels_tiktok.messaging import rules
+from clients.models import Message
+
+PAYLOAD_FLAG = "text_fallback"  # in a sent card's payload: its text listed the buttons
+
+
+def shown_text(text: str, buttons: Sequence[rules.Button], *, enabled: bool) -> str:
+    """What the card's text will be: with the buttons listed when enabled and the card has callback buttons."""
+    return rules.fallback_text(text, tuple(buttons)) if enabled and buttons else text
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A typed reply read as a tap: the button's id, its text, and the card's TikTok message id."""
+
+    button_id: str
+    text: str
+    card_external_id: str
+
+
+def last_card(client_id: int) -> Message | None:
+    """The last button card sent to the client (through the client's newest-first index, stopping at the first)."""
+    return (
+        Message.objects.filter(client_id=client_id, direction=Message.Direction.OUTBOUND, kind=Message.Kind.BUTTONS)
+        .exclude(status=Message.Status.FAILED)
+        .order_by("-id")
+        .first()
+    )
+
+
+def tap_for(client_id: int, typed: str) -> Tap | None:
+    """The tap a typed reply stands for, if it names a callback button of the last fallback card sent to the
+    client; None: ordinary text."""
+    if not typed.strip() or len(typed) > constants.MAX_CALLBACK_BUTTON_TEXT + 10:
+        return None  # longer than any button title (with some slack for punctuation): not a button
+    card = last_card(client_id)
+    if card is None or not (card.payload or {}).get(PAYLOAD_FLAG):
+        return None
+    buttons = [b for b in card.payload.get("buttons", []) if b.get("type") == rules.BUTTON_CALLBACK]
+    index = rules.match_button(typed, [b.get("text", "") for b in buttons])
+    if index is None:
+        return None
+    button = buttons[index]
+    return Tap(button_id=button["id"], text=button["text"], card_external_id=card.external_id or "")
