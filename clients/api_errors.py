@@ -27,7 +27,7 @@ class ApiError(exceptions.APIException):
         status_code: int = status.HTTP_400_BAD_REQUEST,
         retry_after: int | None = None,
         **extra,
-    ):
+    ) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.code = code
@@ -43,7 +43,7 @@ class ViolationsError(exceptions.APIException):
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
 
-    def __init__(self, errors: list[dict]):
+    def __init__(self, errors: list[dict]) -> None:
         super().__init__(detail=_("The request breaks one or more rules."), code="rule_violation")
         self.errors = errors
 

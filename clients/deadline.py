@@ -18,13 +18,14 @@ import threading
 from collections.abc import Callable
 
 import requests
+from django.http import HttpRequest
 from requests.adapters import HTTPAdapter
 
 _current = threading.local()
 
 
 class Deadline:
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
         self._closers: list[Callable[[], object]] = []
@@ -46,7 +47,7 @@ class Deadline:
     def watch_connection(self, connection) -> None:
         """While the request is sent and the headers read, the connection holds the socket."""
 
-        def close():
+        def close() -> None:
             sock = getattr(connection, "sock", None)
             if sock is not None:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -98,7 +99,7 @@ class DeadlineAdapter(HTTPAdapter):
         _watch_pool(pool)
         return pool
 
-    def send(self, request, *args, **kwargs):
+    def send(self, request: HttpRequest, *args, **kwargs):
         response = super().send(request, *args, **kwargs)
         deadline = current()
         if deadline is not None and hasattr(response.raw, "shutdown"):

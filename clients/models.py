@@ -62,7 +62,7 @@ class ApiKey(models.Model):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
 
@@ -82,7 +82,7 @@ class Channel(models.Model):
         verbose_name_plural = _("channels")
         indexes = [models.Index(fields=["project", "kind"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name or self.pk}"
 
 
@@ -130,7 +130,7 @@ class ClientVariable(models.Model):
         # a btree entry of the value itself fails above PostgreSQL's ~2.7 kB row limit, and values can be longer.
         indexes = [models.Index(F("key"), MD5("value"), name="variable_key_value_md5")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.key}={self.value}"
 
 
@@ -224,7 +224,7 @@ class Message(models.Model):
             models.Index(fields=["channel", "created_at", "direction"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.get_kind_display()} #{self.pk}"
 
 
@@ -281,7 +281,7 @@ class BotEvent(models.Model):
             models.Index(fields=["created_at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.type} {self.uuid}"
 
 
@@ -305,5 +305,5 @@ class DeliveryAttempt(models.Model):
         verbose_name_plural = _("delivery attempts")
         indexes = [models.Index(fields=["event", "-id"]), models.Index(fields=["created_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event_id} → {self.response_status or self.error[:40]}"

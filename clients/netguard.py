@@ -30,7 +30,7 @@ class UnsafeURLError(Exception):
     """A URL we will not connect to. `reason`: "invalid" (not http(s) with a host), "forbidden" (a non-public
     address) or "unresolvable"."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message

@@ -1,3 +1,4 @@
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -18,13 +19,13 @@ class NewestFirstPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
-    def get_page_size(self, request):
+    def get_page_size(self, request: HttpRequest):
         raw = request.query_params.get(self.page_size_query_param)
         if raw not in (None, "") and not ascii_digits(raw, max_digits=9):
             raise ApiError(code="invalid_limit", message=_("Not a valid value."))
         return super().get_page_size(request)
 
-    def decode_cursor(self, request):
+    def decode_cursor(self, request: HttpRequest):
         try:
             cursor = super().decode_cursor(request)
         except NotFound as exc:

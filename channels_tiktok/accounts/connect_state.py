@@ -26,7 +26,7 @@ class StateError(Exception):
     EXPIRED = "expired"
     WRONG_USER = "wrong_user"
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +48,7 @@ def _channels_url(project: Project | None) -> str:
     return f"{url}?{urlencode({'project': project.pk})}" if project else url
 
 
-def _flash(request, items: list[notices.Notice]) -> None:
+def _flash(request: HttpRequest, items: list[notices.Notice]) -> None:
     for level, text in items:
         messages.add_message(request, level, text)
 
@@ -63,7 +63,7 @@ def account_row(account: TikTokAccount, *, now: dt.datetime | None = None) -> Ac
 
 @login_required
 @require_GET
-def channels(request):
+def channels(request: HttpRequest):
     project = _owned_project(request.user, request.GET.get("project"))
     if request.GET.get("project") and project is None:
         raise Http404(_("No such project of yours."))
@@ -87,7 +87,7 @@ def channels(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connect(request):
+def connect(request: HttpRequest):
     """GET: the question about the registered country; POST: remember the connect and go to TikTok."""
     form = ConnectForm(request.POST or None, initial={"project": request.GET.get("project")})
     if request.method == "POST" and form.is_valid():
@@ -111,7 +111,7 @@ def connect(request):
 
 @login_required
 @require_GET
-def oauth_callback(request):
+def oauth_callback(request: HttpRequest):
     try:
         pending = connect_state.consume_state(request.session, state=request.GET.get("state"), user_id=request.user.pk)
     except connect_state.StateError as error:
@@ -137,7 +137,7 @@ def oauth_callback(request):
 
 @login_required
 @require_POST
-def disconnect(request, pk: int):
+def disconnect(request: HttpRequest, pk: int):
     account = get_object_or_404(
         TikTokAccount.objects.select_related("channel__project"), pk=pk, channel__project__owners=request.user
     )

@@ -73,7 +73,7 @@ def authorization_url(*, state: str) -> str:
 class _TikTokTokenDialect:
     """requests-oauthlib compliance hooks for TikTok's token endpoint; keeps the unwrapped `data`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data: dict | None = None
 
     def request(self, url, headers, request_kwargs):

@@ -6,7 +6,8 @@ import datetime as dt
 from django.contrib import admin
 from django.contrib.admin import ShowFacets
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,10 +38,10 @@ class BigListAdmin(admin.ModelAdmin):
     exact_search_fields: tuple[str, ...] = ()
     sortable_by = ("id",)
 
-    def get_changelist(self, request, **kwargs):
+    def get_changelist(self, request: HttpRequest, **kwargs):
         return BigListChangeList
 
-    def get_search_fields(self, request):
+    def get_search_fields(self, request: HttpRequest):
         # Non-empty so that the admin shows the search box; the lookups themselves are in get_search_results.
         return self.exact_search_fields
 
@@ -51,7 +52,7 @@ class BigListAdmin(admin.ModelAdmin):
             query |= Q(**{field: term})
         return query
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term):
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -65,11 +66,11 @@ class IdInputFilter(admin.SimpleListFilter):
     template = "admin/input_filter.html"
     field_path = ""  # the lookup the typed id is matched against, e.g. "channel_id"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         # One pseudo-choice so that the filter is shown; the template renders a text box instead.
         return [("", "")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
         value = (self.value() or "").strip()
         if not value:
             return queryset
@@ -97,10 +98,10 @@ class SinceFilter(admin.SimpleListFilter):
     parameter_name = "since"
     field_path = "created_at"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         return [(key, label) for key, (_delta, label) in SINCE_CHOICES.items()]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
         choice = SINCE_CHOICES.get(self.value() or "")
         if choice is None:
             return queryset

@@ -1,6 +1,8 @@
 """Admin for clients (variables, window, latest messages) and the message log."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -83,7 +85,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
     title = _("error code")
     parameter_name = "error_code"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         return [("", _("none")), *((code, code) for code in sorted(ERROR_CODES))]
 
     def choices(self, changelist):
@@ -99,7 +101,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
                 "display": title,
             }
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
         value = self.value()
         return queryset if value is None else queryset.filter(error_code=value)
 

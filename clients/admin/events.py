@@ -3,7 +3,8 @@
 import uuid
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -80,7 +81,7 @@ class BotEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
         return pretty_json(obj.body)
 
     @admin.action(description=_("Re-deliver to the callback URL"))
-    def redeliver(self, request, queryset):
+    def redeliver(self, request: HttpRequest, queryset: QuerySet) -> None:
         pushed = queryset.exclude(project__callback_url="")
         count = 0
         for event in pushed.order_by("id"):

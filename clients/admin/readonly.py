@@ -2,19 +2,20 @@
 
 import json
 
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 
 class ReadOnlyAdminMixin:
     """A journal: staff look and act through actions, never add, edit or delete rows."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 

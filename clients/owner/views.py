@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -32,7 +32,7 @@ def _api_keys_url(project: Project) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_keys(request):
+def api_keys(request: HttpRequest):
     project_id = request.GET.get("project")
     project = _owned_project(request.user, project_id)
     if project_id and project is None:
@@ -49,7 +49,7 @@ def api_keys(request):
 
 
 def _render(
-    request,
+    request: HttpRequest,
     project: Project | None,
     *,
     form: ApiKeyCreateForm | None = None,
@@ -81,7 +81,7 @@ def _render(
 
 @login_required
 @require_POST
-def revoke_api_key(request, pk: int):
+def revoke_api_key(request: HttpRequest, pk: int):
     key = get_object_or_404(ApiKey.objects.select_related("project"), pk=pk, project__owners=request.user)
     if keys.revoke_api_key(key=key):
         messages.success(request, _("API key “%(name)s” revoked: it no longer opens the API.") % {"name": key.name})
@@ -90,13 +90,13 @@ def revoke_api_key(request, pk: int):
     return redirect(_api_keys_url(key.project))
 
 
-def _own(request, project_id: int) -> Project:
+def _own(request: HttpRequest, project_id: int) -> Project:
     return get_object_or_404(Project, pk=project_id, owners=request.user)
 
 
 @login_required
 @require_POST
-def set_callback(request, project_id: int):
+def set_callback(request: HttpRequest, project_id: int):
     """Where the project's bot events go; a refused address shows on the page (400), a first secret once."""
     project = _own(request, project_id)
     form = CallbackForm(request.POST)
@@ -120,6 +120,6 @@ def set_callback(request, project_id: int):
 
 @login_required
 @require_POST
-def new_callback_secret(request, project_id: int):
+def new_callback_secret(request: HttpRequest, project_id: int):
     project = _own(request, project_id)
     return _render(request, project, callback_secret=callbacks.new_callback_secret(project=project))

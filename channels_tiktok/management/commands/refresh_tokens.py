@@ -1,6 +1,7 @@
 """Refresh the access tokens of all active accounts now (or only those expiring soon), with a progress bar."""
 
 import datetime as dt
+from argparse import ArgumentParser
 from collections import Counter
 
 from django.core.management.base import BaseCommand
@@ -18,13 +19,13 @@ class Command(BaseCommand):
         "expire). Accounts whose refresh token TikTok refuses are marked as needing reauthorisation."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--expiring-within", type=float, metavar="HOURS", help="only accounts whose token expires within HOURS"
         )
         parser.add_argument("--account", type=int, action="append", help="only this account id (repeatable)")
 
-    def handle(self, *args, expiring_within, account, **options):
+    def handle(self, *args, expiring_within, account, **options) -> None:
         accounts = TikTokAccount.objects.filter(status=TikTokAccount.Status.ACTIVE).order_by("pk")
         deadline = None
         if expiring_within is not None:

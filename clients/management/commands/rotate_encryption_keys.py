@@ -12,7 +12,7 @@ from clients.progress import Progress
 class Command(BaseCommand):
     help = "Re-encrypt all secrets at rest with the first FIELD_ENCRYPTION_KEYS key, so older keys can be dropped."
 
-    def handle(self, *args, **options):
+    def handle(self, *args, **options) -> None:
         total = 0
         for model in apps.get_models():
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]

@@ -14,7 +14,7 @@ DEMO_PROJECT = "Demo bot"
 class Command(BaseCommand):
     help = "Create the local admin login (admin / admin) and a demo project; prints a fresh API key once."
 
-    def handle(self, *args, **options):
+    def handle(self, *args, **options) -> None:
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(
             username=DEV_USERNAME, defaults={"is_staff": True, "is_superuser": True}
