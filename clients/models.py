@@ -41,7 +41,7 @@ class Project(models.Model):
         verbose_name_plural = _("projects")
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -110,7 +110,7 @@ class Client(models.Model):
             models.Index(fields=["username"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.display_name or self.username or self.external_id
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -72,7 +73,7 @@ def _form_rows(config: dict) -> list[dict]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def auto_messages_page(request, pk: int):
+def auto_messages_page(request: HttpRequest, pk: int):
     account = get_object_or_404(
         TikTokAccount.objects.select_related("channel__project"), pk=pk, channel__project__owners=request.user
     )

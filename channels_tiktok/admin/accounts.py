@@ -7,8 +7,9 @@ Tokens are never shown, not even encrypted: the form excludes them and the panel
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Exists, OuterRef
-from django.http import Http404, HttpResponseNotAllowed
+from django.contrib.admin import ModelAdmin
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -48,10 +49,10 @@ class RegionAvailabilityFilter(admin.SimpleListFilter):
     title = _("region availability")
     parameter_name = "region"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
         return [("available", _("available")), ("unavailable", _("unavailable")), ("unknown", _("unknown"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
         available = [c for c in constants.COUNTRY_REGIONS if constants.region_available(c)]
         unavailable = [c for c in constants.COUNTRY_REGIONS if constants.region_available(c) is False]
         if self.value() == "available":
@@ -67,10 +68,10 @@ class MissingScopeFilter(admin.SimpleListFilter):
     title = _("missing scope")
     parameter_name = "missing"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
         return [("any", _("any scope missing")), *[(scope, scope) for scope in requested_scopes()]]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
         value = self.value()
         if not value:
             return queryset
@@ -166,7 +167,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def run_operation(self, request, object_id, name):
+    def run_operation(self, request: HttpRequest, object_id, name):
         if request.method != "POST" or name not in self.actions:
             return HttpResponseNotAllowed(["POST"])
         account = self.get_object(request, object_id)
@@ -175,17 +176,17 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         getattr(self, name)(request, self.get_queryset(request).filter(pk=account.pk))
         return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
 
-    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
         context["operations"] = [(name, getattr(self, name).short_description) for name in self.actions]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("scopes")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # accounts are connected by their owners through OAuth
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term):
         """Names as usual, plus any id a ticket may quote: each is an exact, indexed lookup (see selectors)."""
         term = search_term.strip().removeprefix("@")
         found, may_have_duplicates = super().get_search_results(request, queryset, term)
@@ -272,13 +273,13 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         ]
         return _panel("links", links=links)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         if "country" in form.changed_data:
             services.set_country(account=obj, country=form.cleaned_data["country"])
 
     # ------------------------------------------------------------------------------------ actions
     @admin.action(description=_("Refresh token now"))
-    def refresh_token_now(self, request, queryset):
+    def refresh_token_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             try:
                 refresh_access_token(account)
@@ -290,7 +291,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
                 self.message_user(request, _("%(account)s: token renewed.") % {"account": account}, messages.SUCCESS)
 
     @admin.action(description=_("Re-check permissions and profile from TikTok"))
-    def recheck_from_tiktok(self, request, queryset):
+    def recheck_from_tiktok(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             try:
                 verdict = services.recheck_account(account=account)
@@ -309,7 +310,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
                 )
 
     @admin.action(description=_("Subscribe webhooks"))
-    def subscribe_webhooks(self, request, queryset):
+    def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet) -> None:
         # One subscription per app covers every account (§5); the selected accounts are stamped.
         result = {}
         for account in queryset:
@@ -319,7 +320,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         self.message_user(request, _("Webhooks: %(summary)s.") % {"summary": summary}, level)
 
     @admin.action(description=_("Disconnect (revoke the token)"))
-    def disconnect(self, request, queryset):
+    def disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             revoked = services.disconnect_account(account=account)
             text = (

@@ -1,6 +1,8 @@
 """The account page's automatic messages: a read-only panel and an action that reads them back from TikTok."""
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +53,7 @@ class AutoMessagesAdminMixin:
         )
 
     @admin.action(description=_("Refresh automatic messages from TikTok"))
-    def refresh_auto_messages(self, request, queryset):
+    def refresh_auto_messages(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             try:
                 config = auto_messages.refresh(account)

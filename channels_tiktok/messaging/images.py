@@ -60,7 +60,7 @@ class ImageFetchesBusyError(Exception):
 class ImageError(Exception):
     """An image we refuse; `code` is one of `CODES`."""
 
-    def __init__(self, code: str, message: str | None = None):
+    def __init__(self, code: str, message: str | None = None) -> None:
         super().__init__(message or CODES[code])
         self.code = code
         self.message = message or CODES[code]

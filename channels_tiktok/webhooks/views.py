@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from channels_tiktok import constants
@@ -32,14 +33,14 @@ class BadSignatureThrottle(SimpleRateThrottle):
 
     scope = "webhook_bad_signature"
 
-    def get_ident(self, request):
+    def get_ident(self, request: Request):
         return client_ip(request)
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def _throttle_allows(throttle: BadSignatureThrottle, request) -> bool:
+def _throttle_allows(throttle: BadSignatureThrottle, request: Request) -> bool:
     """The throttle's verdict; with its cache down it fails open: the rejection is still answered (never a 500),
     only uncounted. A valid delivery never reaches the throttle at all."""
     try:
@@ -51,7 +52,7 @@ def _throttle_allows(throttle: BadSignatureThrottle, request) -> bool:
 
 @csrf_exempt  # TikTok signs its deliveries; it holds no CSRF token
 @require_POST
-def tiktok_webhook(request):
+def tiktok_webhook(request: Request):
     body = request.body
     try:
         wire.verify_signature(

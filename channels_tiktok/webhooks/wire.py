@@ -28,7 +28,7 @@ from clients import json_limits
 class SignatureError(Exception):
     """The delivery is not TikTok's (or not fresh). `status` is the HTTP status to answer with."""
 
-    def __init__(self, reason: str, *, status: int):
+    def __init__(self, reason: str, *, status: int) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status

@@ -4,7 +4,7 @@ free-text id filters and a "since" filter that never list the related table."""
 import datetime as dt
 
 from django.contrib import admin
-from django.contrib.admin import ShowFacets
+from django.contrib.admin import ModelAdmin, ShowFacets
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -66,7 +66,7 @@ class IdInputFilter(admin.SimpleListFilter):
     template = "admin/input_filter.html"
     field_path = ""  # the lookup the typed id is matched against, e.g. "channel_id"
 
-    def lookups(self, request: HttpRequest, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
         # One pseudo-choice so that the filter is shown; the template renders a text box instead.
         return [("", "")]
 
@@ -98,7 +98,7 @@ class SinceFilter(admin.SimpleListFilter):
     parameter_name = "since"
     field_path = "created_at"
 
-    def lookups(self, request: HttpRequest, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
         return [(key, label) for key, (_delta, label) in SINCE_CHOICES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet):

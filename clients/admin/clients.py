@@ -1,6 +1,7 @@
 """Admin for clients (variables, window, latest messages) and the message log."""
 
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -85,7 +86,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
     title = _("error code")
     parameter_name = "error_code"
 
-    def lookups(self, request: HttpRequest, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
         return [("", _("none")), *((code, code) for code in sorted(ERROR_CODES))]
 
     def choices(self, changelist):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -47,7 +48,7 @@ def _non_negative_int(value: str | None, *, name: str, default: int) -> int:
     },
 )
 class EventFeedView(ProjectScopedMixin, APIView):
-    def get(self, request):
+    def get(self, request: Request):
         after = _non_negative_int(request.query_params.get("after"), name="after", default=0)
         limit = min(
             max(_non_negative_int(request.query_params.get("limit"), name="limit", default=DEFAULT_LIMIT), 1), MAX_LIMIT

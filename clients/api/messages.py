@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clients.parsers import JSONParser
@@ -40,7 +41,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
         return Message.objects.filter(client=self.get_client())
 
     @extend_schema(responses={200: MessageSerializer(many=True), **error_responses(401, 404)})
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -48,7 +49,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
         responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
         description=SEND_DESCRIPTION,
     )
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args, **kwargs):
         client = self.get_client()
         body = SendMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
