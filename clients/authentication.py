@@ -1,6 +1,8 @@
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from clients.models import ApiKey
 
 from .api_keys import check_api_key
 
@@ -13,7 +15,7 @@ class ProjectPrincipal:
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, api_key) -> None:
+    def __init__(self, api_key: ApiKey) -> None:
         self.api_key = api_key
         self.project = api_key.project
 
@@ -24,7 +26,7 @@ class ProjectPrincipal:
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>`, scoped to the key's project."""
 
-    def authenticate(self, request: HttpRequest):
+    def authenticate(self, request: Request):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -36,5 +38,5 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."), code="invalid_api_key")
         return ProjectPrincipal(api_key), api_key
 
-    def authenticate_header(self, request: HttpRequest):
+    def authenticate_header(self, request: Request):
         return KEYWORD

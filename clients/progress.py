@@ -3,6 +3,7 @@
 import functools
 import sys
 import time
+from typing import Any
 
 
 class Progress:
@@ -14,11 +15,11 @@ class Progress:
 
     width = 30
 
-    def __init__(self, label: str, total: int, *, stream=None, every: int = 1000) -> None:
+    def __init__(self, label: str, total: int, *, stream: Any = None, every: int = 1000) -> None:
         self.label, self.total, self.done = label, total, 0
         self.stream = stream or sys.stderr
         # A management command's OutputWrapper appends a newline unless told not to; a bar draws its own.
-        self._write = functools.partial(self.stream.write, ending="") if hasattr(self.stream, "ending") else None
+        self._write = functools.partial(self.stream.write, ending="")  # type: ignore[call-arg]  # OutputWrapper.write takes `ending` if hasattr(self.stream, "ending") else None
         self.every = every
         self.started = time.monotonic()
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())

@@ -13,7 +13,7 @@ from .urls import urlpatterns as product_urlpatterns
 
 @csrf_exempt
 @require_POST
-def bare(request: HttpRequest):
+def bare(request: HttpRequest) -> HttpResponse:
     """What any Django view costs on this server: read the body, answer 200. No database, no signature."""
     return HttpResponse(b'{"ok":true}' if request.body is not None else b"", content_type="application/json")
 

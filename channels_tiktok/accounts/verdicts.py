@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_tiktok import constants
 from channels_tiktok.accounts.countries import country_name
+from channels_tiktok.models import TikTokAccount
 from channels_tiktok.tiktok.oauth import requested_scopes
 
 
@@ -191,7 +192,7 @@ def account_verdicts(
     )
 
 
-def verdicts_of(account, *, now: dt.datetime | None = None) -> AccountVerdicts:
+def verdicts_of(account: TikTokAccount, *, now: dt.datetime | None = None) -> AccountVerdicts:
     """`account_verdicts` of a loaded `TikTokAccount` (prefetch its `scopes` when there are many)."""
     return account_verdicts(
         status=account.status,

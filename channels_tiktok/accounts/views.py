@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +34,7 @@ class AccountRow:
     last_message_at: dt.datetime | None = None
 
 
-def _owned_project(user, project_id) -> Project | None:
+def _owned_project(user: AbstractBaseUser | AnonymousUser, project_id: object) -> Project | None:
     """The project `project_id` if the user owns it; the user's first project when no id is given."""
     projects = Project.objects.filter(owners=user).order_by("pk")
     if project_id in (None, ""):
@@ -63,7 +65,7 @@ def account_row(account: TikTokAccount, *, now: dt.datetime | None = None) -> Ac
 
 @login_required
 @require_GET
-def channels(request: HttpRequest):
+def channels(request: HttpRequest) -> HttpResponse:
     project = _owned_project(request.user, request.GET.get("project"))
     if request.GET.get("project") and project is None:
         raise Http404(_("No such project of yours."))
@@ -87,7 +89,7 @@ def channels(request: HttpRequest):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connect(request: HttpRequest):
+def connect(request: HttpRequest) -> HttpResponse:
     """GET: the question about the registered country; POST: remember the connect and go to TikTok."""
     form = ConnectForm(request.POST or None, initial={"project": request.GET.get("project")})
     if request.method == "POST" and form.is_valid():
@@ -111,7 +113,7 @@ def connect(request: HttpRequest):
 
 @login_required
 @require_GET
-def oauth_callback(request: HttpRequest):
+def oauth_callback(request: HttpRequest) -> HttpResponse:
     try:
         pending = connect_state.consume_state(request.session, state=request.GET.get("state"), user_id=request.user.pk)
     except connect_state.StateError as error:
@@ -137,7 +139,7 @@ def oauth_callback(request: HttpRequest):
 
 @login_required
 @require_POST
-def disconnect(request: HttpRequest, pk: int):
+def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(
         TikTokAccount.objects.select_related("channel__project"), pk=pk, channel__project__owners=request.user
     )

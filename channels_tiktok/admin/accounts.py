@@ -5,11 +5,13 @@ The panels are templates (templates/admin/channels_tiktok/tiktokaccount/panels/)
 Tokens are never shown, not even encrypted: the form excludes them and the panels only say how they stand.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ModelAdmin
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import selectors, services
@@ -49,10 +52,10 @@ class RegionAvailabilityFilter(admin.SimpleListFilter):
     title = _("region availability")
     parameter_name = "region"
 
-    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("available", _("available")), ("unavailable", _("unavailable")), ("unknown", _("unknown"))]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         available = [c for c in constants.COUNTRY_REGIONS if constants.region_available(c)]
         unavailable = [c for c in constants.COUNTRY_REGIONS if constants.region_available(c) is False]
         if self.value() == "available":
@@ -68,10 +71,10 @@ class MissingScopeFilter(admin.SimpleListFilter):
     title = _("missing scope")
     parameter_name = "missing"
 
-    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("any", _("any scope missing")), *[(scope, scope) for scope in requested_scopes()]]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()
         if not value:
             return queryset
@@ -92,12 +95,12 @@ class MissingScopeFilter(admin.SimpleListFilter):
 PANELS = "admin/channels_tiktok/tiktokaccount/panels/"
 
 
-def _panel(name: str, **context) -> SafeString:
+def _panel(name: str, **context: Any) -> SafeString:
     """A panel of the account page, drawn by its template (escaping is the template's)."""
     return render_to_string(f"{PANELS}{name}.html", context)
 
 
-def _list_url(view: str, **params) -> str:
+def _list_url(view: str, **params: Any) -> str:
     return f"{reverse(view)}?{urlencode(params)}"
 
 
@@ -167,7 +170,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def run_operation(self, request: HttpRequest, object_id, name):
+    def run_operation(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if request.method != "POST" or name not in self.actions:
             return HttpResponseNotAllowed(["POST"])
         account = self.get_object(request, object_id)
@@ -176,17 +179,19 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         getattr(self, name)(request, self.get_queryset(request).filter(pk=account.pk))
         return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
 
-    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, obj: Any = None, **kwargs: Any
+    ) -> HttpResponse:
         context["operations"] = [(name, getattr(self, name).short_description) for name in self.actions]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("scopes")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # accounts are connected by their owners through OAuth
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Names as usual, plus any id a ticket may quote: each is an exact, indexed lookup (see selectors)."""
         term = search_term.strip().removeprefix("@")
         found, may_have_duplicates = super().get_search_results(request, queryset, term)
@@ -273,7 +278,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         ]
         return _panel("links", links=links)
 
-    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: TikTokAccount, form: Any, change: bool) -> None:
         if "country" in form.changed_data:
             services.set_country(account=obj, country=form.cleaned_data["country"])
 

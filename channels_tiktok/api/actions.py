@@ -31,7 +31,7 @@ class SenderActionSerializer(serializers.Serializer):
     ),
 )
 class SenderActionsView(ProjectScopedMixin, APIView):
-    def post(self, request: Request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         client = get_object_or_404(project_clients(self.project), pk=pk)
         body = SenderActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -84,7 +84,7 @@ class AutoMessagesView(_AccountMixin, APIView):
         responses={200: AutoMessagesSerializer, **error_responses(401, 404)},
         description=_DESCRIPTION,
     )
-    def get(self, request: Request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         return Response(AutoMessagesSerializer(auto_messages.configuration(self.account(pk))).data)
 
     @extend_schema(
@@ -93,7 +93,7 @@ class AutoMessagesView(_AccountMixin, APIView):
         responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
         description=_DESCRIPTION,
     )
-    def put(self, request: Request, pk):
+    def put(self, request: Request, pk: int) -> Response:
         account = self.account(pk)
         body = AutoMessagesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -120,7 +120,7 @@ class AutoMessagesRefreshView(_AccountMixin, APIView):
         responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 429, 502)},
         description=_("Reads the automatic messages, their review and switches back from TikTok."),
     )
-    def post(self, request: Request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         try:
             config = auto_messages.refresh(self.account(pk))
         except OutboundError as exc:

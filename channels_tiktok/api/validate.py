@@ -35,7 +35,7 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
     # No form-urlencoded: `curl -d '{...}'` sends JSON under that type, which would parse as one odd field.
     parser_classes = [JSONParser, MultiPartParser]
 
-    def post(self, request: Request):
+    def post(self, request: Request) -> Response:
         body = ValidateMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

@@ -46,7 +46,7 @@ class VideoPageSerializer(serializers.Serializer):
     ),
 )
 class AccountVideosView(ProjectScopedMixin, APIView):
-    def get(self, request: Request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         account = get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
         try:
             page = list_page(account, cursor=str(request.query_params.get("cursor") or ""))

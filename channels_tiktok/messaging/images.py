@@ -22,11 +22,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
 import urllib3
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from channels_tiktok import constants
 from channels_tiktok.messaging import rules
@@ -102,7 +104,7 @@ def _judge(content: bytes, *, max_bytes: int) -> ImageFile:
     return ImageFile(content=content, format=image_format)
 
 
-def read_upload(upload, *, max_bytes: int = constants.MAX_IMAGE_BYTES) -> ImageFile:
+def read_upload(upload: UploadedFile, *, max_bytes: int = constants.MAX_IMAGE_BYTES) -> ImageFile:
     """An uploaded file (Django's UploadedFile or any binary file object), read up to the cap + 1 byte."""
     if getattr(upload, "size", None) is not None and upload.size > max_bytes:
         raise ImageError("image_too_large")
@@ -182,7 +184,7 @@ def _pool(target: _Target, timeout: float) -> urllib3.HTTPConnectionPool:
     return pool
 
 
-def _read_capped(response, *, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(response: Any, *, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise ImageError("image_too_large")

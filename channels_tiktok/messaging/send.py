@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -352,7 +353,7 @@ def _release_quietly(conversation: Conversation, window_start: dt.datetime) -> N
         logger.warning("tiktok.send.slot_not_released", extra={"conversation_id": conversation.pk})
 
 
-def _record_quietly(record, message: Message, **fields) -> None:
+def _record_quietly(record: Any, message: Message, **fields: Any) -> None:
     try:
         record(message, **fields)
     except DatabaseError:

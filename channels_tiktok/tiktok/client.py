@@ -27,6 +27,7 @@ from clients import deadline
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TokenSet:
     """What the token exchange and refresh answer (data of §2)."""

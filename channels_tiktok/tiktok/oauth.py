@@ -27,6 +27,7 @@ from channels_tiktok.tiktok.client import ThrottledError, TikTokClient, TikTokEr
 
 logger = logging.getLogger(__name__)
 
+
 def requested_scopes() -> tuple[str, ...]:
     """The scopes asked for on the consent page: the setting, or every scope the product uses (§3)."""
     return tuple(settings.TIKTOK_SCOPES) or constants.ALL_SCOPES

@@ -56,7 +56,9 @@ _EPOCH = """
 local t = redis.call('TIME')
 local now = (tonumber(t[1]) - 1700000000) + tonumber(t[2]) / 1000000
 """
-_SLIDING_LOG_SCRIPT = _EPOCH + """
+_SLIDING_LOG_SCRIPT = (
+    _EPOCH
+    + """
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
@@ -79,10 +81,14 @@ redis.call('ZADD', KEYS[1], string.format('%.6f', at), ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil((at - now + window) * 1000) + 1000)
 return {1, string.format('%.6f', wait), string.format('%.6f', at)}
 """
+)
 # KEYS[1] = the app's sorted set, ARGV[1] = the member admitted: its time becomes now, if that is later.
-_RESTAMP_SCRIPT = _EPOCH + """
+_RESTAMP_SCRIPT = (
+    _EPOCH
+    + """
 redis.call('ZADD', KEYS[1], 'XX', 'GT', string.format('%.6f', now), ARGV[1])
 """
+)
 
 
 @dataclass(frozen=True)

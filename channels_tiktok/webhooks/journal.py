@@ -83,7 +83,7 @@ def record_delivery(*, body: bytes, headers: Mapping[str, str]) -> tuple[int | N
     return event_id, True
 
 
-def _has_nul(value) -> bool:
+def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):

@@ -14,7 +14,9 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from channels_tiktok import constants
 from channels_tiktok.webhooks import journal, wire
@@ -36,7 +38,7 @@ class BadSignatureThrottle(SimpleRateThrottle):
     def get_ident(self, request: Request):
         return client_ip(request)
 
-    def get_cache_key(self, request: Request, view):
+    def get_cache_key(self, request: Request, view: APIView):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
@@ -52,7 +54,7 @@ def _throttle_allows(throttle: BadSignatureThrottle, request: Request) -> bool:
 
 @csrf_exempt  # TikTok signs its deliveries; it holds no CSRF token
 @require_POST
-def tiktok_webhook(request: Request):
+def tiktok_webhook(request: Request) -> Response:
     body = request.body
     try:
         wire.verify_signature(

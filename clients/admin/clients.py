@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from ..api_errors import ERROR_CODES
 from ..channel_registry import provider_for
@@ -86,7 +87,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
     title = _("error code")
     parameter_name = "error_code"
 
-    def lookups(self, request: HttpRequest, model_admin: ModelAdmin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("", _("none")), *((code, code) for code in sorted(ERROR_CODES))]
 
     def choices(self, changelist):
@@ -102,7 +103,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
                 "display": title,
             }
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()
         return queryset if value is None else queryset.filter(error_code=value)
 

@@ -28,8 +28,9 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     ordering = ("-id",)
-    fields = ("created_at", "url", "response_status", response_excerpt, "error", "duration_ms")
-    readonly_fields = fields
+    # django-stubs allow only names here; Django also takes a callable shown read-only.
+    fields = ("created_at", "url", "response_status", response_excerpt, "error", "duration_ms")  # type: ignore[assignment]
+    readonly_fields = fields  # type: ignore[assignment]
 
 
 class ProjectIdFilter(IdInputFilter):
@@ -112,8 +113,9 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_filter = (SinceFilter, EventIdFilter)
     list_select_related = ("event",)
     raw_id_fields = ("event",)
-    fields = ("event", "created_at", "url", "response_status", response_excerpt, "error", "duration_ms")
-    readonly_fields = fields
+    # django-stubs allow only names here; Django also takes a callable shown read-only.
+    fields = ("event", "created_at", "url", "response_status", response_excerpt, "error", "duration_ms")  # type: ignore[assignment]
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description=_("error"))
     def short_error(self, obj):

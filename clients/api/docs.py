@@ -1,5 +1,7 @@
 """OpenAPI pieces shared by every endpoint: the error bodies and the table of error codes."""
 
+from typing import Any
+
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
@@ -40,7 +42,7 @@ class ViolationSerializer(serializers.Serializer):
 
 
 class ViolationsSerializer(serializers.Serializer):
-    errors = ViolationSerializer(many=True)
+    errors = ViolationSerializer(many=True)  # type: ignore[assignment]  # the stubs take `errors` for the property
 
 
 _DESCRIPTIONS = {
@@ -87,7 +89,7 @@ def _applies(status: str, path: str, method: str, operation: dict) -> bool:
     return True
 
 
-def add_common_error_responses(result, generator, request: HttpRequest, public):
+def add_common_error_responses(result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool):
     """drf-spectacular postprocessing hook: every API operation documents the errors the shared layers give
     (parsing, authentication, project scoping, cursors), whether or not its view lists them."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -102,7 +104,7 @@ def add_common_error_responses(result, generator, request: HttpRequest, public):
     return result
 
 
-def add_error_codes(result, generator, request: HttpRequest, public):
+def add_error_codes(result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool):
     """drf-spectacular postprocessing hook: append the table of every error code to the API description."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Error codes\n\n{codes_table()}\n"
@@ -114,7 +116,7 @@ def event_types_table() -> str:
     return "\n".join(["| type | what it tells the bot |", "| --- | --- |", *rows])
 
 
-def add_event_types(result, generator, request: HttpRequest, public):
+def add_event_types(result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool):
     """drf-spectacular postprocessing hook: append the table of bot event types (pushed and in the feed)."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Bot events\n\n{event_types_table()}\n"

@@ -1,5 +1,7 @@
 """`/api/v1/clients/{id}/messages/`: the client's message log (newest first) and sending a message."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -41,7 +43,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
         return Message.objects.filter(client=self.get_client())
 
     @extend_schema(responses={200: MessageSerializer(many=True), **error_responses(401, 404)})
-    def get(self, request: Request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -49,7 +51,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
         responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
         description=SEND_DESCRIPTION,
     )
-    def post(self, request: Request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_client()
         body = SendMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)

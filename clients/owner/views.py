@@ -1,8 +1,10 @@
 """The project's API keys on the owner's side: list, create (the secret shown once), revoke. Thin views."""
 
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,7 +17,7 @@ from clients.models import ApiKey, Project
 from clients.owner.forms import ApiKeyCreateForm, CallbackForm
 
 
-def _owned_project(user, project_id) -> Project | None:
+def _owned_project(user: AbstractBaseUser | AnonymousUser, project_id: object) -> Project | None:
     """The project `project_id` if the user owns it; the user's first project when no id is given."""
     projects = Project.objects.filter(owners=user).order_by("pk")
     if project_id in (None, ""):
@@ -32,7 +34,7 @@ def _api_keys_url(project: Project) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_keys(request: HttpRequest):
+def api_keys(request: HttpRequest) -> HttpResponse:
     project_id = request.GET.get("project")
     project = _owned_project(request.user, project_id)
     if project_id and project is None:
@@ -62,7 +64,7 @@ def _render(
     """The API keys and bot events page; a secret in it (a new key's, a new signing secret) is never cached."""
     context = {
         "project": project,
-        "projects": Project.objects.filter(owners=request.user).order_by("pk"),
+        "projects": Project.objects.filter(owners=request.user.pk).order_by("pk"),
         "keys": keys.project_keys(project) if project else [],
         "form": form or ApiKeyCreateForm(),
         "created": created,
@@ -81,7 +83,7 @@ def _render(
 
 @login_required
 @require_POST
-def revoke_api_key(request: HttpRequest, pk: int):
+def revoke_api_key(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey.objects.select_related("project"), pk=pk, project__owners=request.user)
     if keys.revoke_api_key(key=key):
         messages.success(request, _("API key “%(name)s” revoked: it no longer opens the API.") % {"name": key.name})
@@ -96,7 +98,7 @@ def _own(request: HttpRequest, project_id: int) -> Project:
 
 @login_required
 @require_POST
-def set_callback(request: HttpRequest, project_id: int):
+def set_callback(request: HttpRequest, project_id: int) -> HttpResponse:
     """Where the project's bot events go; a refused address shows on the page (400), a first secret once."""
     project = _own(request, project_id)
     form = CallbackForm(request.POST)
@@ -120,6 +122,6 @@ def set_callback(request: HttpRequest, project_id: int):
 
 @login_required
 @require_POST
-def new_callback_secret(request: HttpRequest, project_id: int):
+def new_callback_secret(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _own(request, project_id)
     return _render(request, project, callback_secret=callbacks.new_callback_secret(project=project))

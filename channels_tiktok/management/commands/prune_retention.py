@@ -2,6 +2,7 @@
 older than their retention (TIKTOK_JOURNAL_RETENTION_DAYS, BOT_EVENT_RETENTION_DAYS), with a progress bar."""
 
 from argparse import ArgumentParser
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -28,7 +29,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="only count the rows that would be deleted")
 
-    def handle(self, *args, dry_run, **options) -> None:
+    def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
         now = timezone.now()
         for label, rows_name, service, setting in PARTS:
             days = getattr(settings, setting)

@@ -3,6 +3,7 @@
 import datetime as dt
 from argparse import ArgumentParser
 from collections import Counter
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--account", type=int, action="append", help="only this account id (repeatable)")
 
-    def handle(self, *args, expiring_within, account, **options) -> None:
+    def handle(self, *args: Any, expiring_within: int, account: str | None, **options: Any) -> None:
         accounts = TikTokAccount.objects.filter(status=TikTokAccount.Status.ACTIVE).order_by("pk")
         deadline = None
         if expiring_within is not None:
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         failed = outcomes["failed"] or outcomes["needs_reauth"]
         self.stdout.write((self.style.WARNING if failed else self.style.SUCCESS)(f"Tokens: {summary}."))
 
-    def _refresh(self, account: TikTokAccount, deadline) -> str:
+    def _refresh(self, account: TikTokAccount, deadline: dt.datetime) -> str:
         before = account.token_refreshed_at
         try:
             fresh = refresh_access_token(account, expiring_before=deadline)

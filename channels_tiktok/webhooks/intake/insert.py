@@ -13,6 +13,7 @@ kept per process for it was measured and dropped: no gain beyond the run-to-run 
 """
 
 import functools
+from typing import Any
 
 import psycopg
 from django.db import DatabaseError, connections, models, router
@@ -111,7 +112,7 @@ def write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
     return outcomes
 
 
-def _wrapped(connection, raw: psycopg.Cursor) -> CursorWrapper:
+def _wrapped(connection: Any, raw: psycopg.Cursor) -> CursorWrapper:
     """A psycopg cursor wrapped as Django wraps its own: errors as Django's, seen by query logging and execute
     wrappers."""
     if connection.queries_logged:

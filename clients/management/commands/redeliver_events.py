@@ -1,6 +1,7 @@
 """Push bot events to their project's callback URL again (by default the failed ones), with a progress bar."""
 
 from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -26,7 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None)
         parser.add_argument("--dry-run", action="store_true", help="only count the events that would be re-delivered")
 
-    def handle(self, *args, status, project, event_type, since, limit, dry_run, **options) -> None:
+    def handle(
+        self,
+        *args: Any,
+        status: str | None,
+        project: int | None,
+        event_type: str | None,
+        since: Any,
+        limit: int | None,
+        dry_run: bool,
+        **options: Any,
+    ) -> None:
         events = BotEvent.objects.filter(status=status)
         if project:
             events = events.filter(project_id=project)
