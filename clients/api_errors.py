@@ -4,6 +4,7 @@
 - rule violations:  `{"errors": [{"code", "field", "message"}]}` with HTTP 422
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,7 @@ class ApiError(exceptions.APIException):
         self,
         *,
         code: str,
-        message,
+        message: StrOrPromise,
         status_code: int = status.HTTP_400_BAD_REQUEST,
         retry_after: int | None = None,
         **extra: Any,
@@ -89,7 +90,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 _LOCALIZED: dict[str, object] = {}
 
 
-def localize_codes(messages: dict[str, object]) -> None:
+def localize_codes(messages: Mapping[str, StrOrPromise]) -> None:
     """Register translatable (lazy) messages by code; channels call this next to `document_codes`."""
     _LOCALIZED.update(messages)
 

@@ -26,7 +26,7 @@ class ProjectPrincipal:
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>`, scoped to the key's project."""
 
-    def authenticate(self, request: Request):
+    def authenticate(self, request: Request) -> tuple[ProjectPrincipal, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -38,5 +38,5 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."), code="invalid_api_key")
         return ProjectPrincipal(api_key), api_key
 
-    def authenticate_header(self, request: Request):
+    def authenticate_header(self, request: Request) -> str:
         return KEYWORD

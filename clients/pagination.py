@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 from .api_errors import ApiError
@@ -19,13 +19,13 @@ class NewestFirstPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
-    def get_page_size(self, request: Request):
+    def get_page_size(self, request: Request) -> int | None:
         raw = request.query_params.get(self.page_size_query_param)
         if raw and not ascii_digits(raw, max_digits=9):
             raise ApiError(code="invalid_limit", message=_("Not a valid value."))
         return super().get_page_size(request)
 
-    def decode_cursor(self, request: Request):
+    def decode_cursor(self, request: Request) -> Cursor | None:
         try:
             cursor = super().decode_cursor(request)
         except NotFound as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from channels_tiktok import constants
 from channels_tiktok.accounts.countries import country_name
@@ -85,7 +86,7 @@ class RegionVerdict:
     region_name: str
     available: bool | None  # None: the country is not stated or not in TikTok's table
     explanation: str
-    users_note: str = RESTRICTED_USERS_NOTE
+    users_note: StrOrPromise = RESTRICTED_USERS_NOTE
 
 
 def region_verdict(country: str) -> RegionVerdict:
@@ -94,6 +95,7 @@ def region_verdict(country: str) -> RegionVerdict:
     region = constants.region_of(country)
     available = constants.region_available(country)
     name = country_name(country) if country else ""
+    explanation: StrOrPromise
     if not country:
         explanation = _("The registered country is not known: ask the owner and set it.")
     elif region is None:

@@ -1,5 +1,7 @@
 """The account page's automatic messages: a read-only panel and an action that reads them back from TikTok."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,8 +12,13 @@ from channels_tiktok.accounts import auto_messages
 from channels_tiktok.messaging.outbound import OutboundError
 from channels_tiktok.models import AutoMessage
 
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
 
-class AutoMessagesAdminMixin:
+
+class AutoMessagesAdminMixin(_AdminBase):
     """Mixed into the account admin: `auto_messages_panel` (a read-only field) and `refresh_auto_messages`."""
 
     @admin.display(description=_("automatic messages"))

@@ -26,5 +26,5 @@ class ValidateMessageSerializer(SendMessageSerializer):
 
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    errors = ViolationSerializer(many=True)
+    errors = ViolationSerializer(many=True)  # type: ignore[assignment]  # the stubs take `errors` for the property
     warnings = ViolationSerializer(many=True)

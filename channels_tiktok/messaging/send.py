@@ -12,9 +12,10 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ class ImageSource:
     """Where the bot's image comes from: a URL or an uploaded file (either, not both)."""
 
     url: str = ""
-    upload: object = None
+    upload: UploadedFile | IO[bytes] | None = None
 
 
 def account_of(client: Client) -> TikTokAccount:

@@ -316,7 +316,9 @@ class TikTokClient(BusinessFeaturesMixin):
         )
 
     # ------------------------------------------------------------------------------ videos and comments (§4)
-    def list_videos(self, *, business_id: str, fields: Iterable[str], cursor: str | None = None, max_count: int = 20):
+    def list_videos(
+        self, *, business_id: str, fields: Iterable[str], cursor: str | None = None, max_count: int = 20
+    ) -> dict:
         params: dict[str, Any] = {"business_id": business_id, "fields": _json_array(fields), "max_count": max_count}
         if cursor:
             params["cursor"] = cursor

@@ -251,7 +251,7 @@ def message_key(envelope: Envelope) -> str:
     if message_id:
         return message_id
     content = envelope.content
-    sender = content.get("from_user") if isinstance(content.get("from_user"), dict) else {}
+    sender = got if isinstance(got := content.get("from_user"), dict) else {}
     message_type = str(content.get("type") or "").lower()
     identity = {
         "event": envelope.event,

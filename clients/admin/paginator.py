@@ -13,5 +13,5 @@ class CappedCountPaginator(Paginator):
     """
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]  # a cached_property, as in Django
+    def count(self) -> int:
         return self.object_list[:COUNT_CAP].count()  # type: ignore[attr-defined]  # always a QuerySet here

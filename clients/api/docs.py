@@ -89,7 +89,9 @@ def _applies(status: str, path: str, method: str, operation: dict) -> bool:
     return True
 
 
-def add_common_error_responses(result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool):
+def add_common_error_responses(
+    result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every API operation documents the errors the shared layers give
     (parsing, authentication, project scoping, cursors), whether or not its view lists them."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -104,7 +106,9 @@ def add_common_error_responses(result: dict[str, Any], generator: Any, request: 
     return result
 
 
-def add_error_codes(result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool):
+def add_error_codes(
+    result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: append the table of every error code to the API description."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Error codes\n\n{codes_table()}\n"
@@ -116,7 +120,9 @@ def event_types_table() -> str:
     return "\n".join(["| type | what it tells the bot |", "| --- | --- |", *rows])
 
 
-def add_event_types(result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool):
+def add_event_types(
+    result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: append the table of bot event types (pushed and in the feed)."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Bot events\n\n{event_types_table()}\n"

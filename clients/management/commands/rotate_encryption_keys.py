@@ -6,7 +6,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from clients import encryption
 from clients.fields import EncryptedTextField
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows re-encrypted with the first key."))
 
     @staticmethod
-    def _rotate_model(model: type[Model], fields: Iterable[str], stream: Any) -> int:
+    def _rotate_model(model: type[Model], fields: Iterable[Field], stream: Any) -> int:
         # Works on the raw columns: ciphertext is rotated without building model instances.
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT {pk}, {', '.join(columns)} FROM {table}")  # noqa: S608 - names are quoted
             rows = cursor.fetchall()
-            progress = Progress(model._meta.model_name, len(rows), stream=stream, every=500)
+            progress = Progress(str(model._meta.model_name), len(rows), stream=stream, every=500)
             for row_pk, *values in rows:
                 rotated = [encryption.rotate(v) if v else v for v in values]
                 cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*rotated, row_pk])  # noqa: S608
