@@ -180,10 +180,16 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, admin.ModelAdmin):
         return redirect("admin:channels_tiktok_tiktokaccount_change", account.pk)
 
     def render_change_form(
-        self, request: HttpRequest, context: dict[str, Any], *args: Any, obj: Any = None, **kwargs: Any
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
     ) -> HttpResponse:
         context["operations"] = [(name, getattr(self, name).short_description) for name in self.actions]
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("scopes")

@@ -150,8 +150,8 @@ def read_received(inbound: Inbound) -> Received | Outcome:
         data["image"] = payload["image"] = inbound.fetched.get("image", {"media_id": id_in(block, "media_id")})
     elif kind_of_message in (constants.MSG_TYPE_STICKER, constants.MSG_TYPE_EMOJI):
         kind = Message.Kind.STICKER if kind_of_message == constants.MSG_TYPE_STICKER else Message.Kind.EMOJI
-        url = block.get("url")
-        data["url"] = url.strip() if isinstance(url, str) else ""
+        sticker_url = block.get("url")
+        data["url"] = sticker_url.strip() if isinstance(sticker_url, str) else ""
         data[kind_of_message] = block
     else:
         kind = Message.Kind.UNSUPPORTED

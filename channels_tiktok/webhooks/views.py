@@ -33,10 +33,10 @@ class BadSignatureThrottle(SimpleRateThrottle):
 
     scope = "webhook_bad_signature"
 
-    def get_ident(self, request: HttpRequest) -> str:  # type: ignore[override]  # used on the plain view below
+    def get_ident(self, request: HttpRequest) -> str:
         return client_ip(request)
 
-    def get_cache_key(self, request: HttpRequest, view: APIView | None) -> str:  # type: ignore[override]
+    def get_cache_key(self, request: HttpRequest, view: APIView | None) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 

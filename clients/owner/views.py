@@ -60,7 +60,7 @@ def _render(
     callback_form: CallbackForm | None = None,
     callback_secret: str | None = None,
     status: int = 200,
-):
+) -> HttpResponse:
     """The API keys and bot events page; a secret in it (a new key's, a new signing secret) is never cached."""
     context = {
         "project": project,
