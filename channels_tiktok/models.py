@@ -79,7 +79,7 @@ class TikTokAccount(models.Model):
             models.Index(fields=["country"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"@{self.username}" if self.username else self.business_id
 
     @property
@@ -106,7 +106,7 @@ class GrantedScope(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "scope"], name="scope_unique_per_account")]
         indexes = [models.Index(fields=["scope"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.scope
 
 
@@ -150,7 +150,7 @@ class Conversation(models.Model):
             models.Index(fields=["image_send_allowed", "-id"]),  # the admin's filter, newest first
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.conversation_id
 
 
@@ -220,7 +220,7 @@ class WebhookEvent(models.Model):
             models.Index(fields=["account", "status", "received_at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event or '?'} #{self.pk}"
 
 
@@ -257,7 +257,7 @@ class AutoMessage(models.Model):
             models.UniqueConstraint(fields=["account", "type", "position"], name="auto_message_position_unique")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_type_display()} {self.position}"
 
 

@@ -4,11 +4,15 @@
 - rule violations:  `{"errors": [{"code", "field", "message"}]}` with HTTP 422
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,11 +27,11 @@ class ApiError(exceptions.APIException):
         self,
         *,
         code: str,
-        message,
+        message: StrOrPromise,
         status_code: int = status.HTTP_400_BAD_REQUEST,
         retry_after: int | None = None,
-        **extra,
-    ):
+        **extra: Any,
+    ) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
         self.code = code
@@ -43,7 +47,7 @@ class ViolationsError(exceptions.APIException):
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
 
-    def __init__(self, errors: list[dict]):
+    def __init__(self, errors: list[dict]) -> None:
         super().__init__(detail=_("The request breaks one or more rules."), code="rule_violation")
         self.errors = errors
 
@@ -86,12 +90,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 _LOCALIZED: dict[str, object] = {}
 
 
-def localize_codes(messages: dict[str, object]) -> None:
+def localize_codes(messages: Mapping[str, StrOrPromise]) -> None:
     """Register translatable (lazy) messages by code; channels call this next to `document_codes`."""
     _LOCALIZED.update(messages)
 
 
-def localized(code: str, message) -> str:
+def localized(code: str, message: StrOrPromise) -> str:
     """`message` in the caller's language when it is exactly the documented English text of `code`; messages
     carrying live details (TikTok's own text, a delay) are returned unchanged."""
     text = str(message)
@@ -137,7 +141,7 @@ def _flatten(detail, field=None):
         yield {"code": getattr(detail, "code", "invalid") or "invalid", "field": field, "message": str(detail)}
 
 
-def _unsupported_media_type(context) -> exceptions.UnsupportedMediaType:
+def _unsupported_media_type(context: dict[str, Any]) -> exceptions.UnsupportedMediaType:
     """DRF's 415, with a message that names the content type received and the ones this endpoint accepts."""
     request, view = context.get("request"), context.get("view")
     received = request.content_type if request is not None else ""
@@ -182,5 +186,5 @@ def exception_handler(exc, context):
     return response
 
 
-def error_response(*, code: str, message, status_code: int, **extra) -> Response:
+def error_response(*, code: str, message: StrOrPromise, status_code: int, **extra: Any) -> Response:
     return Response({"code": code, "message": str(message), **extra}, status=status_code)

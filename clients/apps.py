@@ -6,5 +6,5 @@ class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Bot builder")
 
-    def ready(self):
+    def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks

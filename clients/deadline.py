@@ -16,15 +16,23 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool
+from urllib3.response import BaseHTTPResponse
+
+if TYPE_CHECKING:
+    _PoolBase = HTTPConnectionPool
+else:
+    _PoolBase = object
 
 _current = threading.local()
 
 
 class Deadline:
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
         self._closers: list[Callable[[], object]] = []
@@ -39,21 +47,21 @@ class Deadline:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
         _current.deadline = self._outer
 
-    def watch_connection(self, connection) -> None:
+    def watch_connection(self, connection: object) -> None:
         """While the request is sent and the headers read, the connection holds the socket."""
 
-        def close():
+        def close() -> None:
             sock = getattr(connection, "sock", None)
             if sock is not None:
                 sock.shutdown(socket.SHUT_RDWR)
 
         self._add(close)
 
-    def watch_response(self, response) -> None:
+    def watch_response(self, response: BaseHTTPResponse) -> None:
         """While the body is read: a urllib3 response holds it (http.client may have let go of the connection's)."""
         self._add(response.shutdown)
 
@@ -79,10 +87,10 @@ def current() -> Deadline | None:
     return getattr(_current, "deadline", None)
 
 
-class WatchedPoolMixin:
+class WatchedPoolMixin(_PoolBase):
     """For a urllib3 connection pool: every connection it hands out is watched by the thread's deadline."""
 
-    def _get_conn(self, *args, **kwargs):
+    def _get_conn(self, *args: Any, **kwargs: Any) -> Any:
         connection = super()._get_conn(*args, **kwargs)
         deadline = current()
         if deadline is not None:
@@ -93,12 +101,12 @@ class WatchedPoolMixin:
 class DeadlineAdapter(HTTPAdapter):
     """requests' adapter whose connections are watched by the deadline active in the calling thread."""
 
-    def get_connection_with_tls_context(self, *args, **kwargs):
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> ConnectionPool:
         pool = super().get_connection_with_tls_context(*args, **kwargs)
         _watch_pool(pool)
         return pool
 
-    def send(self, request, *args, **kwargs):
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         response = super().send(request, *args, **kwargs)
         deadline = current()
         if deadline is not None and hasattr(response.raw, "shutdown"):
@@ -106,12 +114,12 @@ class DeadlineAdapter(HTTPAdapter):
         return response
 
 
-def _watch_pool(pool) -> None:
+def _watch_pool(pool: Any) -> None:
     if getattr(pool, "_deadline_watched", False):
         return
     original = pool._get_conn
 
-    def get_conn(*args, **kwargs):
+    def get_conn(*args: Any, **kwargs: Any) -> Any:
         connection = original(*args, **kwargs)
         deadline = current()
         if deadline is not None:

@@ -9,7 +9,7 @@ The check costs two `count()` calls on the raw text; only a document with more o
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MAX_DEPTH = 64
@@ -25,7 +25,7 @@ def depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: Iterable[Any] = item.values()
         elif isinstance(item, list):
             children = item
         else:
@@ -42,7 +42,9 @@ def _openers(document: bytes | str) -> int:
     return document.count("{") + document.count("[")
 
 
-def loads(document: bytes | str, *, parse: Callable[[Any], Any] = json.loads, limit: int = MAX_DEPTH, **kwargs) -> Any:
+def loads(
+    document: bytes | str, *, parse: Callable[[Any], Any] = json.loads, limit: int = MAX_DEPTH, **kwargs: Any
+) -> Any:
     """`parse(document)` refusing documents nested more than `limit` deep with TooDeepError (a ValueError)."""
     try:
         value = parse(document, **kwargs)

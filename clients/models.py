@@ -49,7 +49,7 @@ class Project(models.Model):
         verbose_name_plural = _("projects")
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -70,7 +70,7 @@ class ApiKey(models.Model):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
 
@@ -90,7 +90,7 @@ class Channel(models.Model):
         verbose_name_plural = _("channels")
         indexes = [models.Index(fields=["project", "kind"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name or self.pk}"
 
 
@@ -118,7 +118,7 @@ class Client(models.Model):
             models.Index(fields=["username"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.display_name or self.username or self.external_id
 
 
@@ -138,7 +138,7 @@ class ClientVariable(models.Model):
         # a btree entry of the value itself fails above PostgreSQL's ~2.7 kB row limit, and values can be longer.
         indexes = [models.Index(F("key"), MD5("value"), name="variable_key_value_md5")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.key}={self.value}"
 
 
@@ -235,7 +235,7 @@ class Message(models.Model):
             models.Index(fields=["channel", "created_at", "direction"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.get_kind_display()} #{self.pk}"
 
 
@@ -299,7 +299,7 @@ class BotEvent(models.Model):
             models.Index(fields=["created_at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.type} {self.uuid}"
 
 
@@ -323,5 +323,5 @@ class DeliveryAttempt(models.Model):
         verbose_name_plural = _("delivery attempts")
         indexes = [models.Index(fields=["event", "-id"]), models.Index(fields=["created_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event_id} → {self.response_status or self.error[:40]}"

@@ -30,7 +30,7 @@ class UnsafeURLError(Exception):
     """A URL we will not connect to. `reason`: "invalid" (not http(s) with a host), "forbidden" (a non-public
     address) or "unresolvable"."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -73,7 +73,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise UnsafeURLError("unresolvable", f"The host {host!r} could not be resolved.") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise UnsafeURLError("unresolvable", f"The host {host!r} has no address.")
     return addresses

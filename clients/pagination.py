@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
 
 from .api_errors import ApiError
 from .query_params import ascii_digits, database_id
@@ -18,13 +19,13 @@ class NewestFirstPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
-    def get_page_size(self, request):
+    def get_page_size(self, request: Request) -> int | None:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw not in (None, "") and not ascii_digits(raw, max_digits=9):
+        if raw and not ascii_digits(raw, max_digits=9):
             raise ApiError(code="invalid_limit", message=_("Not a valid value."))
         return super().get_page_size(request)
 
-    def decode_cursor(self, request):
+    def decode_cursor(self, request: Request) -> Cursor | None:
         try:
             cursor = super().decode_cursor(request)
         except NotFound as exc:

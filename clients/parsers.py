@@ -15,7 +15,7 @@ from . import json_limits
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})  # refuses non-text codecs (bz2_codec...)
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]  # missing from the stubs; refuses non-text codecs (bz2_codec...)
         parse_constant = json.strict_constant if self.strict else None
         try:
             text = codecs.getreader(encoding)(stream).read()

@@ -3,6 +3,7 @@
 import functools
 import sys
 import time
+from typing import Any
 
 
 class Progress:
@@ -14,7 +15,7 @@ class Progress:
 
     width = 30
 
-    def __init__(self, label: str, total: int, *, stream=None, every: int = 1000):
+    def __init__(self, label: str, total: int, *, stream: Any = None, every: int = 1000) -> None:
         self.label, self.total, self.done = label, total, 0
         self.stream = stream or sys.stderr
         # A management command's OutputWrapper appends a newline unless told not to; a bar draws its own.

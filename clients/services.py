@@ -6,6 +6,7 @@ number of rows, with the result of applying the rows one after another in the gi
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import connections, router
 
@@ -75,7 +76,7 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
         for name, value in _changes(client, sighting).items():
             setattr(client, name, value)
             if name == "last_message_at":
-                moved[client.pk] = value
+                moved[client.pk] = cast(dt.datetime, value)
             else:
                 name_fields.add(name)
                 renamed[client.pk] = client

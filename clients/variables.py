@@ -30,7 +30,7 @@ def variables_of(client: Client) -> dict[str, str]:
     return dict(client.variables.order_by("key").values_list("key", "value"))
 
 
-def _as_text(value) -> str:
+def _as_text(value: object) -> str:
     return str(value)
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -30,7 +30,7 @@ def _check_broker() -> str:
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     checks = {"database": _check_database, "cache": _check_cache}
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         checks["broker"] = _check_broker

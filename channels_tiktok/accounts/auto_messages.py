@@ -181,7 +181,7 @@ def refresh(account: TikTokAccount) -> dict:
                     position=position,
                     external_id=str(item.get("auto_message_id") or ""),
                     review_status=review if review in constants.AUTO_REVIEW_STATUSES else "",
-                    **_columns(auto_type, item.get(key) if isinstance(item.get(key), dict) else {}),
+                    **_columns(auto_type, got if isinstance(got := item.get(key), dict) else {}),
                 )
             )
     enabled = {

@@ -1,7 +1,10 @@
 """The owner's page of an account's automatic messages: read, edit, switch on/off, refresh TikTok's review."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +28,7 @@ FORM_SECTIONS = [
 ]
 
 
-def _posted_items(post, section: str, names: list[str], rows: int) -> list[dict]:
+def _posted_items(post: Any, section: str, names: list[str], rows: int) -> list[dict]:
     items = []
     for index in range(1, rows + 1):
         item = {name: post.get(f"{section}-{index}-{name}", "") for name in names}
@@ -72,7 +75,7 @@ def _form_rows(config: dict) -> list[dict]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def auto_messages_page(request, pk: int):
+def auto_messages_page(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(
         TikTokAccount.objects.select_related("channel__project"), pk=pk, channel__project__owners=request.user
     )

@@ -8,6 +8,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from django.contrib.sessions.backends.base import SessionBase
+
 from channels_tiktok import constants
 from channels_tiktok.tiktok.oauth import authorization_url
 
@@ -26,7 +28,7 @@ class StateError(Exception):
     EXPIRED = "expired"
     WRONG_USER = "wrong_user"
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -41,7 +43,7 @@ class PendingConnect:
     created_at: float
 
 
-def begin(session, *, user_id: int, project_id: int, country: str, now: float | None = None) -> str:
+def begin(session: SessionBase, *, user_id: int, project_id: int, country: str, now: float | None = None) -> str:
     """Record a pending connect in the owner's session and return the consent URL to send them to."""
     now = time.time() if now is None else now
     pending = {
@@ -56,7 +58,7 @@ def begin(session, *, user_id: int, project_id: int, country: str, now: float | 
     return authorization_url(state=state)
 
 
-def consume_state(session, *, state: str | None, user_id: int, now: float | None = None) -> PendingConnect:
+def consume_state(session: SessionBase, *, state: str | None, user_id: int, now: float | None = None) -> PendingConnect:
     """Take the pending connect of `state` out of the session (single use) or raise `StateError`."""
     now = time.time() if now is None else now
     if not state:

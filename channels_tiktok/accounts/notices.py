@@ -13,6 +13,7 @@ Notice = tuple[int, str]
 
 
 def _missing_lines(result: ConnectResult, *, blocking: bool) -> str:
+    assert result.permissions is not None  # every outcome that reports permissions carries them
     items = [item for item in result.permissions.missing if item.blocking == blocking]
     return "; ".join(f"“{item.scope}” — {item.features}" for item in items)
 
@@ -20,6 +21,7 @@ def _missing_lines(result: ConnectResult, *, blocking: bool) -> str:
 def connect_notices(result: ConnectResult) -> list[Notice]:
     """The messages for the outcome of `accounts.connect_account`."""
     if result.outcome == ConnectOutcome.MISSING_MESSAGING_SCOPES:
+        assert result.permissions is not None  # a refusal for missing scopes says which
         missing = [item.scope for item in result.permissions.missing if item.blocking]
         return [
             (
@@ -71,6 +73,7 @@ def connect_notices(result: ConnectResult) -> list[Notice]:
         ]
 
     account = result.account
+    assert account is not None  # the outcomes above are the ones without an account
     name = f"@{account.username}" if account.username else account.business_id
     notices: list[Notice] = []
     if result.reconnected:

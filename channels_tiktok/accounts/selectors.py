@@ -26,7 +26,9 @@ def account_ids_for_id(term: str) -> set[int]:
     term = term.strip()
     if not term:
         return set()
-    ids = set(Conversation.objects.filter(conversation_id=term).values_list("account_id", flat=True)[:50])
+    ids: set[int | None] = set(
+        Conversation.objects.filter(conversation_id=term).values_list("account_id", flat=True)[:50]
+    )
     ids |= set(WebhookEvent.objects.filter(conversation_id=term).values_list("account_id", flat=True)[:50])
     ids |= set(WebhookEvent.objects.filter(comment_id=term).values_list("account_id", flat=True)[:50])
     ids |= set(Message.objects.filter(external_id=term).values_list("channel_id", flat=True)[:50])
@@ -36,8 +38,7 @@ def account_ids_for_id(term: str) -> set[int]:
         .filter(key=constants.VAR_COMMENT_ID, value_md5=MD5(Value(term)), value=term)
         .values_list("client__channel_id", flat=True)[:50]
     )
-    ids.discard(None)
-    return ids
+    return {pk for pk in ids if pk is not None}
 
 
 @dataclass(frozen=True)

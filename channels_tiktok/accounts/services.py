@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,7 +85,7 @@ def _apply_profile(account: TikTokAccount, profile: dict) -> None:
         account.is_business_account = bool(profile["is_business_account"])
 
 
-def connect_account(*, project: Project, user, code: str, country: str) -> ConnectResult:
+def connect_account(*, project: Project, user: User, code: str, country: str) -> ConnectResult:
     """Finish a connect: exchange the code, check scopes and account type, store the account, subscribe webhooks.
 
     Refused connections (messaging scopes missing, personal account) keep nothing and give the token back.

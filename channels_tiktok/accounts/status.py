@@ -2,6 +2,8 @@
 
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ def account_ref(account: TikTokAccount) -> dict:
     return {"id": account.pk, "business_id": account.business_id, "username": account.username}
 
 
-def emit_account_status(*, account: TikTokAccount, status: str, reason: str = "", **data) -> None:
+def emit_account_status(*, account: TikTokAccount, status: str, reason: str = "", **data: Any) -> None:
     """Tell the project's bot that the account changed (needs reauthorisation, scopes changed, ...)."""
     # Each transition is its own event: the key holds the moment it happened.
     dedupe_key = f"account.status:{account.pk}:{status}:{time.time_ns()}"
@@ -31,7 +33,7 @@ def emit_account_status(*, account: TikTokAccount, status: str, reason: str = ""
     )
 
 
-def emit_scopes_changed(*, account: TikTokAccount, scopes, added: set[str], removed: set[str]) -> None:
+def emit_scopes_changed(*, account: TikTokAccount, scopes: Iterable[str], added: set[str], removed: set[str]) -> None:
     """Tell the bot that the granted scopes changed, if they did (after connect, refresh or a re-check)."""
     if added or removed:
         emit_account_status(

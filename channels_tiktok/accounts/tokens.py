@@ -37,7 +37,7 @@ REAUTH_TOKEN_REJECTED = _("TikTok rejects the account's token even after renewin
 class AccountUnavailableError(Exception):
     """No call can be made for this account (needs reauthorisation, disconnected)."""
 
-    def __init__(self, account: TikTokAccount, reason: str):
+    def __init__(self, account: TikTokAccount, reason: str) -> None:
         super().__init__(reason)
         self.account = account
         self.reason = reason

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from channels_tiktok import constants
 from channels_tiktok.accounts.countries import country_name
+from channels_tiktok.models import TikTokAccount
 from channels_tiktok.tiktok.oauth import requested_scopes
 
 
@@ -84,7 +86,7 @@ class RegionVerdict:
     region_name: str
     available: bool | None  # None: the country is not stated or not in TikTok's table
     explanation: str
-    users_note: str = RESTRICTED_USERS_NOTE
+    users_note: StrOrPromise = RESTRICTED_USERS_NOTE
 
 
 def region_verdict(country: str) -> RegionVerdict:
@@ -93,6 +95,7 @@ def region_verdict(country: str) -> RegionVerdict:
     region = constants.region_of(country)
     available = constants.region_available(country)
     name = country_name(country) if country else ""
+    explanation: StrOrPromise
     if not country:
         explanation = _("The registered country is not known: ask the owner and set it.")
     elif region is None:
@@ -191,7 +194,7 @@ def account_verdicts(
     )
 
 
-def verdicts_of(account, *, now: dt.datetime | None = None) -> AccountVerdicts:
+def verdicts_of(account: TikTokAccount, *, now: dt.datetime | None = None) -> AccountVerdicts:
     """`account_verdicts` of a loaded `TikTokAccount` (prefetch its `scopes` when there are many)."""
     return account_verdicts(
         status=account.status,

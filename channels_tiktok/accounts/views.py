@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.contrib.auth.models import User
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from channels_tiktok.accounts.forms import ConnectForm
 from channels_tiktok.accounts.reachability import reachability
 from channels_tiktok.accounts.verdicts import AccountVerdicts, verdicts_of
 from channels_tiktok.models import TikTokAccount
+from clients.http_types import AuthenticatedHttpRequest
 from clients.models import Project
 
 
@@ -34,10 +36,10 @@ class AccountRow:
     referrals: dict[str, int] | None = None  # conversations opened per referral source
 
 
-def _owned_project(user, project_id) -> Project | None:
+def _owned_project(user: User, project_id: str | int | None) -> Project | None:
     """The project `project_id` if the user owns it; the user's first project when no id is given."""
     projects = Project.objects.filter(owners=user).order_by("pk")
-    if project_id in (None, ""):
+    if project_id is None or project_id == "":
         return projects.first()
     try:
         return projects.filter(pk=int(project_id)).first()
@@ -50,7 +52,7 @@ def _channels_url(project: Project | None) -> str:
     return f"{url}?{urlencode({'project': project.pk})}" if project else url
 
 
-def _flash(request, items: list[notices.Notice]) -> None:
+def _flash(request: AuthenticatedHttpRequest, items: list[notices.Notice]) -> None:
     for level, text in items:
         messages.add_message(request, level, text)
 
@@ -65,7 +67,7 @@ def account_row(account: TikTokAccount, *, now: dt.datetime | None = None) -> Ac
 
 @login_required
 @require_GET
-def channels(request):
+def channels(request: AuthenticatedHttpRequest) -> HttpResponse:
     project = _owned_project(request.user, request.GET.get("project"))
     if request.GET.get("project") and project is None:
         raise Http404(_("No such project of yours."))
@@ -92,7 +94,7 @@ def channels(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connect(request):
+def connect(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the question about the registered country; POST: remember the connect and go to TikTok."""
     form = ConnectForm(request.POST or None, initial={"project": request.GET.get("project")})
     if request.method == "POST" and form.is_valid():
@@ -116,7 +118,7 @@ def connect(request):
 
 @login_required
 @require_GET
-def oauth_callback(request):
+def oauth_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         pending = connect_state.consume_state(request.session, state=request.GET.get("state"), user_id=request.user.pk)
     except connect_state.StateError as error:
@@ -142,7 +144,7 @@ def oauth_callback(request):
 
 @login_required
 @require_POST
-def disconnect(request, pk: int):
+def disconnect(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(
         TikTokAccount.objects.select_related("channel__project"), pk=pk, channel__project__owners=request.user
     )

@@ -5,10 +5,13 @@ The panels are templates (templates/admin/channels_tiktok/tiktokaccount/panels/)
 Tokens are never shown, not even encrypted: the form excludes them and the panels only say how they stand.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Exists, OuterRef
-from django.http import Http404, HttpResponseNotAllowed
+from django.contrib.admin import ModelAdmin
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -16,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from channels_tiktok import constants
 from channels_tiktok.accounts import selectors, services
@@ -50,10 +54,10 @@ class RegionAvailabilityFilter(admin.SimpleListFilter):
     title = _("region availability")
     parameter_name = "region"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("available", _("available")), ("unavailable", _("unavailable")), ("unknown", _("unknown"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         available = [c for c in constants.COUNTRY_REGIONS if constants.region_available(c)]
         unavailable = [c for c in constants.COUNTRY_REGIONS if constants.region_available(c) is False]
         if self.value() == "available":
@@ -69,10 +73,10 @@ class MissingScopeFilter(admin.SimpleListFilter):
     title = _("missing scope")
     parameter_name = "missing"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("any", _("any scope missing")), *[(scope, scope) for scope in requested_scopes()]]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()
         if not value:
             return queryset
@@ -93,12 +97,12 @@ class MissingScopeFilter(admin.SimpleListFilter):
 PANELS = "admin/channels_tiktok/tiktokaccount/panels/"
 
 
-def _panel(name: str, **context) -> SafeString:
+def _panel(name: str, **context: Any) -> SafeString:
     """A panel of the account page, drawn by its template (escaping is the template's)."""
     return render_to_string(f"{PANELS}{name}.html", context)
 
 
-def _list_url(view: str, **params) -> str:
+def _list_url(view: str, **params: Any) -> str:
     return f"{reverse(view)}?{urlencode(params)}"
 
 
@@ -180,7 +184,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
             *super().get_urls(),
         ]
 
-    def run_operation(self, request, object_id, name):
+    def run_operation(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
         if request.method != "POST" or name not in self.actions:
             return HttpResponseNotAllowed(["POST"])
         account = self.get_object(request, object_id)
@@ -195,17 +199,25 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         action whose state has a panel of its own."""
         return [name for name in cls.actions if name not in EngagementPanels.ENGAGEMENT_ACTIONS]
 
-    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
         context["operations"] = [(name, getattr(self, name).short_description) for name in self.operation_names()]
-        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("scopes")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # accounts are connected by their owners through OAuth
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         """Names as usual, plus any id a ticket may quote: each is an exact, indexed lookup (see selectors)."""
         term = search_term.strip().removeprefix("@")
         found, may_have_duplicates = super().get_search_results(request, queryset, term)
@@ -298,13 +310,13 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         ]
         return _panel("links", links=links)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: TikTokAccount, form: Any, change: bool) -> None:
         if "country" in form.changed_data:
             services.set_country(account=obj, country=form.cleaned_data["country"])
 
     # ------------------------------------------------------------------------------------ actions
     @admin.action(description=_("Refresh token now"))
-    def refresh_token_now(self, request, queryset):
+    def refresh_token_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             try:
                 refresh_access_token(account)
@@ -316,7 +328,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
                 self.message_user(request, _("%(account)s: token renewed.") % {"account": account}, messages.SUCCESS)
 
     @admin.action(description=_("Re-check permissions and profile from TikTok"))
-    def recheck_from_tiktok(self, request, queryset):
+    def recheck_from_tiktok(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             try:
                 verdict = services.recheck_account(account=account)
@@ -335,7 +347,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
                 )
 
     @admin.action(description=_("Subscribe webhooks"))
-    def subscribe_webhooks(self, request, queryset):
+    def subscribe_webhooks(self, request: HttpRequest, queryset: QuerySet) -> None:
         # One subscription per app covers every account (§5); the selected accounts are stamped.
         result = {}
         for account in queryset:
@@ -345,7 +357,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         self.message_user(request, _("Webhooks: %(summary)s.") % {"summary": summary}, level)
 
     @admin.action(description=_("Disconnect (revoke the token)"))
-    def disconnect(self, request, queryset):
+    def disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             revoked = services.disconnect_account(account=account)
             text = (

@@ -1,6 +1,10 @@
 """The account page's automatic messages: a read-only panel and an action that reads them back from TikTok."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -8,8 +12,13 @@ from channels_tiktok.accounts import auto_messages
 from channels_tiktok.messaging.outbound import OutboundError
 from channels_tiktok.models import AutoMessage
 
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
 
-class AutoMessagesAdminMixin:
+
+class AutoMessagesAdminMixin(_AdminBase):
     """Mixed into the account admin: `auto_messages_panel` (a read-only field) and `refresh_auto_messages`."""
 
     @admin.display(description=_("automatic messages"))
@@ -51,7 +60,7 @@ class AutoMessagesAdminMixin:
         )
 
     @admin.action(description=_("Refresh automatic messages from TikTok"))
-    def refresh_auto_messages(self, request, queryset):
+    def refresh_auto_messages(self, request: HttpRequest, queryset: QuerySet) -> None:
         for account in queryset:
             try:
                 config = auto_messages.refresh(account)

@@ -1,8 +1,12 @@
 """Admin for the webhook journal (B3): read-only, the raw payload readable, a replay action."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import ModelAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
@@ -17,10 +21,10 @@ class EventNameFilter(admin.SimpleListFilter):
     title = _("event")
     parameter_name = "event"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [(name, name) for name in constants.KNOWN_EVENTS]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         return queryset.filter(event=self.value()) if self.value() else queryset
 
 
@@ -82,7 +86,7 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
             return str(exc)
 
     @admin.action(description=_("Replay: process again (idempotent)"))
-    def replay(self, request, queryset):
+    def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
         outcomes = [journal.replay(event=event) for event in queryset.order_by("id")]
         failed = sum(1 for event in outcomes if event and event.status == WebhookEvent.Status.FAILED)
         self.message_user(

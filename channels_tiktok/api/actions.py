@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,7 +31,7 @@ class SenderActionSerializer(serializers.Serializer):
     ),
 )
 class SenderActionsView(ProjectScopedMixin, APIView):
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         client = get_object_or_404(project_clients(self.project), pk=pk)
         body = SenderActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

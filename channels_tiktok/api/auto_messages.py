@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -83,7 +84,7 @@ class AutoMessagesView(_AccountMixin, APIView):
         responses={200: AutoMessagesSerializer, **error_responses(401, 404)},
         description=_DESCRIPTION,
     )
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         return Response(AutoMessagesSerializer(auto_messages.configuration(self.account(pk))).data)
 
     @extend_schema(
@@ -92,7 +93,7 @@ class AutoMessagesView(_AccountMixin, APIView):
         responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
         description=_DESCRIPTION,
     )
-    def put(self, request, pk):
+    def put(self, request: Request, pk: int) -> Response:
         account = self.account(pk)
         body = AutoMessagesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -119,7 +120,7 @@ class AutoMessagesRefreshView(_AccountMixin, APIView):
         responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 429, 502)},
         description=_("Reads the automatic messages, their review and switches back from TikTok."),
     )
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         try:
             config = auto_messages.refresh(self.account(pk))
         except OutboundError as exc:

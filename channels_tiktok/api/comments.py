@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,7 +33,7 @@ from clients.permissions import ProjectScopedMixin
     ),
 )
 class CommentRepliesView(ProjectScopedMixin, APIView):
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         client = get_object_or_404(project_clients(self.project), pk=pk)
         body = CommentReplySerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -67,7 +68,7 @@ class CommentActionSerializer(serializers.Serializer):
     ),
 )
 class CommentActionsView(ProjectScopedMixin, APIView):
-    def post(self, request, pk, comment_id):
+    def post(self, request: Request, pk: int, comment_id: str) -> Response:
         account = get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
         body = CommentActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

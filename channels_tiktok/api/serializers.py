@@ -26,7 +26,7 @@ class ValidateMessageSerializer(SendMessageSerializer):
 
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
-    errors = ViolationSerializer(many=True)
+    errors = ViolationSerializer(many=True)  # type: ignore[assignment]  # the stubs take `errors` for the property
     warnings = ViolationSerializer(many=True)
     fallback_text = serializers.CharField(
         allow_null=True,

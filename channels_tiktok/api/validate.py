@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -36,7 +37,7 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
     # No form-urlencoded: `curl -d '{...}'` sends JSON under that type, which would parse as one odd field.
     parser_classes = [JSONParser, MultiPartParser]
 
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = ValidateMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

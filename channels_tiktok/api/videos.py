@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -45,7 +46,7 @@ class VideoPageSerializer(serializers.Serializer):
     ),
 )
 class AccountVideosView(ProjectScopedMixin, APIView):
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         account = get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
         try:
             page = list_page(account, cursor=str(request.query_params.get("cursor") or ""))

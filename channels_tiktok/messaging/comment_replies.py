@@ -43,7 +43,7 @@ def _violation(code: str, field: str) -> Violation:
 
 def _reply_comment_id(data: dict) -> str:
     """TikTok's id of the new reply; where it sits in the answer is not documented, so look in both places."""
-    comment = data.get("comment") if isinstance(data.get("comment"), dict) else {}
+    comment = got if isinstance(got := data.get("comment"), dict) else {}
     value = data.get("comment_id") or comment.get("comment_id") or ""
     return str(value)
 

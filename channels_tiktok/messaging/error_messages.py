@@ -6,6 +6,8 @@ for the translation only when it is exactly the documented English one, so messa
 own error text, a retry delay) pass unchanged. A test checks that each template renders to the English source.
 """
 
+from typing import Any
+
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 
@@ -15,7 +17,7 @@ from channels_tiktok.messaging.rules import BUTTON_TYPES, COMMENT_MODERATION_ACT
 from clients.api_errors import localize_codes
 
 
-def _t(template: str, **params) -> str:
+def _t(template: str, **params: Any) -> str:
     return gettext(template) % params if params else gettext(template)
 
 

@@ -22,11 +22,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
 import urllib3
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from channels_tiktok import constants
 from channels_tiktok.messaging import rules
@@ -60,7 +62,7 @@ class ImageFetchesBusyError(Exception):
 class ImageError(Exception):
     """An image we refuse; `code` is one of `CODES`."""
 
-    def __init__(self, code: str, message: str | None = None):
+    def __init__(self, code: str, message: str | None = None) -> None:
         super().__init__(message or CODES[code])
         self.code = code
         self.message = message or CODES[code]
@@ -102,9 +104,10 @@ def _judge(content: bytes, *, max_bytes: int) -> ImageFile:
     return ImageFile(content=content, format=image_format)
 
 
-def read_upload(upload, *, max_bytes: int = constants.MAX_IMAGE_BYTES) -> ImageFile:
+def read_upload(upload: UploadedFile | IO[bytes], *, max_bytes: int = constants.MAX_IMAGE_BYTES) -> ImageFile:
     """An uploaded file (Django's UploadedFile or any binary file object), read up to the cap + 1 byte."""
-    if getattr(upload, "size", None) is not None and upload.size > max_bytes:
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
         raise ImageError("image_too_large")
     upload.seek(0)
     return _judge(upload.read(max_bytes + 1), max_bytes=max_bytes)
@@ -140,7 +143,7 @@ def _target(url: str) -> _Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise ImageError("image_fetch_failed", f"The image host {host!r} could not be resolved.") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise ImageError("image_fetch_failed", f"The image host {host!r} has no address.")
     # Every address must be public: a host that resolves to one public and one private address is refused.
@@ -166,7 +169,12 @@ class _HTTPSPool(WatchedPoolMixin, urllib3.HTTPSConnectionPool):
 
 
 def _pool(target: _Target, timeout: float) -> urllib3.HTTPConnectionPool:
-    common = {"port": target.port, "timeout": urllib3.Timeout(connect=timeout, read=timeout), "maxsize": 1}
+    pool: urllib3.HTTPConnectionPool
+    common: dict[str, Any] = {
+        "port": target.port,
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "maxsize": 1,
+    }
     if target.scheme == "https":
         # Connect to the checked IP but verify the certificate (and send SNI) for the host name.
         pool = _HTTPSPool(
@@ -182,7 +190,7 @@ def _pool(target: _Target, timeout: float) -> urllib3.HTTPConnectionPool:
     return pool
 
 
-def _read_capped(response, *, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(response: Any, *, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise ImageError("image_too_large")

@@ -51,7 +51,7 @@ UNAVAILABLE_CODES: dict[str, str] = {
 class OutboundError(Exception):
     """A send or comment reply we refuse, or that TikTok refused. The API maps each kind to its HTTP answer."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -60,7 +60,7 @@ class OutboundError(Exception):
 class RuleViolationsError(OutboundError):
     """The request breaks rules (422)."""
 
-    def __init__(self, violations: list[Violation]):
+    def __init__(self, violations: list[Violation]) -> None:
         super().__init__(violations[0].code, violations[0].message)
         self.violations = violations
 
@@ -73,7 +73,7 @@ class BlockedError(OutboundError):
 class UpstreamError(OutboundError):
     """TikTok refused or did not answer (502)."""
 
-    def __init__(self, code: str, message: str, *, tiktok_code: int | None, log_id: str):
+    def __init__(self, code: str, message: str, *, tiktok_code: int | None, log_id: str) -> None:
         super().__init__(code, message)
         self.tiktok_code = tiktok_code
         self.log_id = log_id
@@ -92,7 +92,7 @@ class UpstreamError(OutboundError):
 class SendRateLimitedError(OutboundError):
     """The app's rate limit cannot admit the call soon enough (429)."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int) -> None:
         super().__init__("rate_limited", f"Too many calls to TikTok right now; retry in {retry_after} s.")
         self.retry_after = retry_after
 
@@ -106,7 +106,7 @@ BUSY_CODES: dict[str, str] = {
 class BusyError(OutboundError):
     """The project has too much of this running already (429 with Retry-After): see BUSY_CODES."""
 
-    def __init__(self, code: str, *, retry_after: int = 1):
+    def __init__(self, code: str, *, retry_after: int = 1) -> None:
         super().__init__(code, BUSY_CODES[code])
         self.retry_after = retry_after
 
@@ -114,7 +114,7 @@ class BusyError(OutboundError):
 class ServiceUnavailableError(OutboundError):
     """Our own infrastructure cannot carry the call (503): see UNAVAILABLE_CODES."""
 
-    def __init__(self, code: str, message: str | None = None):
+    def __init__(self, code: str, message: str | None = None) -> None:
         super().__init__(code, message or UNAVAILABLE_CODES[code])
 
 

@@ -12,8 +12,10 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -57,7 +59,7 @@ class ImageSource:
     """Where the bot's image comes from: a URL or an uploaded file (either, not both)."""
 
     url: str = ""
-    upload: object = None
+    upload: UploadedFile | IO[bytes] | None = None
 
 
 def account_of(client: Client) -> TikTokAccount:
@@ -367,7 +369,7 @@ def _release_quietly(conversation: Conversation, window_start: dt.datetime) -> N
         logger.warning("tiktok.send.slot_not_released", extra={"conversation_id": conversation.pk})
 
 
-def _record_quietly(record, message: Message, **fields) -> None:
+def _record_quietly(record: Any, message: Message, **fields: Any) -> None:
     try:
         record(message, **fields)
     except DatabaseError:

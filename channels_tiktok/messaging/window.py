@@ -37,6 +37,7 @@ def open_windows(opened: dict[int, dt.datetime]) -> int:
     if not opened:
         return 0
     values = {pk: Value(when, output_field=DateTimeField()) for pk, when in opened.items()}
+    at: Value | Case
     if len(values) == 1:
         (at,) = values.values()
     else:

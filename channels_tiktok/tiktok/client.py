@@ -27,6 +27,7 @@ from clients import deadline
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TokenSet:
     """What the token exchange and refresh answer (data of §2)."""
@@ -49,7 +50,7 @@ class TokenSet:
             scopes=parse_scopes(data.get("scope", "")),
         )
 
-    def __repr__(self):  # never print tokens
+    def __repr__(self) -> str:  # never print tokens
         return f"TokenSet(open_id={self.open_id!r}, scopes={self.scopes!r})"
 
 
@@ -80,7 +81,7 @@ class TikTokClient(BusinessFeaturesMixin):
         app_secret: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
-    ):
+    ) -> None:
         self._access_token = access_token
         self.base_url = (base_url or settings.TIKTOK_API_BASE_URL).rstrip("/") + "/"
         self.app_id = app_id or settings.TIKTOK_APP_ID
@@ -88,7 +89,7 @@ class TikTokClient(BusinessFeaturesMixin):
         self.timeout = timeout or settings.TIKTOK_HTTP_TIMEOUT_SECONDS
         self.session = session or deadline.session()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"TikTokClient(base_url={self.base_url!r}, app_id={self.app_id!r})"
 
     # ------------------------------------------------------------------------------ transport
@@ -352,7 +353,9 @@ class TikTokClient(BusinessFeaturesMixin):
         )
 
     # ------------------------------------------------------------------------------ videos and comments (§4)
-    def list_videos(self, *, business_id: str, fields: Iterable[str], cursor: str | None = None, max_count: int = 20):
+    def list_videos(
+        self, *, business_id: str, fields: Iterable[str], cursor: str | None = None, max_count: int = 20
+    ) -> dict:
         params: dict[str, Any] = {"business_id": business_id, "fields": _json_array(fields), "max_count": max_count}
         if cursor:
             params["cursor"] = cursor

@@ -28,7 +28,7 @@ class TikTokError(Exception):
         http_status: int | None = None,
         path: str = "",
         sent: bool = True,
-    ):
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -38,7 +38,7 @@ class TikTokError(Exception):
         self.path = path
         self.sent = sent
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"TikTok {self.path} failed: code={self.code} {self.message} (log_id={self.log_id or '-'})"
 
     @property
@@ -69,7 +69,7 @@ class ThrottledError(TikTokError):
     """Our own rate limiter could not admit the call within its allowed wait: nothing was sent. It reads as
     TikTok's 40100 (safe to retry later); `retry_after` says when, in seconds."""
 
-    def __init__(self, *, path: str, retry_after: float):
+    def __init__(self, *, path: str, retry_after: float) -> None:
         super().__init__(
             f"Rate limited by the app's QPS limit; retry after {retry_after:.2f}s.",
             code=constants.CODE_RATE_LIMITED,
@@ -86,5 +86,5 @@ class ThrottledError(TikTokError):
 class LimiterUnavailableError(TikTokError):
     """The app's shared rate limiter (Redis) is down: the call was not made (`sent` is False). Not retried here."""
 
-    def __init__(self, *, path: str):
+    def __init__(self, *, path: str) -> None:
         super().__init__("The rate limiter is unavailable; the call was not made.", path=path, sent=False)

@@ -21,8 +21,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def loads(document: bytes | str) -> Any:
     """`json.loads`, with every lone surrogate of every string (keys included) replaced by U+FFFD."""
     value = json.loads(document)
-    escape = _ESCAPE_IN_BYTES if isinstance(document, bytes) else _ESCAPE_IN_TEXT
-    return _without_lone_surrogates(value) if escape.search(document) else value
+    if isinstance(document, bytes):
+        escaped = _ESCAPE_IN_BYTES.search(document) is not None
+    else:
+        escaped = _ESCAPE_IN_TEXT.search(document) is not None
+    return _without_lone_surrogates(value) if escaped else value
 
 
 def _without_lone_surrogates(value: Any) -> Any:

@@ -27,6 +27,7 @@ from channels_tiktok.tiktok.client import ThrottledError, TikTokClient, TikTokEr
 
 logger = logging.getLogger(__name__)
 
+
 def requested_scopes() -> tuple[str, ...]:
     """The scopes asked for on the consent page: the setting, or every scope the product uses (§3)."""
     return tuple(settings.TIKTOK_SCOPES) or constants.ALL_SCOPES
@@ -73,7 +74,7 @@ def authorization_url(*, state: str) -> str:
 class _TikTokTokenDialect:
     """requests-oauthlib compliance hooks for TikTok's token endpoint; keeps the unwrapped `data`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data: dict | None = None
 
     def request(self, url, headers, request_kwargs):

@@ -103,7 +103,7 @@ class Admission:
 class RateLimitedError(Exception):
     """The limiter cannot admit the call within the allowed wait. `retry_after` is in seconds."""
 
-    def __init__(self, retry_after: float):
+    def __init__(self, retry_after: float) -> None:
         super().__init__(f"Rate limited; retry after {retry_after:.2f}s.")
         self.retry_after = retry_after
 
@@ -126,7 +126,7 @@ def next_slot(log: list[float], *, now: float, window: float, limit: int) -> flo
 
 
 class _LocalBackend:
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._logs: dict[str, list[float]] = {}
@@ -160,7 +160,7 @@ class _LocalBackend:
 
 
 class _RedisBackend:
-    def __init__(self, url: str):
+    def __init__(self, url: str) -> None:
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._client.register_script(_SLIDING_LOG_SCRIPT)
         self._restamp = self._client.register_script(_RESTAMP_SCRIPT)

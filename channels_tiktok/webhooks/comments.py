@@ -148,13 +148,13 @@ def comment_update(inbound: Inbound) -> Outcome:
         return ignored("the account's own comment or reply")
     if not author:
         return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")
-    text = comment.get("text") if isinstance(comment.get("text"), str) else ""
+    text = got if isinstance(got := comment.get("text"), str) else ""
     at = inbound.at()
     client = upsert_user(
         inbound,
         external_id=author,
-        username=comment.get("username") if isinstance(comment.get("username"), str) else "",
-        display_name=comment.get("display_name") if isinstance(comment.get("display_name"), str) else "",
+        username=got if isinstance(got := comment.get("username"), str) else "",
+        display_name=got if isinstance(got := comment.get("display_name"), str) else "",
         seen_at=at,
     )
     variables, _changed = services.merge_variables(

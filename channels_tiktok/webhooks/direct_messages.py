@@ -284,7 +284,7 @@ def send_echo(inbound: Inbound) -> Outcome:
         external_id = id_in(content, "to_user", "id")
         if not (external_id and conversation_id):
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
-        recipient = content.get("to") if isinstance(content.get("to"), str) else ""
+        recipient = got if isinstance(got := content.get("to"), str) else ""
         client = upsert_user(inbound, external_id=external_id, username=recipient, display_name="", seen_at=None)
         services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
         conversation = upsert_conversation(inbound, client=client, conversation_id=conversation_id)

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from django.conf import settings
 from django.db import connections, models, router, transaction
@@ -83,7 +84,7 @@ def record_delivery(*, body: bytes, headers: Mapping[str, str]) -> tuple[int | N
     return event_id, True
 
 
-def _has_nul(value) -> bool:
+def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -103,7 +104,7 @@ def _may_hold_nul(body: bytes, envelope: wire.Envelope) -> bool:
     return isinstance(content, str) and "\\u0000" in content
 
 
-_DEDUPE_KEY_CHARS = WebhookEvent._meta.get_field("dedupe_key").max_length
+_DEDUPE_KEY_CHARS = cast(int, WebhookEvent._meta.get_field("dedupe_key").max_length)
 
 
 def _bounded_key(key: str) -> str:

@@ -131,7 +131,7 @@ def _to_do(event: WebhookEvent) -> bool:
 
 
 class _BatchFailedError(Exception):
-    def __init__(self, ids: list[int]):
+    def __init__(self, ids: list[int]) -> None:
         super().__init__(f"batch of {len(ids)} rows failed")
         self.ids = ids
 

@@ -101,7 +101,7 @@ def reaction(content: dict) -> dict[str, Any]:
         or id_in(block, "reacted_message_id")
         or id_in(content, "referenced_message_info", "referenced_message_id")
     )
-    action = block.get("action") if isinstance(block.get("action"), str) else ""
+    action = got if isinstance(got := block.get("action"), str) else ""
     return {"emoji": emoji, "reacted_message_id": reacted, "action": action.lower() or "react"}
 
 
@@ -122,7 +122,7 @@ def read_received(inbound: Inbound) -> Received | Outcome:
     data: dict[str, Any] = {"message_id": sent_id, "conversation_id": conversation_id, "type": kind_of_message}
     payload: dict[str, Any] = {"type": kind_of_message, "webhook_event": inbound.event.pk}
     text = ""
-    kind = Message.Kind.TEXT
+    kind: str = Message.Kind.TEXT
     outcome = PROCESSED
     reply_source = object_of(content, "reply_source_payload")
     block = object_of(content, kind_of_message) if kind_of_message else {}
@@ -157,8 +157,8 @@ def read_received(inbound: Inbound) -> Received | Outcome:
         text = placeholder(kind_of_message)
     elif kind_of_message in (constants.MSG_TYPE_STICKER, constants.MSG_TYPE_EMOJI):
         kind = Message.Kind.STICKER if kind_of_message == constants.MSG_TYPE_STICKER else Message.Kind.EMOJI
-        url = block.get("url")
-        data["url"] = url.strip() if isinstance(url, str) else ""
+        sticker_url = block.get("url")
+        data["url"] = sticker_url.strip() if isinstance(sticker_url, str) else ""
         data[kind_of_message] = block
         text = placeholder(kind_of_message)
     else:
@@ -174,7 +174,7 @@ def read_received(inbound: Inbound) -> Received | Outcome:
     if referenced and kind != constants.MSG_TYPE_REACTION:
         data["referenced_message_id"] = referenced
     payload.update({key: value for key, value in data.items() if key not in ("message_id", "type", "kind")})
-    username = content.get("from") if isinstance(content.get("from"), str) else ""
+    username = got if isinstance(got := content.get("from"), str) else ""
     return Received(
         inbound=inbound,
         message_id=message_id,

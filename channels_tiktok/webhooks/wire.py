@@ -28,7 +28,7 @@ from clients import json_limits
 class SignatureError(Exception):
     """The delivery is not TikTok's (or not fresh). `status` is the HTTP status to answer with."""
 
-    def __init__(self, reason: str, *, status: int):
+    def __init__(self, reason: str, *, status: int) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
@@ -251,7 +251,7 @@ def message_key(envelope: Envelope) -> str:
     if message_id:
         return message_id
     content = envelope.content
-    sender = content.get("from_user") if isinstance(content.get("from_user"), dict) else {}
+    sender = got if isinstance(got := content.get("from_user"), dict) else {}
     message_type = str(content.get("type") or "").lower()
     identity = {
         "event": envelope.event,

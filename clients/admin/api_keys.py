@@ -1,14 +1,19 @@
 """API keys in the admin: a list with revoke, and an add page that creates through the service and shows the
 full key once. Nothing here can save a key without its secret (the old inline could)."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from clients import api_keys as keys
 from clients.models import ApiKey, Project
@@ -39,15 +44,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return f"{key.prefix}…"
 
     @admin.display(description=_("state"), ordering="revoked_at")
-    def state(self, key: ApiKey) -> str:
+    def state(self, key: ApiKey) -> StrOrPromise:
         return _("revoked") if key.revoked_at else _("active")
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Revoke instead: the row stays as the record of what had access.
         return False
 
     @admin.action(description=_("Revoke the selected API keys"), permissions=["change"])
-    def revoke_keys(self, request, queryset):
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet) -> None:
         revoked = sum(keys.revoke_api_key(key=key) for key in queryset)
         self.message_user(
             request,
@@ -55,7 +60,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = ApiKeyAddForm(request.POST or None, initial={"project": request.GET.get("project")})
@@ -90,10 +97,10 @@ class ApiKeyInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.display(description="")

@@ -2,13 +2,16 @@
 free-text id filters and a "since" filter that never list the related table."""
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin import ShowFacets
+from django.contrib.admin import ModelAdmin, ShowFacets
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from .paginator import CappedCountPaginator
 
@@ -16,7 +19,7 @@ from .paginator import CappedCountPaginator
 class BigListChangeList(ChangeList):
     def get_ordering_field(self, field_name):
         # Hidden sort links are not enough: a hand-made `?o=` must not sort millions of rows by a plain column.
-        if field_name not in self.sortable_by:
+        if field_name not in (self.sortable_by or ()):
             return None
         return super().get_ordering_field(field_name)
 
@@ -37,10 +40,10 @@ class BigListAdmin(admin.ModelAdmin):
     exact_search_fields: tuple[str, ...] = ()
     sortable_by = ("id",)
 
-    def get_changelist(self, request, **kwargs):
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return BigListChangeList
 
-    def get_search_fields(self, request):
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         # Non-empty so that the admin shows the search box; the lookups themselves are in get_search_results.
         return self.exact_search_fields
 
@@ -51,7 +54,7 @@ class BigListAdmin(admin.ModelAdmin):
             query |= Q(**{field: term})
         return query
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -65,11 +68,11 @@ class IdInputFilter(admin.SimpleListFilter):
     template = "admin/input_filter.html"
     field_path = ""  # the lookup the typed id is matched against, e.g. "channel_id"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         # One pseudo-choice so that the filter is shown; the template renders a text box instead.
         return [("", "")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = (self.value() or "").strip()
         if not value:
             return queryset
@@ -97,10 +100,10 @@ class SinceFilter(admin.SimpleListFilter):
     parameter_name = "since"
     field_path = "created_at"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [(key, label) for key, (_delta, label) in SINCE_CHOICES.items()]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         choice = SINCE_CHOICES.get(self.value() or "")
         if choice is None:
             return queryset

@@ -1,10 +1,14 @@
 """Admin for clients (variables, window, latest messages) and the message log."""
 
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from ..api_errors import ERROR_CODES
 from ..channel_registry import provider_for
@@ -84,7 +88,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
     title = _("error code")
     parameter_name = "error_code"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("", _("none")), *((code, code) for code in sorted(ERROR_CODES))]
 
     def choices(self, changelist):
@@ -100,7 +104,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
                 "display": title,
             }
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()
         return queryset if value is None else queryset.filter(error_code=value)
 

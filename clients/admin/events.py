@@ -3,7 +3,8 @@
 import uuid
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -27,8 +28,9 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     ordering = ("-id",)
-    fields = ("created_at", "url", "response_status", response_excerpt, "error", "duration_ms")
-    readonly_fields = fields
+    # django-stubs allow only names here; Django also takes a callable shown read-only.
+    fields = ("created_at", "url", "response_status", response_excerpt, "error", "duration_ms")  # type: ignore[assignment]
+    readonly_fields = fields  # type: ignore[assignment]
 
 
 class ProjectIdFilter(IdInputFilter):
@@ -80,7 +82,7 @@ class BotEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
         return pretty_json(obj.body)
 
     @admin.action(description=_("Re-deliver to the callback URL"))
-    def redeliver(self, request, queryset):
+    def redeliver(self, request: HttpRequest, queryset: QuerySet) -> None:
         pushed = queryset.exclude(project__callback_url="")
         count = 0
         for event in pushed.order_by("id"):
@@ -111,8 +113,9 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BigListAdmin):
     list_filter = (SinceFilter, EventIdFilter)
     list_select_related = ("event",)
     raw_id_fields = ("event",)
-    fields = ("event", "created_at", "url", "response_status", response_excerpt, "error", "duration_ms")
-    readonly_fields = fields
+    # django-stubs allow only names here; Django also takes a callable shown read-only.
+    fields = ("event", "created_at", "url", "response_status", response_excerpt, "error", "duration_ms")  # type: ignore[assignment]
+    readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description=_("error"))
     def short_error(self, obj):

@@ -13,5 +13,5 @@ class CappedCountPaginator(Paginator):
     """
 
     @cached_property
-    def count(self):
-        return self.object_list[:COUNT_CAP].count()
+    def count(self) -> int:
+        return self.object_list[:COUNT_CAP].count()  # type: ignore[attr-defined]  # always a QuerySet here

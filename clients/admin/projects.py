@@ -1,6 +1,9 @@
 """Admin for projects and channels; the projects' API keys are in api_keys.py."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..callbacks import new_callback_secret
@@ -17,7 +20,7 @@ class ProjectAdmin(admin.ModelAdmin):
     readonly_fields = ("api_keys_links",)
     inlines = [ApiKeyInline]
 
-    def save_model(self, request, obj: Project, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if obj.callback_url and not obj.callback_secret:
             # Never unsigned: the owner sees a new secret on their page ("New signing secret"); staff never do.

@@ -1,5 +1,8 @@
 """OpenAPI pieces shared by every endpoint: the error bodies and the table of error codes."""
 
+from typing import Any
+
+from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -39,7 +42,7 @@ class ViolationSerializer(serializers.Serializer):
 
 
 class ViolationsSerializer(serializers.Serializer):
-    errors = ViolationSerializer(many=True)
+    errors = ViolationSerializer(many=True)  # type: ignore[assignment]  # the stubs take `errors` for the property
 
 
 _DESCRIPTIONS = {
@@ -86,7 +89,9 @@ def _applies(status: str, path: str, method: str, operation: dict) -> bool:
     return True
 
 
-def add_common_error_responses(result, generator, request, public):
+def add_common_error_responses(
+    result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every API operation documents the errors the shared layers give
     (parsing, authentication, project scoping, cursors), whether or not its view lists them."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -101,7 +106,9 @@ def add_common_error_responses(result, generator, request, public):
     return result
 
 
-def add_error_codes(result, generator, request, public):
+def add_error_codes(
+    result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: append the table of every error code to the API description."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Error codes\n\n{codes_table()}\n"
@@ -113,7 +120,9 @@ def event_types_table() -> str:
     return "\n".join(["| type | what it tells the bot |", "| --- | --- |", *rows])
 
 
-def add_event_types(result, generator, request, public):
+def add_event_types(
+    result: dict[str, Any], generator: Any, request: HttpRequest | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: append the table of bot event types (pushed and in the feed)."""
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n## Bot events\n\n{event_types_table()}\n"

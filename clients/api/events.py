@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ MAX_LIMIT = 500
 
 
 def _non_negative_int(value: str | None, *, name: str, default: int) -> int:
-    if value in (None, ""):
+    if not value:
         return default
     if database_id(value) is None:  # ASCII digits within an id's range ("¹".isdigit() is True)
         raise ApiError(code="invalid_cursor" if name == "after" else "invalid_limit", message=_("Not a valid value."))
@@ -47,7 +48,7 @@ def _non_negative_int(value: str | None, *, name: str, default: int) -> int:
     },
 )
 class EventFeedView(ProjectScopedMixin, APIView):
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         after = _non_negative_int(request.query_params.get("after"), name="after", default=0)
         limit = min(
             max(_non_negative_int(request.query_params.get("limit"), name="limit", default=DEFAULT_LIMIT), 1), MAX_LIMIT

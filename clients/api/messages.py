@@ -1,12 +1,14 @@
 """`/api/v1/clients/{id}/messages/`: the client's message log (newest first) and sending a message."""
 
 from dataclasses import replace
+from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clients.parsers import JSONParser
@@ -47,7 +49,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
         return Message.objects.filter(client=self.get_client())
 
     @extend_schema(responses={200: MessageSerializer(many=True), **error_responses(401, 404)})
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -59,7 +61,7 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
         },
         description=SEND_DESCRIPTION,
     )
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_client()
         body = SendMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -38,7 +38,7 @@ class ClientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
-    def get_variables(self, client) -> dict:
+    def get_variables(self, client: Client) -> dict:
         return variables_of(client)
 
     @extend_schema_field(WindowSerializer(allow_null=True))

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -41,7 +42,7 @@ class ClientVariablesMixin(ProjectScopedMixin):
 @extend_schema(tags=["clients"])
 class VariablesView(ClientVariablesMixin, APIView):
     @extend_schema(responses={200: OpenApiResponse(VARIABLES_SCHEMA), **error_responses(401, 404)})
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         return Response(variables_of(self.get_client()))
 
     @extend_schema(
@@ -49,7 +50,7 @@ class VariablesView(ClientVariablesMixin, APIView):
         responses={200: OpenApiResponse(VARIABLES_SCHEMA), **error_responses(401, 404, 422)},
         description=_("Merges the given keys. `tiktok_*` variables are maintained by the channel: read-only here."),
     )
-    def patch(self, request, pk):
+    def patch(self, request: Request, pk: int) -> Response:
         client = self.get_client()
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object of variables.")]})
@@ -74,7 +75,7 @@ class VariableDetailView(ClientVariablesMixin, APIView):
         responses={204: None, **error_responses(401, 404, 409)},
         description=_("Deletes a custom variable. Channel variables are refused (409), with the reason."),
     )
-    def delete(self, request, pk, key):
+    def delete(self, request: Request, pk: int, key: str) -> Response:
         if not storable_text(key):
             raise ViolationsError(_unstorable({key: None}))
         refusal = delete_variable(client=self.get_client(), key=key)

@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.contrib.auth.models import User
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -11,14 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clients import api_keys as keys
 from clients import callbacks
+from clients.http_types import AuthenticatedHttpRequest
 from clients.models import ApiKey, Project
 from clients.owner.forms import ApiKeyCreateForm, CallbackForm
 
 
-def _owned_project(user, project_id) -> Project | None:
+def _owned_project(user: User, project_id: str | int | None) -> Project | None:
     """The project `project_id` if the user owns it; the user's first project when no id is given."""
     projects = Project.objects.filter(owners=user).order_by("pk")
-    if project_id in (None, ""):
+    if project_id is None or project_id == "":
         return projects.first()
     try:
         return projects.filter(pk=int(project_id)).first()
@@ -32,7 +34,7 @@ def _api_keys_url(project: Project) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_keys(request):
+def api_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     project_id = request.GET.get("project")
     project = _owned_project(request.user, project_id)
     if project_id and project is None:
@@ -49,7 +51,7 @@ def api_keys(request):
 
 
 def _render(
-    request,
+    request: AuthenticatedHttpRequest,
     project: Project | None,
     *,
     form: ApiKeyCreateForm | None = None,
@@ -58,7 +60,7 @@ def _render(
     callback_form: CallbackForm | None = None,
     callback_secret: str | None = None,
     status: int = 200,
-):
+) -> HttpResponse:
     """The API keys and bot events page; a secret in it (a new key's, a new signing secret) is never cached."""
     context = {
         "project": project,
@@ -81,7 +83,7 @@ def _render(
 
 @login_required
 @require_POST
-def revoke_api_key(request, pk: int):
+def revoke_api_key(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey.objects.select_related("project"), pk=pk, project__owners=request.user)
     if keys.revoke_api_key(key=key):
         messages.success(request, _("API key “%(name)s” revoked: it no longer opens the API.") % {"name": key.name})
@@ -90,13 +92,13 @@ def revoke_api_key(request, pk: int):
     return redirect(_api_keys_url(key.project))
 
 
-def _own(request, project_id: int) -> Project:
+def _own(request: AuthenticatedHttpRequest, project_id: int) -> Project:
     return get_object_or_404(Project, pk=project_id, owners=request.user)
 
 
 @login_required
 @require_POST
-def set_callback(request, project_id: int):
+def set_callback(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     """Where the project's bot events go; a refused address shows on the page (400), a first secret once."""
     project = _own(request, project_id)
     form = CallbackForm(request.POST)
@@ -120,6 +122,6 @@ def set_callback(request, project_id: int):
 
 @login_required
 @require_POST
-def new_callback_secret(request, project_id: int):
+def new_callback_secret(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _own(request, project_id)
     return _render(request, project, callback_secret=callbacks.new_callback_secret(project=project))

@@ -1,6 +1,9 @@
 """Delete now what the retention schedule deletes every ten minutes: finished webhook journal rows and bot events
 older than their retention (TIKTOK_JOURNAL_RETENTION_DAYS, BOT_EVENT_RETENTION_DAYS), with a progress bar."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -23,10 +26,10 @@ class Command(BaseCommand):
         "(after lowering a retention, or to clear a backlog). Rows still due for work are never deleted."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="only count the rows that would be deleted")
 
-    def handle(self, *args, dry_run, **options):
+    def handle(self, *args: Any, dry_run: bool, **options: Any) -> None:
         now = timezone.now()
         for label, rows_name, service, setting in PARTS:
             days = getattr(settings, setting)

@@ -1,7 +1,9 @@
 """Refresh the access tokens of all active accounts now (or only those expiring soon), with a progress bar."""
 
 import datetime as dt
+from argparse import ArgumentParser
 from collections import Counter
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -18,13 +20,13 @@ class Command(BaseCommand):
         "expire). Accounts whose refresh token TikTok refuses are marked as needing reauthorisation."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--expiring-within", type=float, metavar="HOURS", help="only accounts whose token expires within HOURS"
         )
         parser.add_argument("--account", type=int, action="append", help="only this account id (repeatable)")
 
-    def handle(self, *args, expiring_within, account, **options):
+    def handle(self, *args: Any, expiring_within: int, account: str | None, **options: Any) -> None:
         accounts = TikTokAccount.objects.filter(status=TikTokAccount.Status.ACTIVE).order_by("pk")
         deadline = None
         if expiring_within is not None:
@@ -47,7 +49,7 @@ class Command(BaseCommand):
         failed = outcomes["failed"] or outcomes["needs_reauth"]
         self.stdout.write((self.style.WARNING if failed else self.style.SUCCESS)(f"Tokens: {summary}."))
 
-    def _refresh(self, account: TikTokAccount, deadline) -> str:
+    def _refresh(self, account: TikTokAccount, deadline: dt.datetime) -> str:
         before = account.token_refreshed_at
         try:
             fresh = refresh_access_token(account, expiring_before=deadline)

@@ -1,5 +1,6 @@
 """Replay webhook journal rows chosen by a filter: process them again (handlers are idempotent)."""
 
+from argparse import ArgumentParser
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         "each ended. Replaying is idempotent: nothing is logged or pushed to the bot twice."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--status", choices=WebhookEvent.Status.values, help="e.g. failed")
         parser.add_argument("--event", help="TikTok's event name, e.g. im_receive_msg")
         parser.add_argument("--account", help="account id, business id or @username")

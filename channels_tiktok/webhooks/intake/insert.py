@@ -13,6 +13,7 @@ kept per process for it was measured and dropped: no gain beyond the run-to-run 
 """
 
 import functools
+from typing import Any
 
 import psycopg
 from django.db import DatabaseError, connections, models, router
@@ -70,7 +71,7 @@ def insert(rows: list[dict[str, object]]) -> list[int | None]:
     connection = connections[router.db_for_write(WebhookEvent)]
     vendor = connection.vendor
     defaults = _defaults(vendor)
-    params = [
+    params: list[Any] = [
         defaults[name]
         if (value := values.get(name, _UNSET)) is _UNSET
         else value
@@ -98,7 +99,8 @@ def write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
     one row could carry (a value the database refuses or the driver cannot send), every row is tried alone, so
     that only that delivery fails; a database that is down fails each of them, and TikTok retries each."""
     try:
-        return insert(rows)
+        written: list[int | Exception | None] = list(insert(rows))
+        return written
     except ROW_ERRORS:
         if len(rows) == 1:
             raise
@@ -111,7 +113,7 @@ def write_batch(rows: list[dict[str, object]]) -> list[int | Exception | None]:
     return outcomes
 
 
-def _wrapped(connection, raw: psycopg.Cursor) -> CursorWrapper:
+def _wrapped(connection: Any, raw: psycopg.Cursor) -> CursorWrapper:
     """A psycopg cursor wrapped as Django wraps its own: errors as Django's, seen by query logging and execute
     wrappers."""
     if connection.queries_logged:

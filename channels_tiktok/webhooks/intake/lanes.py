@@ -20,6 +20,7 @@ import functools
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from redis.commands.core import Script
 
 LANES = 4
 TTL_SECONDS = 10
@@ -69,7 +70,7 @@ return claimed
 
 
 @functools.cache
-def _claim_script(client: redis.Redis):
+def _claim_script(client: redis.Redis) -> Script:
     # Sent by its SHA1 (EVALSHA); redis-py loads it again should the server have forgotten it (a restart).
     return client.register_script(_CLAIM)
 

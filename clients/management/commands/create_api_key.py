@@ -1,5 +1,7 @@
 """`manage.py create_api_key <project> [--name NAME]`: a new API key of a project, printed once."""
 
+from argparse import ArgumentParser
+
 from django.core.management.base import BaseCommand, CommandError
 
 from clients.api_keys import NAME_MAX_LENGTH, create_api_key
@@ -9,7 +11,7 @@ from clients.models import Project
 class Command(BaseCommand):
     help = "Create an API key for a project (its id or exact name) and print the full key, which is shown only once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("project", help="the project's id or exact name")
         parser.add_argument("--name", default="command line", help="what uses the key (default: %(default)s)")
 

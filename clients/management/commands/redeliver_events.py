@@ -1,5 +1,8 @@
 """Push bot events to their project's callback URL again (by default the failed ones), with a progress bar."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from clients import delivery
@@ -14,7 +17,7 @@ class Command(BaseCommand):
         "now and queued; its project's callback URL must be set."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--status", choices=BotEvent.DeliveryStatus.values, default=BotEvent.DeliveryStatus.FAILED)
         parser.add_argument("--project", type=int, help="project id")
         parser.add_argument(
@@ -24,7 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None)
         parser.add_argument("--dry-run", action="store_true", help="only count the events that would be re-delivered")
 
-    def handle(self, *args, status, project, event_type, since, limit, dry_run, **options):
+    def handle(
+        self,
+        *args: Any,
+        status: str | None,
+        project: int | None,
+        event_type: str | None,
+        since: Any,
+        limit: int | None,
+        dry_run: bool,
+        **options: Any,
+    ) -> None:
         events = BotEvent.objects.filter(status=status)
         if project:
             events = events.filter(project_id=project)

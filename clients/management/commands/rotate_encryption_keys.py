@@ -1,8 +1,12 @@
 """Re-encrypt every encrypted column of every model with the first key of FIELD_ENCRYPTION_KEYS."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.db.models import Field, Model
 
 from clients import encryption
 from clients.fields import EncryptedTextField
@@ -12,7 +16,7 @@ from clients.progress import Progress
 class Command(BaseCommand):
     help = "Re-encrypt all secrets at rest with the first FIELD_ENCRYPTION_KEYS key, so older keys can be dropped."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         total = 0
         for model in apps.get_models():
             fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
@@ -23,7 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows re-encrypted with the first key."))
 
     @staticmethod
-    def _rotate_model(model, fields, stream) -> int:
+    def _rotate_model(model: type[Model], fields: Iterable[Field], stream: Any) -> int:
         # Works on the raw columns: ciphertext is rotated without building model instances.
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
@@ -34,7 +38,7 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SELECT {pk}, {', '.join(columns)} FROM {table}")  # noqa: S608 - names are quoted
             rows = cursor.fetchall()
-            progress = Progress(model._meta.model_name, len(rows), stream=stream, every=500)
+            progress = Progress(str(model._meta.model_name), len(rows), stream=stream, every=500)
             for row_pk, *values in rows:
                 rotated = [encryption.rotate(v) if v else v for v in values]
                 cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*rotated, row_pk])  # noqa: S608

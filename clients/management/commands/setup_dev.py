@@ -1,5 +1,7 @@
 """Create the documented local login and a demo project with an API key (idempotent)."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -14,7 +16,7 @@ DEMO_PROJECT = "Demo bot"
 class Command(BaseCommand):
     help = "Create the local admin login (admin / admin) and a demo project; prints a fresh API key once."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(
             username=DEV_USERNAME, defaults={"is_staff": True, "is_superuser": True}
