@@ -333,6 +333,9 @@ def fill(path: str, target: dict) -> str:
         "key": "favourite_dish",
         "id": target["account"] if "/tiktok/accounts/" in path else target["client"],
         "pk": target["account"] if "/tiktok/accounts/" in path else target["client"],
+        # Below the account or client of the path: another project's client or account is refused first.
+        "queued_id": 1,
+        "comment_id": "7300000000000000001",
     }
 
     def value(match):
