@@ -122,17 +122,12 @@ def _write_received(received: list[Received]) -> None:
         if item.conversation_id:
             latest[item.client.pk] = item
             newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
-    conversations = Conversation.objects.bulk_create(
+    window.upsert_conversations(
         [
-            Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
-            for _pk, item in sorted(latest.items())
-        ],
-        update_conflicts=True,
-        unique_fields=["client"],
-        update_fields=["account", "conversation_id", "updated_at"],
+            (item.client.pk, item.inbound.account.pk, item.conversation_id, newest[pk])
+            for pk, item in sorted(latest.items())
+        ]
     )
-    # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
-    window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
 
     # Logged once per TikTok id (or digest): INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
     Message.objects.bulk_create(

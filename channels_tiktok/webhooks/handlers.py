@@ -205,15 +205,23 @@ def apply_many(items: list[tuple[Inbound | Outcome, WebhookEvent]]) -> list[Outc
     return outcomes
 
 
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
 def touch_accounts(applied: list[tuple[Inbound | Outcome, WebhookEvent]]) -> None:
     """Move each active account's `last_webhook_at` forward to the newest row applied for it: one UPDATE per
     account, whatever the number of rows."""
     latest: dict[int, dt.datetime] = {}
+    known: dict[int, dt.datetime | None] = {}
     for prepared, event in applied:
         if isinstance(prepared, Inbound) and prepared.account.status != TikTokAccount.Status.DISCONNECTED:
             pk = prepared.account.pk
             latest[pk] = max(latest.get(pk, event.received_at), event.received_at)
+            known[pk] = prepared.account.last_webhook_at
     for pk, received_at in latest.items():
+        # At most once a minute per account: the value as loaded with the account is recent enough to skip the write.
+        if known[pk] is not None and received_at - known[pk] < TOUCH_EVERY:
+            continue
         TikTokAccount.objects.filter(pk=pk).filter(
             Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=received_at)
         ).update(last_webhook_at=received_at)
