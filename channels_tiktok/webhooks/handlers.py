@@ -121,10 +121,13 @@ def prepare(
     return routed
 
 
-def prepare_many(events: list[WebhookEvent]) -> list[Inbound | Outcome | Exception]:
+def prepare_many(
+    events: list[WebhookEvent], *, accounts: dict[str, TikTokAccount | None] | None = None
+) -> list[Inbound | Outcome | Exception]:
     """`prepare` for many rows, outside any transaction; rows whose route reads TikTok set-wise
-    (`Route.fetch_many`: comments) share their calls. Per row: what `apply` needs, or the error to journal."""
-    accounts: dict[str, TikTokAccount | None] = {}
+    (`Route.fetch_many`: comments) share their calls. Per row: what `apply` needs, or the error to journal.
+    `accounts` may hold the accounts already read for these rows (by business id)."""
+    accounts = {} if accounts is None else accounts
     prepared: list[Inbound | Outcome | Exception] = []
     to_fetch: dict[str, list[int]] = {}
     for index, event in enumerate(events):

@@ -119,7 +119,7 @@ def process(
     outcome was written, as written."""
     done = {} if done is None else done
     try:
-        taken, remote = _take(list(event_ids), replay=replay, batch=batch, done=done)
+        taken, remote, accounts = _take(list(event_ids), replay=replay, batch=batch, done=done)
     except _BatchFailedError as failed:
         _each_alone(failed, replay=replay, done=done)
         return len(failed.ids)
@@ -128,9 +128,9 @@ def process(
         _row_failed(failed, replay=replay, done=done, again=lambda: _take([pk], replay=replay, batch=1, done=done))
         return 1
     if remote:
-        rows = [row for row in WebhookEvent.objects.filter(pk__in=remote).order_by("id") if replay or _to_do(row)]
-        # Remote reads outside any transaction: no lock is held while TikTok answers.
-        prepared = dict(zip([row.pk for row in rows], handlers.prepare_many(rows), strict=True))
+        # Remote reads outside any transaction: no lock is held while TikTok answers. The rows as step 1 read them
+        # under their locks (and marked them as being read), with the accounts it read for them.
+        prepared = dict(zip([row.pk for row in remote], handlers.prepare_many(remote, accounts=accounts), strict=True))
         try:
             _apply_prepared(prepared, replay=replay, done=done)
         except _BatchFailedError as failed:
@@ -227,9 +227,11 @@ def _each_alone(
             process([event_id], replay=replay, batch=1, done=done)
 
 
-def _take(event_ids: list[int], *, replay: bool, batch: int, done: dict[int, WebhookEvent]) -> tuple[int, list[int]]:
+def _take(
+    event_ids: list[int], *, replay: bool, batch: int, done: dict[int, WebhookEvent]
+) -> tuple[int, list[WebhookEvent], dict]:
     """Step 1: lock the rows, apply those that need nothing remote, mark the others as being read. Returns
-    (rows taken, ids of the rows to read from TikTok)."""
+    (rows taken, the rows to read from TikTok, the accounts read by business id)."""
     now = timezone.now()
     rows: list[WebhookEvent] = []
     try:
@@ -251,21 +253,24 @@ def _take(event_ids: list[int], *, replay: bool, batch: int, done: dict[int, Web
                 rows += others[:room]
             accounts: dict = {}
             work: list[tuple[WebhookEvent, Prepared]] = []
-            remote: list[int] = []
+            remote: list[WebhookEvent] = []
             for row in rows:
                 ready = handlers.prepare(row, remote=False, accounts=accounts)
                 if ready is None:
-                    remote.append(row.pk)
+                    remote.append(row)
                 else:
                     work.append((row, ready))
             if remote:
-                WebhookEvent.objects.filter(pk__in=remote).update(fetching_until=now + PROCESSING_LEASE)
+                fetching_until = now + PROCESSING_LEASE
+                WebhookEvent.objects.filter(pk__in=[row.pk for row in remote]).update(fetching_until=fetching_until)
+                for row in remote:
+                    row.fetching_until = fetching_until
             _apply_locked(work, now, done)
     except Exception as exc:
         if len(rows) > 1:
             raise _BatchFailedError([row.pk for row in rows]) from exc
         raise
-    return len(rows), remote
+    return len(rows), remote, accounts
 
 
 def _apply_prepared(prepared: dict[int, Prepared], *, replay: bool, done: dict[int, WebhookEvent]) -> None:
