@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
 from channels_tiktok.webhooks import journal, processing
+from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import TikTokAccountFactory
 
@@ -161,3 +162,26 @@ def test_a_type_within_a_batch_of_25(name, record):
     sql = counted(queries.captured_queries)
     assert len(sql) <= ANY_ROW * len(ids), "\n".join(sql)
     print(name, len(sql) / len(ids))  # noqa: T201
+
+
+def test_a_row_alone_that_fails_is_rolled_back_and_journaled_in_a_transaction_of_its_own(record):
+    """Without a savepoint of its own, a failing row's effects go with its transaction; its failure is written
+    after, once, and the row is retried later."""
+    TikTokAccountFactory(business_id=wc.BUSINESS_ID)
+    processing.process_event(event_id=record(text_from("first-user", 0)))
+    # Another user in the first user's conversation: the conversation id is taken (unique per account).
+    body = wc.with_content(
+        "im_receive_msg_text",
+        message_id="7440000000000499999",
+        unique_identifier="second-user",
+        conversation_id="0:1:first-user:conv",
+        text={"body": "hello"},
+    )
+    row = processing.process_event(event_id=record(body))
+    assert row.status == WebhookEvent.Status.FAILED
+    assert "IntegrityError" in row.error
+    assert row.next_attempt_at is not None
+    stored = WebhookEvent.objects.get(pk=row.pk)
+    assert (stored.status, stored.attempts, stored.error) == (row.status, 1, row.error)
+    assert not Client.objects.filter(external_id="second-user").exists()
+    assert Message.objects.count() == BotEvent.objects.count() == 1

@@ -298,8 +298,9 @@ def _lock_order(item: tuple[WebhookEvent, object]) -> tuple[str, str, int]:
 
 def _apply_locked(work: list[tuple[WebhookEvent, Prepared]], now: dt.datetime, done: dict[int, WebhookEvent]) -> None:
     """Apply locked rows in the caller's transaction and write their outcomes. Several rows are applied together
-    (an error raises, for the caller to roll back); a row alone is applied in a savepoint, and its failure is
-    journaled for it."""
+    (an error raises, for the caller to roll back); a row alone raises _RowFailedError, for the caller to roll back
+    and then retry or journal it (`_row_failed`). A remote read that failed is journaled here. `done` receives the
+    rows as written."""
     work.sort(key=_lock_order)
     done.update((row.pk, row) for row, _ready in work)
     applied: list[tuple[Prepared, WebhookEvent]] = []
