@@ -41,10 +41,16 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
 
     Race-safe: the unique (channel, external_id) constraint decides who creates a user (INSERT … ON CONFLICT DO
     NOTHING), and the rows are read back. Queries: one SELECT; for unknown users one INSERT and one SELECT; one
-    UPDATE when a name changed; one UPDATE, executed for each user, when a message time moved.
+    UPDATE when a name changed; one UPDATE, executed for each user, when a message time moved. A single user with
+    a message time is read by the UPDATE that moves it (… RETURNING) instead of a SELECT and an UPDATE.
     """
     ids = list(dict.fromkeys(sighting.external_id for sighting in sightings))
-    found = {client.external_id: client for client in Client.objects.filter(channel=channel, external_id__in=ids)}
+    times = [sighting.seen_at for sighting in sightings if sighting.seen_at]
+    if len(ids) == 1 and times:
+        # One user with a message time (a direct message alone): read the row and move its time in one statement.
+        found = {client.external_id: client for client in _read_moving(channel, ids[0], max(times))}
+    else:
+        found = {c.external_id: c for c in Client.objects.filter(channel=channel, external_id__in=ids)}
     # In one order for every writer: two workers creating the same users wait on each other, never deadlock.
     missing = sorted(external_id for external_id in ids if external_id not in found)
     if missing:
@@ -85,6 +91,23 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     if moved:
         _move_last_message_at(moved)
     return found
+
+
+def _read_moving(channel: Channel, external_id: str, at: dt.datetime) -> list[Client]:
+    """The channel's user with this id (none if unknown), its `last_message_at` moved to `at` unless the stored one
+    is later: UPDATE … RETURNING, one round trip where a SELECT and an UPDATE were two."""
+    connection = connections[router.db_for_write(Client)]
+    quote = connection.ops.quote_name
+    column = quote(Client._meta.get_field("last_message_at").column)
+    value = Client._meta.get_field("last_message_at").get_db_prep_save(at, connection)
+    returned = ", ".join(quote(field.column) for field in Client._meta.concrete_fields)
+    sql = (
+        f"UPDATE {quote(Client._meta.db_table)} SET {column} = "  # noqa: S608 - only the model's own names
+        f"CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END "
+        f"WHERE {quote(Client._meta.get_field('channel').column)} = %s "
+        f"AND {quote(Client._meta.get_field('external_id').column)} = %s RETURNING {returned}"
+    )
+    return list(Client.objects.raw(sql, [value, value, channel.pk, external_id]))
 
 
 def _move_last_message_at(times: dict[int, dt.datetime]) -> None:

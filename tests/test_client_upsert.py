@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clients.models import Client
@@ -56,13 +57,30 @@ def test_a_later_time_stored_by_another_worker_meanwhile_is_kept():
     channel = ChannelFactory()
     client = ClientFactory(channel=channel, external_id="u1", last_message_at=at(1))
     meanwhile = StoredMeanwhile(client.pk, at(10))
+    # Two users: read, then written (one user alone is read by the UPDATE that moves it, with nothing between).
     with connection.execute_wrapper(meanwhile):
-        found = upsert_clients(channel=channel, sightings=[Sighting("u1", seen_at=at(5))])
+        found = upsert_clients(channel=channel, sightings=[Sighting("u1", seen_at=at(5)), Sighting("u2")])
     assert meanwhile.fired
     client.refresh_from_db()
     assert client.last_message_at == at(10)
     # What the caller holds is what this batch saw, a plain datetime (not the SQL that guarded it).
     assert found["u1"].last_message_at == at(5)
+
+
+def test_one_user_alone_is_read_by_the_update_that_moves_its_time():
+    channel = ChannelFactory()
+    client = ClientFactory(channel=channel, external_id="u1", last_message_at=at(1))
+    meanwhile = StoredMeanwhile(client.pk, at(10))
+    with connection.execute_wrapper(meanwhile), CaptureQueriesContext(connection) as queries:
+        found = upsert_clients(channel=channel, sightings=[Sighting("u1", seen_at=at(5))])
+    # Another worker's later time, stored before our statement, is kept and is what the caller holds.
+    client.refresh_from_db()
+    assert client.last_message_at == found["u1"].last_message_at == at(10)
+    # The other worker's UPDATE and ours: no SELECT.
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE", "UPDATE"]
+    found = upsert_clients(channel=channel, sightings=[Sighting("u1", seen_at=at(20))])
+    client.refresh_from_db()
+    assert client.last_message_at == found["u1"].last_message_at == at(20)
 
 
 def test_an_earlier_time_stored_meanwhile_is_overtaken():

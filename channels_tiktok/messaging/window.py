@@ -11,6 +11,7 @@ on PostgreSQL and on SQLite alike.
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
@@ -55,6 +56,32 @@ class Reservation:
 
     window_start: dt.datetime
     last: bool
+
+
+def upsert_conversations(rows: list[tuple[int, int, str, dt.datetime]]) -> None:
+    """Each client's conversation (client pk, account pk, conversation id, its newest client message) created or
+    moved to that account and id, its window opened by that message if newer than the one it has: one
+    INSERT … ON CONFLICT DO UPDATE for all of them (a window a replay re-opens does not start again)."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    newer = f"({table}.last_inbound_at IS NULL OR {table}.last_inbound_at < EXCLUDED.last_inbound_at)"
+    params: list = []
+    for client_id, account_id, conversation_id, at in rows:
+        params += [client_id, account_id, conversation_id, connection.ops.adapt_datetimefield_value(at), now]
+    values = ", ".join(["(%s, %s, %s, %s, 0, NULL, NULL, %s)"] * len(rows))
+    # Only the table name and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} (client_id, account_id, conversation_id, last_inbound_at, window_sent,"  # noqa: S608
+        f" image_send_allowed, image_checked_at, updated_at) VALUES {values}"
+        " ON CONFLICT (client_id) DO UPDATE SET account_id = EXCLUDED.account_id,"
+        " conversation_id = EXCLUDED.conversation_id, updated_at = EXCLUDED.updated_at,"
+        f" window_sent = CASE WHEN {newer} THEN 0 ELSE {table}.window_sent END,"
+        f" last_inbound_at = CASE WHEN {newer} THEN EXCLUDED.last_inbound_at ELSE {table}.last_inbound_at END"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> dt.datetime | None:

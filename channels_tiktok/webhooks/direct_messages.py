@@ -127,27 +127,23 @@ def _write_received(received: list[Received]) -> None:
         if item.conversation_id:
             latest[item.client.pk] = item
             newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
+    # The windows as they were, for window.opened (existing conversations only: a first contact opens none).
     before = {
-        client_id: (last_inbound_at, sent)
-        for client_id, last_inbound_at, sent in Conversation.objects.filter(client_id__in=list(latest)).values_list(
-            "client_id", "last_inbound_at", "window_sent"
-        )
+        client_id: (pk, last_inbound_at, sent)
+        for client_id, pk, last_inbound_at, sent in Conversation.objects.filter(
+            client_id__in=list(latest)
+        ).values_list("client_id", "pk", "last_inbound_at", "window_sent")
     }
-    conversations = Conversation.objects.bulk_create(
+    window.upsert_conversations(
         [
-            Conversation(client=item.client, account=item.inbound.account, conversation_id=item.conversation_id)
-            for _pk, item in sorted(latest.items())
-        ],
-        update_conflicts=True,
-        unique_fields=["client"],
-        update_fields=["account", "conversation_id", "updated_at"],
+            (item.client.pk, item.inbound.account.pk, item.conversation_id, newest[pk])
+            for pk, item in sorted(latest.items())
+        ]
     )
-    # Only the primary keys of the upserted rows are exact: the window changes by its own conditional UPDATE.
-    window.open_windows({conversation.pk: newest[conversation.client_id] for conversation in conversations})
     # Messages queued for the next window go out at commit, before the pushes of the events written below.
-    queue.flush_after_commit([conversation.client_id for conversation in conversations])
+    queue.flush_after_commit(sorted(latest))
     # window.opened first: the bot hears that a window opened before it hears the message that opened it.
-    save_bot_events(_opened_events(conversations, before=before, newest=newest, latest=latest))
+    save_bot_events(_opened_events(before=before, newest=newest, latest=latest))
 
     # Logged once per TikTok id (or digest): INSERT … ON CONFLICT DO NOTHING (a replay changes nothing).
     Message.objects.bulk_create(
@@ -199,25 +195,23 @@ def _typed_tap(item: Received) -> None:
 
 
 def _opened_events(
-    conversations: list[Conversation],
     *,
-    before: dict[int, tuple[dt.datetime | None, int]],
+    before: dict[int, tuple[int, dt.datetime | None, int]],
     newest: dict[int, dt.datetime],
     latest: dict[int, Received],
 ) -> list:
     """`window.opened` for clients whose window was closed or used up when they wrote again."""
     built = []
-    for conversation in conversations:
-        last_inbound_at, sent = before.get(conversation.client_id, (None, 0))
-        at = newest[conversation.client_id]
+    for client_id, (conversation_pk, last_inbound_at, sent) in sorted(before.items()):
+        at = newest[client_id]
         if last_inbound_at is None or at <= last_inbound_at:
             continue  # first contact (no window to reopen) or an older message replayed
         previous = window_events.previous_window(last_inbound_at, sent, at=at)
         if previous is None:
             continue
-        item = latest[conversation.client_id]
+        item = latest[client_id]
         data = window_events.opened_data(item.conversation_id, window_start=at, previous=previous)
-        key = window_events.dedupe_key(conversation.pk, at, window_events.OPENED)
+        key = window_events.dedupe_key(conversation_pk, at, window_events.OPENED)
         built.append(item.inbound.bot_event(BotEvent.Type.WINDOW_OPENED, client=item.client, data=data, key=key))
     return built
 

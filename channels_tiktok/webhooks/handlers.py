@@ -123,10 +123,13 @@ def prepare(
     return routed
 
 
-def prepare_many(events: list[WebhookEvent]) -> list[Inbound | Outcome | Exception]:
+def prepare_many(
+    events: list[WebhookEvent], *, accounts: dict[str, TikTokAccount | None] | None = None
+) -> list[Inbound | Outcome | Exception]:
     """`prepare` for many rows, outside any transaction; rows whose route reads TikTok set-wise
-    (`Route.fetch_many`: comments) share their calls. Per row: what `apply` needs, or the error to journal."""
-    accounts: dict[str, TikTokAccount | None] = {}
+    (`Route.fetch_many`: comments) share their calls. Per row: what `apply` needs, or the error to journal.
+    `accounts` may hold the accounts already read for these rows (by business id)."""
+    accounts = {} if accounts is None else accounts
     prepared: list[Inbound | Outcome | Exception] = []
     to_fetch: dict[str, list[int]] = {}
     for index, event in enumerate(events):
@@ -207,15 +210,23 @@ def apply_many(items: list[tuple[Inbound | Outcome, WebhookEvent]]) -> list[Outc
     return outcomes
 
 
+TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
 def touch_accounts(applied: list[tuple[Inbound | Outcome, WebhookEvent]]) -> None:
     """Move each active account's `last_webhook_at` forward to the newest row applied for it: one UPDATE per
     account, whatever the number of rows."""
     latest: dict[int, dt.datetime] = {}
+    known: dict[int, dt.datetime | None] = {}
     for prepared, event in applied:
         if isinstance(prepared, Inbound) and prepared.account.status != TikTokAccount.Status.DISCONNECTED:
             pk = prepared.account.pk
             latest[pk] = max(latest.get(pk, event.received_at), event.received_at)
+            known[pk] = prepared.account.last_webhook_at
     for pk, received_at in latest.items():
+        # At most once a minute per account: the value as loaded with the account is recent enough to skip the write.
+        if known[pk] is not None and received_at - known[pk] < TOUCH_EVERY:
+            continue
         TikTokAccount.objects.filter(pk=pk).filter(
             Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=received_at)
         ).update(last_webhook_at=received_at)

@@ -100,27 +100,66 @@ def _hand_over(event_id: int) -> None:
 def process_event(*, event_id: int, replay: bool = False) -> WebhookEvent | None:
     """Process one row alone and return it as stored after (None if there is no such row). Without `replay`, only
     a row still to do is processed; `replay` re-runs a row in any state."""
-    process([event_id], replay=replay, batch=1)
+    done: dict[int, WebhookEvent] = {}
+    process([event_id], replay=replay, batch=1, done=done)
+    if event_id in done:  # as written: its outcome's UPDATE set exactly these fields
+        return done[event_id]
     return WebhookEvent.objects.filter(pk=event_id).first()
 
 
-def process(event_ids: Sequence[int] = (), *, replay: bool = False, batch: int = PROCESS_BATCH) -> int:
+def process(
+    event_ids: Sequence[int] = (),
+    *,
+    replay: bool = False,
+    batch: int = PROCESS_BATCH,
+    done: dict[int, WebhookEvent] | None = None,
+) -> int:
     """Process rows `event_ids` and, unless replaying, up to `batch` rows in all with the oldest pending others
-    that no other worker holds. Returns how many rows were taken."""
+    that no other worker holds. Returns how many rows were taken. `done`, if given, receives each row whose
+    outcome was written, as written."""
+    done = {} if done is None else done
     try:
-        taken, remote = _take(list(event_ids), replay=replay, batch=batch)
+        taken, remote, accounts = _take(list(event_ids), replay=replay, batch=batch, done=done)
     except _BatchFailedError as failed:
-        _each_alone(failed, replay=replay)
+        _each_alone(failed, replay=replay, done=done)
         return len(failed.ids)
+    except _RowFailedError as failed:
+        pk = failed.row.pk
+        _row_failed(failed, replay=replay, done=done, again=lambda: _take([pk], replay=replay, batch=1, done=done))
+        return 1
     if remote:
-        rows = [row for row in WebhookEvent.objects.filter(pk__in=remote).order_by("id") if replay or _to_do(row)]
-        # Remote reads outside any transaction: no lock is held while TikTok answers.
-        prepared = dict(zip([row.pk for row in rows], handlers.prepare_many(rows), strict=True))
+        # Remote reads outside any transaction: no lock is held while TikTok answers. The rows as step 1 read them
+        # under their locks (and marked them as being read), with the accounts it read for them.
+        prepared = dict(zip([row.pk for row in remote], handlers.prepare_many(remote, accounts=accounts), strict=True))
         try:
-            _apply_prepared(prepared, replay=replay)
+            _apply_prepared(prepared, replay=replay, done=done)
         except _BatchFailedError as failed:
-            _each_alone(failed, replay=replay, prepared=prepared)
+            _each_alone(failed, replay=replay, done=done, prepared=prepared)
+        except _RowFailedError as failed:
+            _apply_alone(failed.row.pk, prepared, replay=replay, done=done, failed=failed)
     return taken
+
+
+def _apply_alone(
+    pk: int,
+    prepared: dict[int, Prepared],
+    *,
+    replay: bool,
+    done: dict[int, WebhookEvent],
+    failed: "_RowFailedError | None" = None,
+) -> None:
+    """Step 2 for one row read from TikTok; its failure is retried or journaled (`_row_failed`)."""
+
+    def again() -> None:
+        _apply_prepared({pk: prepared[pk]}, replay=replay, done=done)
+
+    if failed is None:
+        try:
+            again()
+            return
+        except _RowFailedError as first:
+            failed = first
+    _row_failed(failed, replay=replay, done=done, again=again)
 
 
 def _to_do(event: WebhookEvent) -> bool:
@@ -136,18 +175,63 @@ class _BatchFailedError(Exception):
         self.ids = ids
 
 
-def _each_alone(failed: _BatchFailedError, *, replay: bool, prepared: dict[int, Prepared] | None = None) -> None:
+class _RowFailedError(Exception):
+    """A row applied alone raised; its transaction is rolled back. `row` is the row as it was being applied."""
+
+    def __init__(self, row: WebhookEvent, error: Exception):
+        super().__init__(f"row {row.pk} failed")
+        self.row, self.error = row, error
+
+
+def _row_failed(failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again) -> None:
+    """A row alone failed and was rolled back: a transient conflict with another worker (a deadlock) is tried
+    again at once (up to TRANSIENT_RETRIES times in all); any other failure is journaled for the row, in a
+    transaction of its own, if the row is still to do."""
+    for attempt in range(1, TRANSIENT_RETRIES):
+        cause = getattr(failed.error, "__cause__", None)
+        if not isinstance(failed.error, DatabaseError) or getattr(cause, "sqlstate", None) not in TRANSIENT_SQLSTATES:
+            break
+        logger.warning("tiktok.webhook.transient_conflict", extra={"webhook_event": failed.row.pk, "attempt": attempt})
+        done.pop(failed.row.pk, None)
+        try:
+            again()
+            return
+        except _RowFailedError as next_failure:
+            failed = next_failure
+    now = timezone.now()
+    with transaction.atomic():
+        row = WebhookEvent.objects.select_for_update(skip_locked=not replay).filter(pk=failed.row.pk).first()
+        if row is None or not (replay or _to_do(row)):  # another worker took it meanwhile
+            done.pop(failed.row.pk, None)
+            return
+        row.account_id = failed.row.account_id
+        row.attempts += 1
+        row.processed_at = now
+        _record_failure(row, failed.error, now)
+        done[row.pk] = row
+
+
+def _each_alone(
+    failed: _BatchFailedError,
+    *,
+    replay: bool,
+    done: dict[int, WebhookEvent],
+    prepared: dict[int, Prepared] | None = None,
+) -> None:
     logger.warning("tiktok.webhook.batch_failed", extra={"rows": len(failed.ids)})
     for event_id in failed.ids:
+        done.pop(event_id, None)  # rolled back with its batch
         if prepared is not None:
-            _apply_prepared({event_id: prepared[event_id]}, replay=replay)
+            _apply_alone(event_id, prepared, replay=replay, done=done)
         else:
-            process([event_id], replay=replay, batch=1)
+            process([event_id], replay=replay, batch=1, done=done)
 
 
-def _take(event_ids: list[int], *, replay: bool, batch: int) -> tuple[int, list[int]]:
+def _take(
+    event_ids: list[int], *, replay: bool, batch: int, done: dict[int, WebhookEvent]
+) -> tuple[int, list[WebhookEvent], dict]:
     """Step 1: lock the rows, apply those that need nothing remote, mark the others as being read. Returns
-    (rows taken, ids of the rows to read from TikTok)."""
+    (rows taken, the rows to read from TikTok, the accounts read by business id)."""
     now = timezone.now()
     rows: list[WebhookEvent] = []
     try:
@@ -169,24 +253,27 @@ def _take(event_ids: list[int], *, replay: bool, batch: int) -> tuple[int, list[
                 rows += others[:room]
             accounts: dict = {}
             work: list[tuple[WebhookEvent, Prepared]] = []
-            remote: list[int] = []
+            remote: list[WebhookEvent] = []
             for row in rows:
                 ready = handlers.prepare(row, remote=False, accounts=accounts)
                 if ready is None:
-                    remote.append(row.pk)
+                    remote.append(row)
                 else:
                     work.append((row, ready))
             if remote:
-                WebhookEvent.objects.filter(pk__in=remote).update(fetching_until=now + PROCESSING_LEASE)
-            _apply_locked(work, now)
+                fetching_until = now + PROCESSING_LEASE
+                WebhookEvent.objects.filter(pk__in=[row.pk for row in remote]).update(fetching_until=fetching_until)
+                for row in remote:
+                    row.fetching_until = fetching_until
+            _apply_locked(work, now, done)
     except Exception as exc:
         if len(rows) > 1:
             raise _BatchFailedError([row.pk for row in rows]) from exc
         raise
-    return len(rows), remote
+    return len(rows), remote, accounts
 
 
-def _apply_prepared(prepared: dict[int, Prepared], *, replay: bool) -> None:
+def _apply_prepared(prepared: dict[int, Prepared], *, replay: bool, done: dict[int, WebhookEvent]) -> None:
     """Step 2: apply rows read from TikTok, under their locks, those still to do (any, when replaying)."""
     now = timezone.now()
     work: list[tuple[WebhookEvent, Prepared]] = []
@@ -194,7 +281,7 @@ def _apply_prepared(prepared: dict[int, Prepared], *, replay: bool) -> None:
         with transaction.atomic():
             locked = WebhookEvent.objects.select_for_update(skip_locked=not replay).filter(pk__in=list(prepared))
             work = [(row, prepared[row.pk]) for row in locked.order_by("id") if replay or _to_do(row)]
-            _apply_locked(work, now)
+            _apply_locked(work, now, done)
     except Exception as exc:
         if len(work) > 1:
             raise _BatchFailedError([row.pk for row, _ in work]) from exc
@@ -209,11 +296,13 @@ def _lock_order(item: tuple[WebhookEvent, object]) -> tuple[str, str, int]:
     return (event.business_id, event.conversation_id, event.pk)
 
 
-def _apply_locked(work: list[tuple[WebhookEvent, Prepared]], now: dt.datetime) -> None:
+def _apply_locked(work: list[tuple[WebhookEvent, Prepared]], now: dt.datetime, done: dict[int, WebhookEvent]) -> None:
     """Apply locked rows in the caller's transaction and write their outcomes. Several rows are applied together
-    (an error raises, for the caller to roll back); a row alone is applied in a savepoint, and its failure is
-    journaled for it."""
+    (an error raises, for the caller to roll back); a row alone raises _RowFailedError, for the caller to roll back
+    and then retry or journal it (`_row_failed`). A remote read that failed is journaled here. `done` receives the
+    rows as written."""
     work.sort(key=_lock_order)
+    done.update((row.pk, row) for row, _ready in work)
     applied: list[tuple[Prepared, WebhookEvent]] = []
     for row, ready in work:
         row.attempts += 1
@@ -223,37 +312,20 @@ def _apply_locked(work: list[tuple[WebhookEvent, Prepared]], now: dt.datetime) -
         else:
             applied.append((ready, row))
     if len(work) == 1 and applied:
+        # A row alone: no savepoint of its own. Should it raise, the caller's transaction is rolled back and the
+        # failure retried or journaled in a transaction of its own (_row_failed): one round trip per savepoint
+        # less for every row that succeeds.
         [(ready, row)] = applied
         try:
-            outcome = _apply_retrying_transient(ready, row)
-        except Exception as exc:  # noqa: BLE001 - any failure is journaled for staff and retried
-            _record_failure(row, exc, now)
-            return
+            outcome = handlers.apply(ready, event=row)
+            handlers.touch_accounts([(ready, row)])
+        except Exception as exc:
+            raise _RowFailedError(row, exc) from exc
         _write_outcomes([(row, outcome)], now)
         return
     outcomes = handlers.apply_many(applied)
     handlers.touch_accounts(applied)
     _write_outcomes([(row, outcome) for (_ready, row), outcome in zip(applied, outcomes, strict=True)], now)
-
-
-def _apply_retrying_transient(prepared: handlers.Inbound | handlers.Outcome, event: WebhookEvent) -> handlers.Outcome:
-    """Apply one row in a savepoint; a deadlock with another worker rolls back only the savepoint and the row is
-    applied again (up to TRANSIENT_RETRIES times) instead of being journaled as failed until its next retry."""
-
-    def apply() -> handlers.Outcome:
-        with transaction.atomic():
-            outcome = handlers.apply(prepared, event=event)
-            handlers.touch_accounts([(prepared, event)])
-        return outcome
-
-    for attempt in range(1, TRANSIENT_RETRIES):
-        try:
-            return apply()
-        except DatabaseError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) not in TRANSIENT_SQLSTATES:
-                raise
-            logger.warning("tiktok.webhook.transient_conflict", extra={"webhook_event": event.pk, "attempt": attempt})
-    return apply()
 
 
 def _write_outcomes(done: list[tuple[WebhookEvent, handlers.Outcome]], now: dt.datetime) -> None:
