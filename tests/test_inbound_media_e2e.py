@@ -49,7 +49,7 @@ def test_a_video_is_copied_and_plays_from_our_link_after_tiktoks_expired(
     sandbox, _account = connected
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         sandbox.control.user_sends(type="video")
-    assert len(queries) <= 27 + 10  # the event (as for every type, tests/test_inbound_types_e2e.py) and its copy
+    assert len(queries) <= 28 + 10  # the event (as for every type, tests/test_inbound_types_e2e.py) and its copy
     video = BotEvent.objects.get().body["data"]["video"]
     assert video["link"].startswith("http://testserver/media/tiktok/")
     message = Message.objects.get()
