@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from channels_tiktok.messaging import rules
+from channels_tiktok.messaging import fallback_rules, rules
 from clients.models import BotEvent, Client, Message
 from tests import webhook_cases as wc
 from tests.factories import MessageFactory, TikTokAccountFactory
@@ -18,16 +18,16 @@ FOOD = [rules.Button(CALLBACK, "Tacos"), rules.Button(CALLBACK, "Burritos")]
 
 # ------------------------------------------------------------------------------------------ pure rules
 def test_fallback_lists_the_buttons_after_the_text():
-    assert rules.fallback_text("Hungry?", FOOD) == "Hungry?\n1 — Tacos, 2 — Burritos"
-    assert rules.fallback_text("See", [rules.Button(rules.BUTTON_URL, "Shop", "https://x.example")]) == "See"
+    assert fallback_rules.fallback_text("Hungry?", FOOD) == "Hungry?\n1 — Tacos, 2 — Burritos"
+    assert fallback_rules.fallback_text("See", [rules.Button(rules.BUTTON_URL, "Shop", "https://x.example")]) == "See"
 
 
 def test_the_fallback_counts_against_the_card_text_limit():
     fits = rules.OutgoingMessage(text="Hungry?", buttons=tuple(FOOD))
-    assert rules.check_fallback(fits) == []
+    assert fallback_rules.check_fallback(fits) == []
     long = rules.OutgoingMessage(text="What would you like to eat today?", buttons=tuple(FOOD))
     assert rules.check_content(long) == []
-    assert [v.code for v in rules.check_fallback(long)] == ["text_too_long_with_fallback"]
+    assert [v.code for v in fallback_rules.check_fallback(long)] == ["text_too_long_with_fallback"]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_the_fallback_counts_against_the_card_text_limit():
     ],
 )
 def test_typed_reply_matching(typed, titles, index):
-    assert rules.match_button(typed, titles) == index
+    assert fallback_rules.match_button(typed, titles) == index
 
 
 # ------------------------------------------------------------------------------------------ sending

@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from channels_tiktok.api.messages import as_api_error, buttons_of, fallback_wanted, image_of
 from channels_tiktok.api.serializers import ValidateMessageSerializer, ValidationResultSerializer
+from channels_tiktok.messaging.dry_run import validate_message
 from channels_tiktok.messaging.fallback import shown_text
 from channels_tiktok.messaging.outbound import OutboundError
-from channels_tiktok.messaging.send import validate_message
 from channels_tiktok.models import TikTokAccount
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses

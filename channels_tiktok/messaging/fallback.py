@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from channels_tiktok import constants
-from channels_tiktok.messaging import rules
+from channels_tiktok.messaging import fallback_rules, rules
 from clients.models import Message
 
 PAYLOAD_FLAG = "text_fallback"  # in a sent card's payload: its text listed the buttons
@@ -20,7 +20,7 @@ PAYLOAD_FLAG = "text_fallback"  # in a sent card's payload: its text listed the 
 
 def shown_text(text: str, buttons: Sequence[rules.Button], *, enabled: bool) -> str:
     """What the card's text will be: with the buttons listed when enabled and the card has callback buttons."""
-    return rules.fallback_text(text, tuple(buttons)) if enabled and buttons else text
+    return fallback_rules.fallback_text(text, tuple(buttons)) if enabled and buttons else text
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def tap_for(client_id: int, typed: str) -> Tap | None:
     if card is None or not (card.payload or {}).get(PAYLOAD_FLAG):
         return None
     buttons = [b for b in card.payload.get("buttons", []) if b.get("type") == rules.BUTTON_CALLBACK]
-    index = rules.match_button(typed, [b.get("text", "") for b in buttons])
+    index = fallback_rules.match_button(typed, [b.get("text", "") for b in buttons])
     if index is None:
         return None
     button = buttons[index]

@@ -20,7 +20,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.messaging import fallback, rules, window
+from channels_tiktok.messaging import fallback, fallback_rules, rules, window
 from channels_tiktok.messaging.images import (
     ImageError,
     ImageFetchesBusyError,
@@ -256,7 +256,7 @@ def send_message(
     content_errors += rules.check_sender_actions(list(sender_actions), field_name="sender_actions")
     shown = fallback.shown_text(text, buttons, enabled=text_fallback)
     if shown != text:
-        content_errors += rules.check_fallback(message_rules)
+        content_errors += fallback_rules.check_fallback(message_rules)
     if content_errors:
         raise RuleViolationsError(content_errors)
     conversation = conversation_of(client)
@@ -353,8 +353,7 @@ def send_message(
     return message
 
 
-# What the bot is told when the database fails around a send, by whether TikTok may have it.
-NOT_SENT_DATABASE = "The database is unavailable; nothing was sent. Retry later."
+NOT_SENT_DATABASE = "The database is unavailable; nothing was sent. Retry later."  # what the bot is told
 SENT_NOT_RECORDED = (
     "TikTok accepted the message but it could not be recorded (the database failed); it is recorded as sent when "
     "TikTok's echo of it arrives. Do not send it again."
@@ -399,35 +398,3 @@ def _after_tiktok_error(
         extra={**log, "code": refusal.code, "tiktok_code": error.code, "log_id": error.log_id, "released": release},
     )
     return refusal
-
-
-# ------------------------------------------------------------------------------------------- dry run
-def validate_message(
-    *,
-    account: TikTokAccount,
-    client: Client | None = None,
-    text: str = "",
-    buttons: Sequence[rules.Button] = (),
-    image: ImageSource | None = None,
-    share_post: str = "",
-    text_fallback: bool = False,
-) -> rules.Verdict:
-    """The send's checks without sending (B4): the rules, the image's bytes, and with a client its window and
-    the image capability TikTok last reported. Nothing is reserved, logged or sent."""
-    message_rules = outgoing(text=text, buttons=buttons, image=image, share_post=share_post)
-    now = timezone.now()
-    conversation = facts_of(conversation_of(client), now=now) if client is not None else None
-    verdict = rules.check(message_rules, conversation=conversation, now=now)
-    errors = list(verdict.errors)
-    if fallback.shown_text(text, buttons, enabled=text_fallback) != text:
-        errors.extend(rules.check_fallback(message_rules))
-    try:
-        ensure_available(account)
-    except BlockedError as exc:
-        errors.insert(0, rules.Violation(code=exc.code, message=exc.message))
-    if message_rules.images:
-        try:
-            load_image(image, project_id=account.channel.project_id)
-        except RuleViolationsError as exc:
-            errors.extend(exc.violations)
-    return rules.Verdict(errors=errors, warnings=verdict.warnings)

@@ -24,7 +24,7 @@ Modules (imports run one way, from the WSGI app down to the state):
 
 from channels_tiktok.sandbox.app import Sandbox
 from channels_tiktok.sandbox.client import LocalControl, SandboxControl, SandboxControlError
+from channels_tiktok.sandbox.config import Config
 from channels_tiktok.sandbox.server import SandboxServer
-from channels_tiktok.sandbox.state import Config
 
 __all__ = ["Config", "LocalControl", "Sandbox", "SandboxControl", "SandboxControlError", "SandboxServer"]

@@ -12,8 +12,9 @@ import time
 from collections import deque
 
 from channels_tiktok import constants
+from channels_tiktok.sandbox.config import Config
 from channels_tiktok.sandbox.faults import FAULT_MODES, Fault
-from channels_tiktok.sandbox.state import ECHO_BEFORE, ECHO_MANUAL, Config, Delivery, Media, SandboxState
+from channels_tiktok.sandbox.state import ECHO_BEFORE, ECHO_MANUAL, Delivery, Media, SandboxState
 from channels_tiktok.sandbox.webhooks import Deliverer, Transport, http_transport
 
 

@@ -20,8 +20,8 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from channels_tiktok.sandbox.app import API_PREFIX, AUTHORIZE_PATH, Sandbox
 from channels_tiktok.sandbox.client import LocalControl, SandboxControl
+from channels_tiktok.sandbox.config import Config
 from channels_tiktok.sandbox.faults import DropConnectionError
-from channels_tiktok.sandbox.state import Config
 
 logger = logging.getLogger(__name__)
 
