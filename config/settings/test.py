@@ -1,5 +1,8 @@
 """Settings for the pytest suite. DATABASE_URL picks PostgreSQL (CI) or the default SQLite."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,3 +17,5 @@ FIELD_ENCRYPTION_KEYS = ["Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="]
 
 # The TikTok sandbox and the measuring tools: never installed in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "channels_tiktok.sandbox", "benchmarks"]
+# Inbound media the tests copy go to a temporary folder, not the checkout's media/.
+MEDIA_ROOT = str(Path(tempfile.gettempdir()) / "tiktok-channel-test-media")
