@@ -244,8 +244,11 @@ def test_broker_down_during_intake_answers_200_and_the_sweeper_processes_after_r
 
 
 # ------------------------------------------------------------------------------------------ database
-def post_until_accepted(base_url: str, request: SignedRequest, *, deadline: float) -> list[int]:
-    """Deliver like TikTok: anything but 200 (or no answer) is retried, with a short backoff."""
+def post_until_accepted(
+    base_url: str, request: SignedRequest, *, deadline: float, seen: list[int] | None = None
+) -> list[int]:
+    """Deliver like TikTok: anything but 200 (or no answer) is retried, with a short backoff. Every answer is
+    also appended to `seen` as it comes, so a test can watch deliveries that are still being retried."""
     statuses = []
     while time.monotonic() < deadline:
         try:
@@ -258,6 +261,8 @@ def post_until_accepted(base_url: str, request: SignedRequest, *, deadline: floa
         except requests.RequestException:
             status = 0
         statuses.append(status)
+        if seen is not None:
+            seen.append(status)
         if status == 200:
             return statuses
         time.sleep(0.5)
@@ -275,19 +280,28 @@ def test_database_restarted_under_load_loses_no_journal_row(stack, seeded):
     )
     message_ids = [payloads.message_id(7, n) for n in range(len(events))]
     outcomes: dict[int, list[int]] = {}
+    seen: list[int] = []
     deadline = time.monotonic() + 120
 
     def sender(offset: int) -> None:
         for index in range(offset, len(events), 4):
-            outcomes[index] = post_until_accepted(stack.base_url, events[index], deadline=deadline)
+            outcomes[index] = post_until_accepted(stack.base_url, events[index], deadline=deadline, seen=seen)
             time.sleep(0.05)
 
     senders = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
     for thread in senders:
         thread.start()
-    # Restart while deliveries are still coming: once a sixth of them are in (a fixed pause could outlast them all).
+    # Stop the database while deliveries are still coming (once a sixth of them are in), keep it down until a
+    # delivery has been refused, then start it again: a restart that happens to fall between two deliveries
+    # would prove nothing.
     wait_until(lambda: len(outcomes) >= len(events) // 6, timeout=60, interval=0.02, message="deliveries under way")
-    stack.restart("postgres", signum=signal.SIGINT)  # fast shutdown: open transactions are aborted
+    postgres = stack.processes["postgres"]
+    postgres.stop(signum=signal.SIGINT)  # fast shutdown: open transactions are aborted
+    try:
+        wait_until(lambda: any(status != 200 for status in seen), timeout=30, interval=0.02, message="a refusal")
+    finally:
+        postgres.start()
+        stack.wait_service("postgres", postgres.port, timeout=60)
     for thread in senders:
         thread.join(timeout=150)
 
