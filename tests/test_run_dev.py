@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
@@ -69,6 +69,7 @@ def test_dev_settings_follow_the_port_make_run_was_given(tmp_path):
     assert _dev_setting(env, "TIKTOK_REDIRECT_URI") == "http://127.0.0.1:8100/tiktok/oauth/callback/"
     assert _dev_setting(env, "TIKTOK_WEBHOOK_CALLBACK_URL") == "http://127.0.0.1:8100/webhooks/tiktok/"
     assert _dev_setting(env, "TIKTOK_AUTHORIZE_URL") == "http://127.0.0.1:8101/v2/auth/authorize/"
+    assert _dev_setting(env, "PUBLIC_BASE_URL") == "http://127.0.0.1:8100"
 
 
 def test_explicit_urls_win_over_the_derived_ones(tmp_path):
@@ -158,6 +159,31 @@ def make_run(tmp_path):
     assert (tmp_path / "sandbox-state.pickle").exists()
 
 
+def _events(base: str, headers: dict, *, count: int, after: str | None = None) -> tuple[list[dict], str | None]:
+    """The pull feed's client events after the cursor `after`, once there are `count` of them (20 s at the most),
+    and the cursor to read on from."""
+    deadline = time.monotonic() + 20
+    events: list[dict] = []
+    cursor = after
+    while len(events) < count and time.monotonic() < deadline:
+        page = requests.get(
+            f"{base}/api/v1/events/", headers=headers, params={"after": cursor} if cursor else {}, timeout=10
+        ).json()
+        events += [event for event in page["results"] if event["type"].startswith("client.")]
+        cursor = page["next_cursor"]
+        if len(events) < count:
+            time.sleep(0.2)
+    return events, cursor
+
+
+def _act_as_user(sandbox_url: str, action: str, **fields: str) -> None:
+    """Post one of the sandbox page's "Act as the user" forms, as the browser does."""
+    form = {"account": "sbx-acct-mx-001", "user": "sbx-user-lucia", **fields}
+    answer = requests.post(f"{sandbox_url}/sandbox/control/{action}/", data=form, allow_redirects=False, timeout=30)
+    assert answer.status_code == 302
+    assert "delivered" in unquote(answer.headers["Location"]), answer.headers["Location"]
+
+
 def test_the_demo_on_other_ports(make_run):
     base, sandbox_url, log = make_run
     api_key = FULL_KEY.search(log.read_text()).group(1)
@@ -196,11 +222,7 @@ def test_the_demo_on_other_ports(make_run):
     assert wrote["delivery"]["http_status"] == 200
     headers = {"Authorization": f"Api-Key {api_key}"}
     # Processed right after the webhook's answer, off the request, as in production: the event follows shortly.
-    deadline = time.monotonic() + 20
-    events = []
-    while not events and time.monotonic() < deadline:
-        events = requests.get(f"{base}/api/v1/events/", headers=headers, timeout=10).json()["results"]
-        time.sleep(0.2)
+    events, cursor = _events(base, headers, count=1)
     assert [(event["type"], event["text"]) for event in events] == [("client.message", "Hola")]
 
     # The bot answers: the reply is in the sandbox's conversation.
@@ -210,6 +232,33 @@ def test_the_demo_on_other_ports(make_run):
     )
     assert sent.status_code == 201, sent.text
     assert [m["body"] for m in sandbox.sent_messages(user="lucia.mx")] == [{"body": "¡Hola, Lucía!"}]
+
+    # The sandbox page's "Act as the user" forms: each reaches the bot as a typed event.
+    _act_as_user(sandbox_url, "user_sends", type="sticker")
+    _act_as_user(sandbox_url, "user_sends", type="video")
+    _act_as_user(sandbox_url, "user_sends", type="emoji")
+    _act_as_user(sandbox_url, "user_opens_from_referral", source="ad", ad_name="Tacos 2x1")
+    _act_as_user(sandbox_url, "user_comments_high_intent", text="¿Cuánto cuesta?")
+    typed, _cursor = _events(base, headers, count=5, after=cursor)
+    kinds = {(event["type"], event["data"].get("kind", "")) for event in typed}
+    assert kinds == {
+        ("client.message", "sticker"),
+        ("client.message", "video"),
+        ("client.message", "emoji"),
+        ("client.referral", ""),
+        ("client.high_intent_comment", ""),
+    }, typed
+    by_type = {event["data"].get("kind") or event["type"]: event for event in typed}
+    assert by_type["client.referral"]["data"]["ad_name"] == "Tacos 2x1"
+    assert by_type["client.high_intent_comment"]["text"] == "¿Cuánto cuesta?"
+    # The video plays from our link, on this port, after TikTok's download URL has expired.
+    video = by_type["video"]["data"]["video"]
+    assert video["link"].startswith(f"{base}/media/tiktok/"), video
+    sandbox.expire_media_urls()
+    played = requests.get(video["link"], timeout=30)
+    assert played.status_code == 200, played.text
+    assert played.headers["Content-Type"] == "video/mp4"
+    assert played.content[4:8] == b"ftyp"
 
     # TikTok's comment list 3 s slow: the webhook is still answered at once (journaled, processed right after).
     sandbox.inject_failure(path=constants.PATH_COMMENT_LIST, mode="delay", delay=3.0)

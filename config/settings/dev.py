@@ -18,6 +18,8 @@ TIKTOK_AUTHORIZE_URL = env("TIKTOK_AUTHORIZE_URL", default=f"{TIKTOK_SANDBOX_URL
 DEV_SERVER_URL = env("DEV_SERVER_URL", default="http://127.0.0.1:8000").rstrip("/")
 TIKTOK_REDIRECT_URI = env("TIKTOK_REDIRECT_URI", default=f"{DEV_SERVER_URL}/tiktok/oauth/callback/")
 TIKTOK_WEBHOOK_CALLBACK_URL = env("TIKTOK_WEBHOOK_CALLBACK_URL", default=f"{DEV_SERVER_URL}/webhooks/tiktok/")
+# The bot's links to inbound images and videos (`data.<image|video>.link`) open on this runserver too.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default=DEV_SERVER_URL)
 # The sandbox serves media download URLs on loopback: allow it despite its private address.
 IMAGE_FETCH_ALLOWED_HOSTS = env.list("IMAGE_FETCH_ALLOWED_HOSTS", default=[urlsplit(TIKTOK_SANDBOX_URL).hostname])
 # The demo's bot may listen on this machine.
