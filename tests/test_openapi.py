@@ -7,7 +7,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from channels_tiktok.messaging import comment_replies, images, outbound, rules
+from channels_tiktok.api.messages import QUEUE_CODES
+from channels_tiktok.messaging import comment_dm, comment_moderation, comment_replies, images, outbound, rules, videos
 from clients.api_errors import ERROR_CODES
 from clients.models import BotEvent
 
@@ -29,6 +30,19 @@ def test_schema_lists_every_bot_builder_endpoint(schema):
         "/api/v1/clients/{id}/messages/",
         "/api/v1/clients/{id}/comment-replies/",
         "/api/v1/messages/validate/",
+        "/api/v1/events/",
+        "/api/v1/clients/{id}/actions/",
+        "/api/v1/clients/{id}/comment-dm/",
+        "/api/v1/clients/{id}/queued-messages/",
+        "/api/v1/clients/{id}/queued-messages/{queued_id}/",
+        "/api/v1/clients/{id}/window/",
+        "/api/v1/tiktok/accounts/",
+        "/api/v1/tiktok/accounts/{id}/",
+        "/api/v1/tiktok/accounts/{id}/videos/",
+        "/api/v1/tiktok/accounts/{id}/auto-messages/",
+        "/api/v1/tiktok/accounts/{id}/auto-messages/refresh/",
+        "/api/v1/tiktok/accounts/{id}/comments/{comment_id}/actions/",
+        "/api/v1/tiktok/accounts/{id}/comment-to-message/",
     } <= set(paths)
     send = paths["/api/v1/clients/{id}/messages/"]["post"]
     assert {"201", "401", "404", "409", "422", "429", "502"} <= set(send["responses"])
@@ -45,6 +59,14 @@ def test_every_error_code_is_documented(schema):
         *comment_replies.CODES,
         *outbound.CONFLICT_CODES,
         *outbound.UPSTREAM_CODES,
+        *outbound.UNAVAILABLE_CODES,
+        *outbound.BUSY_CODES,
+        *rules.AUTO_MESSAGE_CODES,
+        *rules.SLOT_CODES,
+        *comment_moderation.CODES,
+        *comment_dm.CODES,
+        *videos.CODES,
+        *QUEUE_CODES,
         "rate_limited",
         "not_found",
         "invalid_api_key",
