@@ -59,15 +59,17 @@ def restricted_content(account: Account, message: Message) -> dict:
     return {"to": to_name, "to_user": to_user, "timestamp": message.timestamp_ms}
 
 
-def mark_read_content(account: Account, user: User, conversation: Conversation) -> dict:
+def from_user_to_account(account: Account, user: User) -> dict:
+    """The sender and recipient fields of a webhook the user's action sends the account."""
     from_name, from_user = _party(user=user)
     to_name, to_user = _party(account)
+    return {"from": from_name, "from_user": from_user, "to": to_name, "to_user": to_user}
+
+
+def mark_read_content(account: Account, user: User, conversation: Conversation) -> dict:
     return {
         "conversation_id": conversation.conversation_id,
-        "from": from_name,
-        "from_user": from_user,
-        "to": to_name,
-        "to_user": to_user,
+        **from_user_to_account(account, user),
         "timestamp": conversation.last_read_ms,
         "read": {"last_read_timestamp": conversation.last_read_ms},
     }

@@ -292,6 +292,27 @@ class SandboxState:
         self.videos[video.item_id] = video
         return video
 
+    def newest_video(self, business_id: str) -> Video | None:
+        own = [video for video in self.videos.values() if video.business_id == business_id]
+        return max(own, key=lambda video: video.create_time) if own else None
+
+    def add_comment(self, video: Video, author: Account | User, text: str, *, parent_comment_id: str = "") -> Comment:
+        """A comment on `video` by a user, or by the account (a reply), now."""
+        author_id = author.business_id if isinstance(author, Account) else author.unique_identifier
+        comment = Comment(
+            comment_id=self.next_comment_id(),
+            video_id=video.item_id,
+            business_id=video.business_id,
+            author_id=author_id,
+            username=author.username,
+            display_name=author.display_name,
+            text=text,
+            create_time=int(self.clock.now()),
+            parent_comment_id=str(parent_comment_id or ""),
+        )
+        self.comments[comment.comment_id] = comment
+        return comment
+
     def account(self, business_id: str) -> Account | None:
         return self.accounts.get(str(business_id))
 

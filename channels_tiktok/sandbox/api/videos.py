@@ -141,19 +141,8 @@ def comment_reply(sandbox: SandboxCore, request: Request) -> Response:
             raise _invalid("text is required.")
         if len(text) > constants.MAX_COMMENT_REPLY_LENGTH:
             raise _invalid(f"text is longer than {constants.MAX_COMMENT_REPLY_LENGTH} characters.")
-        reply = Comment(
-            comment_id=state.next_comment_id(),
-            video_id=video.item_id,
-            business_id=account.business_id,
-            author_id=account.business_id,
-            username=account.username,
-            display_name=account.display_name,
-            text=text,
-            create_time=int(state.clock.now()),
-            # TikTok nests one level: a reply to a reply hangs under the top comment.
-            parent_comment_id=parent.parent_comment_id or parent.comment_id,
-        )
-        state.comments[reply.comment_id] = reply
+        # TikTok nests one level: a reply to a reply hangs under the top comment.
+        reply = state.add_comment(video, account, text, parent_comment_id=parent.parent_comment_id or parent.comment_id)
         content = events.comment_content(
             reply,
             constants.COMMENT_ACTION_INSERT,

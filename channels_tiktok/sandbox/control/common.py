@@ -9,7 +9,7 @@ from typing import Any
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox.core import SandboxCore
-from channels_tiktok.sandbox.state import Account, Delivery, User
+from channels_tiktok.sandbox.state import Account, Delivery, User, Video
 
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -50,6 +50,19 @@ def _user(sandbox: SandboxCore, value: Any) -> User:
     if found is None:
         raise ControlError(f"Unknown user: {value!r}")
     return found
+
+
+def _video(sandbox: SandboxCore, account: Any, video_id: Any) -> Video:
+    """The video `video_id`, or `account`'s newest when it is None (under the state's lock)."""
+    if video_id is None:
+        video = sandbox.state.newest_video(_account(sandbox, account).business_id)
+        if video is None:
+            raise ControlError("The account has no video; pass video_id.")
+        return video
+    video = sandbox.state.videos.get(str(video_id))
+    if video is None:
+        raise ControlError(f"Unknown video: {video_id!r}")
+    return video
 
 
 def _bool(value: Any) -> bool:

@@ -5,10 +5,9 @@
 from __future__ import annotations
 
 from channels_tiktok import constants
-from channels_tiktok.sandbox.control.common import ControlError, _account, _bool, _user, delivery_result
+from channels_tiktok.sandbox.control.common import ControlError, _account, _bool, _user, _video, delivery_result
 from channels_tiktok.sandbox.core import SandboxCore
-from channels_tiktok.sandbox.events import tiktok_id
-from channels_tiktok.sandbox.state import ROLE_BUSINESS, ROLE_PERSONAL, Comment
+from channels_tiktok.sandbox.events import from_user_to_account, tiktok_id
 
 
 def user_opens_from_referral(
@@ -55,10 +54,7 @@ def user_opens_from_referral(
         content = {
             "conversation_id": conversation.conversation_id,
             "timestamp": now_ms,
-            "from": user_obj.username,
-            "from_user": {"id": user_obj.unique_identifier, "role": ROLE_PERSONAL},
-            "to": account_obj.username,
-            "to_user": {"id": account_obj.business_id, "role": ROLE_BUSINESS},
+            **from_user_to_account(account_obj, user_obj),
             "unique_identifier": user_obj.unique_identifier,
             "referral": referral,
         }
@@ -87,32 +83,11 @@ def user_comments_high_intent(
     state = sandbox.state
     with state.lock:
         account_obj, user_obj = _account(sandbox, account), _user(sandbox, user)
-        if video_id is None:
-            own = [v for v in state.videos.values() if v.business_id == account_obj.business_id]
-            if not own:
-                raise ControlError("The account has no video; pass video_id.")
-            video_id = max(own, key=lambda v: v.create_time).item_id
-        video = state.videos.get(str(video_id))
-        if video is None:
-            raise ControlError(f"Unknown video: {video_id!r}")
-        comment = Comment(
-            comment_id=state.next_comment_id(),
-            video_id=video.item_id,
-            business_id=video.business_id,
-            author_id=user_obj.unique_identifier,
-            username=user_obj.username,
-            display_name=user_obj.display_name,
-            text=text,
-            create_time=int(state.clock.now()),
-            parent_comment_id=str(parent_comment_id or ""),
-        )
-        state.comments[comment.comment_id] = comment
+        video = _video(sandbox, account, video_id)
+        comment = state.add_comment(video, user_obj, text, parent_comment_id=parent_comment_id)
         follower = user_obj.is_follower if is_follower is None else _bool(is_follower)
         content = {
-            "from": user_obj.username,
-            "from_user": {"id": user_obj.unique_identifier, "role": ROLE_PERSONAL},
-            "to": account_obj.username,
-            "to_user": {"id": account_obj.business_id, "role": ROLE_BUSINESS},
+            **from_user_to_account(account_obj, user_obj),
             "unique_identifier": user_obj.unique_identifier,
             "comment_id": tiktok_id(comment.comment_id, as_numbers=sandbox.config.ids_as_numbers),
             "comment_text": text,

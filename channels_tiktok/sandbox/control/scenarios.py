@@ -13,9 +13,17 @@ from channels_tiktok import constants
 from channels_tiktok.sandbox import events
 from channels_tiktok.sandbox.api.media import image_type
 from channels_tiktok.sandbox.api.messages import check_window
-from channels_tiktok.sandbox.control.common import TINY_MP4, TINY_PNG, ControlError, _account, _user, delivery_result
+from channels_tiktok.sandbox.control.common import (
+    TINY_MP4,
+    TINY_PNG,
+    ControlError,
+    _account,
+    _user,
+    _video,
+    delivery_result,
+)
 from channels_tiktok.sandbox.core import SandboxCore
-from channels_tiktok.sandbox.state import Comment, Conversation, Message
+from channels_tiktok.sandbox.state import Conversation, Message
 from channels_tiktok.sandbox.wire import ApiError
 
 
@@ -164,12 +172,8 @@ def user_shares_video(
 ) -> dict:
     """The user shares a video into the conversation (default: the account's newest video)."""
     with sandbox.state.lock:
-        business_id = _account(sandbox, account).business_id
         if video_id is None:
-            own = [v for v in sandbox.state.videos.values() if v.business_id == business_id]
-            if not own:
-                raise ControlError("The account has no video; pass video_id.")
-            video_id = max(own, key=lambda v: v.create_time).item_id
+            video_id = _video(sandbox, account, None).item_id
         video_id = str(video_id)
         embed_url = f"https://www.tiktok.com/embed/v2/{video_id}"
     result = _user_message(
@@ -233,27 +237,10 @@ def user_comments(
     state = sandbox.state
     with state.lock:
         user_obj = _user(sandbox, user)
-        if video_id is None:
-            business_id = _account(sandbox, account).business_id
-            own = [v for v in state.videos.values() if v.business_id == business_id]
-            video_id = max(own, key=lambda v: v.create_time).item_id
-        video = state.videos.get(str(video_id))
-        if video is None:
-            raise ControlError(f"Unknown video: {video_id!r}")
+        video = _video(sandbox, account, video_id)
         if parent_comment_id and str(parent_comment_id) not in state.comments:
             raise ControlError(f"Unknown comment: {parent_comment_id!r}")
-        comment = Comment(
-            comment_id=state.next_comment_id(),
-            video_id=video.item_id,
-            business_id=video.business_id,
-            author_id=user_obj.unique_identifier,
-            username=user_obj.username,
-            display_name=user_obj.display_name,
-            text=text,
-            create_time=int(state.clock.now()),
-            parent_comment_id=str(parent_comment_id or ""),
-        )
-        state.comments[comment.comment_id] = comment
+        comment = state.add_comment(video, user_obj, text, parent_comment_id=parent_comment_id)
         content = events.comment_content(
             comment,
             constants.COMMENT_ACTION_INSERT,
