@@ -1,20 +1,15 @@
 """`/api/v1/tiktok/accounts/{id}/auto-messages/`: the account's automatic messages (welcome message, suggested
 questions, chat prompts), their switches and TikTok's review; `.../refresh/` reads them back from TikTok."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from channels_tiktok.accounts import auto_messages
-from channels_tiktok.api.messages import as_api_error
-from channels_tiktok.messaging.outbound import OutboundError
-from channels_tiktok.models import TikTokAccount
+from channels_tiktok.api.base import TikTokApiView, outbound_errors
 from clients.api.docs import error_responses
-from clients.permissions import ProjectScopedMixin
 
 _REVIEW = _("TikTok's review: REVIEWING, APPROVED or REJECTED (null until known).")
 
@@ -73,19 +68,14 @@ _DESCRIPTION = _(
 )
 
 
-class _AccountMixin(ProjectScopedMixin):
-    def account(self, pk: int) -> TikTokAccount:
-        return get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
-
-
-class AutoMessagesView(_AccountMixin, APIView):
+class AutoMessagesView(TikTokApiView):
     @extend_schema(
         tags=["tiktok accounts"],
         responses={200: AutoMessagesSerializer, **error_responses(401, 404)},
         description=_DESCRIPTION,
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(AutoMessagesSerializer(auto_messages.configuration(self.account(pk))).data)
+        return Response(AutoMessagesSerializer(auto_messages.configuration(self.project_account(pk))).data)
 
     @extend_schema(
         tags=["tiktok accounts"],
@@ -94,13 +84,12 @@ class AutoMessagesView(_AccountMixin, APIView):
         description=_DESCRIPTION,
     )
     def put(self, request: Request, pk: int) -> Response:
-        account = self.account(pk)
-        body = AutoMessagesSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
+        account = self.project_account(pk)
+        body = self.validated(AutoMessagesSerializer)
+        with outbound_errors():
             for section in auto_messages.SECTIONS:
-                if section in body.validated_data:
-                    given = body.validated_data[section]
+                if section in body:
+                    given = body[section]
                     items = given.get("items")
                     auto_messages.save_section(
                         account,
@@ -108,12 +97,10 @@ class AutoMessagesView(_AccountMixin, APIView):
                         items=[dict(i) for i in items] if items is not None else None,
                         enabled=given.get("enabled"),
                     )
-        except OutboundError as exc:
-            raise as_api_error(exc) from exc
         return Response(AutoMessagesSerializer(auto_messages.configuration(account)).data)
 
 
-class AutoMessagesRefreshView(_AccountMixin, APIView):
+class AutoMessagesRefreshView(TikTokApiView):
     @extend_schema(
         tags=["tiktok accounts"],
         request=None,
@@ -121,8 +108,6 @@ class AutoMessagesRefreshView(_AccountMixin, APIView):
         description=_("Reads the automatic messages, their review and switches back from TikTok."),
     )
     def post(self, request: Request, pk: int) -> Response:
-        try:
-            config = auto_messages.refresh(self.account(pk))
-        except OutboundError as exc:
-            raise as_api_error(exc) from exc
+        with outbound_errors():
+            config = auto_messages.refresh(self.project_account(pk))
         return Response(AutoMessagesSerializer(config).data)

@@ -1,23 +1,20 @@
 """`POST /api/v1/clients/{id}/comment-dm/`: the one private message a high-intent comment may get, and
 `GET/PUT /api/v1/tiktok/accounts/{id}/comment-to-message/`: the account's comment-to-message switch."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from channels_tiktok import constants
 from channels_tiktok.accounts.tokens import AccountUnavailableError
+from channels_tiktok.api.base import TikTokApiView, outbound_errors
 from channels_tiktok.api.messages import as_api_error
 from channels_tiktok.messaging import comment_dm
-from channels_tiktok.messaging.outbound import BlockedError, OutboundError, UpstreamError
+from channels_tiktok.messaging.outbound import BlockedError, UpstreamError
 from channels_tiktok.models import TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
-from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api.serializers import MessageSerializer
-from clients.permissions import ProjectScopedMixin
 
 
 class CommentDmSerializer(serializers.Serializer):
@@ -49,15 +46,12 @@ class CommentToMessageStateSerializer(serializers.Serializer):
         "window: the client must write for the bot to send more."
     ),
 )
-class CommentDmView(ProjectScopedMixin, APIView):
+class CommentDmView(TikTokApiView):
     def post(self, request, pk):
-        client = get_object_or_404(project_clients(self.project), pk=pk)
-        body = CommentDmSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            message = comment_dm.send_comment_dm(client=client, **body.validated_data)
-        except OutboundError as exc:
-            raise as_api_error(exc) from exc
+        client = self.project_client(pk)
+        body = self.validated(CommentDmSerializer)
+        with outbound_errors():
+            message = comment_dm.send_comment_dm(client=client, **body)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
@@ -65,10 +59,7 @@ def _switch(account: TikTokAccount) -> dict:
     return {"enabled": account.comment_to_message, "checked_at": account.comment_to_message_checked_at}
 
 
-class CommentToMessageView(ProjectScopedMixin, APIView):
-    def _account(self, pk: int) -> TikTokAccount:
-        return get_object_or_404(TikTokAccount.objects.filter(channel__project=self.project), pk=pk)
-
+class CommentToMessageView(TikTokApiView):
     def _tiktok(self, operation):
         try:
             return operation()
@@ -83,7 +74,7 @@ class CommentToMessageView(ProjectScopedMixin, APIView):
         responses={200: CommentToMessageStateSerializer, **error_responses(401, 404, 409, 502)},
     )
     def get(self, request, pk):
-        account = self._account(pk)
+        account = self.project_account(pk)
         return Response(_switch(self._tiktok(lambda: comment_dm.read_switch(account))))
 
     @extend_schema(
@@ -93,8 +84,6 @@ class CommentToMessageView(ProjectScopedMixin, APIView):
         responses={200: CommentToMessageStateSerializer, **error_responses(401, 404, 409, 422, 502)},
     )
     def put(self, request, pk):
-        account = self._account(pk)
-        body = CommentToMessageSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        enabled = body.validated_data["enabled"]
+        account = self.project_account(pk)
+        enabled = self.validated(CommentToMessageSerializer)["enabled"]
         return Response(_switch(self._tiktok(lambda: comment_dm.set_switch(account, enabled=enabled))))

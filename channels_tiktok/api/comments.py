@@ -1,24 +1,18 @@
 """`POST /api/v1/clients/{id}/comment-replies/`: `tiktok_create_comment` (R15); and
 `POST /api/v1/tiktok/accounts/{id}/comments/{comment_id}/actions/`: hide, unhide, like, unlike, delete."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from channels_tiktok.api.messages import as_api_error
+from channels_tiktok.api.base import TikTokApiView, outbound_errors
 from channels_tiktok.api.serializers import CommentReplySerializer
 from channels_tiktok.messaging.comment_moderation import moderate
 from channels_tiktok.messaging.comment_replies import reply_to_comment
-from channels_tiktok.messaging.outbound import OutboundError
-from channels_tiktok.models import TikTokAccount
-from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api.serializers import MessageSerializer
-from clients.permissions import ProjectScopedMixin
 
 
 @extend_schema(
@@ -32,15 +26,12 @@ from clients.permissions import ProjectScopedMixin
         "reply may or may not have been posted."
     ),
 )
-class CommentRepliesView(ProjectScopedMixin, APIView):
+class CommentRepliesView(TikTokApiView):
     def post(self, request: Request, pk: int) -> Response:
-        client = get_object_or_404(project_clients(self.project), pk=pk)
-        body = CommentReplySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            message = reply_to_comment(client=client, **body.validated_data)
-        except OutboundError as exc:
-            raise as_api_error(exc) from exc
+        client = self.project_client(pk)
+        body = self.validated(CommentReplySerializer)
+        with outbound_errors():
+            message = reply_to_comment(client=client, **body)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
@@ -67,13 +58,10 @@ class CommentActionSerializer(serializers.Serializer):
         "instead. Needs the comment.list.manage permission (409 `missing_scope`)."
     ),
 )
-class CommentActionsView(ProjectScopedMixin, APIView):
+class CommentActionsView(TikTokApiView):
     def post(self, request: Request, pk: int, comment_id: str) -> Response:
-        account = get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
-        body = CommentActionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            moderate(account=account, comment_id=comment_id, **body.validated_data)
-        except OutboundError as exc:
-            raise as_api_error(exc) from exc
-        return Response(body.validated_data)
+        account = self.project_account(pk)
+        body = self.validated(CommentActionSerializer)
+        with outbound_errors():
+            moderate(account=account, comment_id=comment_id, **body)
+        return Response(body)

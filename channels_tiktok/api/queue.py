@@ -5,15 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from channels_tiktok.api.base import TikTokApiView
 from channels_tiktok.messaging import queue
 from channels_tiktok.models import QueuedSend
-from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api.serializers import QueuedMessageSerializer
 from clients.api_errors import ApiError
-from clients.permissions import ProjectScopedMixin
 
 NOT_QUEUED = {"not_queued": "The message is no longer waiting: it was sent, expired or cancelled."}
 
@@ -23,9 +21,9 @@ NOT_QUEUED = {"not_queued": "The message is no longer waiting: it was sent, expi
     responses={200: QueuedMessageSerializer(many=True), **error_responses(401, 404)},
     description=_("The messages kept for the client's next window (`when_closed: queue`), in the order they go."),
 )
-class QueuedMessagesView(ProjectScopedMixin, APIView):
+class QueuedMessagesView(TikTokApiView):
     def get(self, request, pk: int):
-        client = get_object_or_404(project_clients(self.project), pk=pk)
+        client = self.project_client(pk)
         return Response(QueuedMessageSerializer(queue.pending(client), many=True).data)
 
 
@@ -34,9 +32,9 @@ class QueuedMessagesView(ProjectScopedMixin, APIView):
     responses={204: None, **error_responses(401, 404, 409)},
     description=_("Cancels a message waiting for the client's next window (409 not_queued when it is no longer)."),
 )
-class QueuedMessageView(ProjectScopedMixin, APIView):
+class QueuedMessageView(TikTokApiView):
     def delete(self, request, pk: int, queued_id: int):
-        client = get_object_or_404(project_clients(self.project), pk=pk)
+        client = self.project_client(pk)
         queued = get_object_or_404(QueuedSend, pk=queued_id, client=client)
         if not queue.cancel(queued):
             code = "not_queued"

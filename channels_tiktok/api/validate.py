@@ -6,20 +6,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from channels_tiktok.api.messages import as_api_error, buttons_of, fallback_wanted, image_of
+from channels_tiktok.api.base import TikTokApiView, outbound_errors
+from channels_tiktok.api.messages import buttons_of, fallback_wanted, image_of
 from channels_tiktok.api.serializers import ValidateMessageSerializer, ValidationResultSerializer
 from channels_tiktok.messaging.dry_run import validate_message
 from channels_tiktok.messaging.fallback import shown_text
-from channels_tiktok.messaging.outbound import OutboundError
-from channels_tiktok.models import TikTokAccount
 from clients.api.clients import project_clients
 from clients.api.docs import error_responses
 from clients.api_errors import localized_errors
 from clients.channel_registry import OutgoingRequest
 from clients.parsers import JSONParser
-from clients.permissions import ProjectScopedMixin
 
 
 @extend_schema(
@@ -33,15 +30,13 @@ from clients.permissions import ProjectScopedMixin
         "as it will be sent when the buttons are also listed as text (`text_fallback`, or the project's setting)."
     ),
 )
-class ValidateMessageView(ProjectScopedMixin, APIView):
+class ValidateMessageView(TikTokApiView):
     # No form-urlencoded: `curl -d '{...}'` sends JSON under that type, which would parse as one odd field.
     parser_classes = [JSONParser, MultiPartParser]
 
     def post(self, request: Request) -> Response:
-        body = ValidateMessageSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        account = get_object_or_404(TikTokAccount, pk=data["account"], channel__project=self.project)
+        data = self.validated(ValidateMessageSerializer)
+        account = self.project_account(data["account"])
         client = None
         if data["client"] is not None:
             client = get_object_or_404(project_clients(self.project), pk=data["client"], channel_id=account.pk)
@@ -55,7 +50,7 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
         )
         buttons = buttons_of(outgoing)
         with_fallback = fallback_wanted(self.project, outgoing)
-        try:
+        with outbound_errors():  # image_fetch_busy
             verdict = validate_message(
                 account=account,
                 client=client,
@@ -65,8 +60,6 @@ class ValidateMessageView(ProjectScopedMixin, APIView):
                 share_post=(data["share_post"] or {}).get("item_id", ""),
                 text_fallback=with_fallback,
             )
-        except OutboundError as exc:  # image_fetch_busy
-            raise as_api_error(exc) from exc
         shown = shown_text(outgoing.text, buttons, enabled=with_fallback)
         return Response(
             {

@@ -1,20 +1,15 @@
 """`GET /api/v1/tiktok/accounts/{id}/videos/`: the account's own posts, the ones a send may share."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from channels_tiktok.api.messages import as_api_error
-from channels_tiktok.messaging.outbound import OutboundError
+from channels_tiktok.api.base import TikTokApiView, outbound_errors
 from channels_tiktok.messaging.videos import list_page
-from channels_tiktok.models import TikTokAccount
 from clients.api.docs import error_responses
-from clients.permissions import ProjectScopedMixin
 
 
 class VideoSerializer(serializers.Serializer):
@@ -45,12 +40,10 @@ class VideoPageSerializer(serializers.Serializer):
         "passed through). A page is cached for a minute. Needs the video.list permission (409 `missing_scope`)."
     ),
 )
-class AccountVideosView(ProjectScopedMixin, APIView):
+class AccountVideosView(TikTokApiView):
     def get(self, request: Request, pk: int) -> Response:
-        account = get_object_or_404(TikTokAccount, pk=pk, channel__project=self.project)
-        try:
+        account = self.project_account(pk)
+        with outbound_errors():
             page = list_page(account, cursor=str(request.query_params.get("cursor") or ""))
-        except OutboundError as exc:
-            raise as_api_error(exc) from exc
         cursor = page["cursor"]
         return Response({**page, "cursor": None if cursor in (None, "") else str(cursor)})
