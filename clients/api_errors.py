@@ -14,7 +14,6 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -184,7 +183,3 @@ def exception_handler(exc, context):
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         response.data = {"code": code, "message": message}
     return response
-
-
-def error_response(*, code: str, message: StrOrPromise, status_code: int, **extra: Any) -> Response:
-    return Response({"code": code, "message": str(message), **extra}, status=status_code)

@@ -52,6 +52,7 @@ LOOPBACK_FERNET_KEY = "Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU="
 SANDBOX_APP_ID = "sandbox-app"
 SANDBOX_APP_SECRET = "sandbox-secret"  # noqa: S105 - the sandbox's documented secret, loopback only
 
+
 @dataclass
 class Stack:
     """The Procfile's processes on loopback. Use as a context manager; `close()` stops everything it started."""

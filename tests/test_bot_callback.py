@@ -71,7 +71,13 @@ def test_a_new_secret_replaces_the_old_one(client, owner, project):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.2/hook", "http://[::127.0.0.2]/x", "http://[64:ff9b::7f00:2]/x", "http://10.0.0.5/", "ftp://x.io/"],
+    [
+        "http://127.0.0.2/hook",
+        "http://[::127.0.0.2]/x",
+        "http://[64:ff9b::7f00:2]/x",
+        "http://10.0.0.5/",
+        "ftp://x.io/",
+    ],
 )
 def test_an_internal_or_odd_address_is_refused_on_the_page(client, owner, project, url):
     client.force_login(owner)

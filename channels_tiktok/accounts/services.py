@@ -44,10 +44,6 @@ class ConnectResult:
     webhooks: dict[str, str] = field(default_factory=dict)
     error: TikTokError | None = None
 
-    @property
-    def connected(self) -> bool:
-        return self.outcome == ConnectOutcome.CONNECTED
-
 
 def _revoke(client: TikTokClient, *, business_id: str) -> bool:
     """Give a token we will not keep back to TikTok. A failure is logged: the token then simply expires."""

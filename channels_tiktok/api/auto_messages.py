@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from channels_tiktok.accounts import auto_messages
-from channels_tiktok.api.base import TikTokApiView, outbound_errors
+from channels_tiktok.api.base import TikTokApiView, outbound_errors, writes_to_tiktok
 from clients.api.docs import error_responses
 
 _REVIEW = _("TikTok's review: REVIEWING, APPROVED or REJECTED (null until known).")
@@ -77,10 +77,10 @@ class AutoMessagesView(TikTokApiView):
     def get(self, request: Request, pk: int) -> Response:
         return Response(AutoMessagesSerializer(auto_messages.configuration(self.project_account(pk))).data)
 
-    @extend_schema(
-        tags=["tiktok accounts"],
+    @writes_to_tiktok(
+        tag="tiktok accounts",
         request=AutoMessagesSerializer,
-        responses={200: AutoMessagesSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+        answer={200: AutoMessagesSerializer},
         description=_DESCRIPTION,
     )
     def put(self, request: Request, pk: int) -> Response:

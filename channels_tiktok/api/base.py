@@ -1,10 +1,11 @@
 """What the TikTok API views share: the project's account or client by id (404 otherwise), the validated body,
-and TikTok's refusals answered as the API's errors."""
+TikTok's refusals answered as the API's errors, and the schema of an operation that writes to TikTok."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -12,6 +13,7 @@ from channels_tiktok.api.messages import as_api_error
 from channels_tiktok.messaging.outbound import OutboundError
 from channels_tiktok.models import TikTokAccount
 from clients.api.clients import project_clients
+from clients.api.docs import error_responses
 from clients.models import Client
 from clients.permissions import ProjectScopedMixin
 
@@ -37,3 +39,14 @@ def outbound_errors() -> Iterator[None]:
         yield
     except OutboundError as exc:
         raise as_api_error(exc) from exc
+
+
+def writes_to_tiktok(*, tag: str, request: object, answer: dict, description: object) -> Callable:
+    """The schema of an operation with a body that calls TikTok: `answer` ({status: serializer}) and the errors
+    such an operation may answer (401, 404, 409, 422, 429, 502)."""
+    return extend_schema(
+        tags=[tag],
+        request=request,
+        responses={**answer, **error_responses(401, 404, 409, 422, 429, 502)},
+        description=description,
+    )

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from channels_tiktok import constants
 from channels_tiktok.accounts.tokens import AccountUnavailableError
-from channels_tiktok.api.base import TikTokApiView, outbound_errors
+from channels_tiktok.api.base import TikTokApiView, outbound_errors, writes_to_tiktok
 from channels_tiktok.api.messages import as_api_error
 from channels_tiktok.messaging import comment_dm
 from channels_tiktok.messaging.outbound import BlockedError, UpstreamError
@@ -31,10 +31,10 @@ class CommentToMessageStateSerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField(allow_null=True, help_text="When it was last read from or set on TikTok.")
 
 
-@extend_schema(
-    tags=["messages"],
+@writes_to_tiktok(
+    tag="messages",
     request=CommentDmSerializer,
-    responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+    answer={201: MessageSerializer},
     description=(
         "Answers a comment TikTok flagged as high-intent (`client.high_intent_comment`) with one private message "
         "(TikTok's comment-to-message reply), the only way to write first. Refused with 409 and a stable code: "

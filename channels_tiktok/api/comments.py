@@ -2,23 +2,21 @@
 `POST /api/v1/tiktok/accounts/{id}/comments/{comment_id}/actions/`: hide, unhide, like, unlike, delete."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from channels_tiktok.api.base import TikTokApiView, outbound_errors
+from channels_tiktok.api.base import TikTokApiView, outbound_errors, writes_to_tiktok
 from channels_tiktok.api.serializers import CommentReplySerializer
 from channels_tiktok.messaging.comment_moderation import moderate
 from channels_tiktok.messaging.comment_replies import reply_to_comment
-from clients.api.docs import error_responses
 from clients.api.serializers import MessageSerializer
 
 
-@extend_schema(
-    tags=["messages"],
+@writes_to_tiktok(
+    tag="messages",
     request=CommentReplySerializer,
-    responses={201: MessageSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+    answer={201: MessageSerializer},
     description=_(
         "Replies to the client's comment. `comment_video_id` and `comment_id` default to the client's "
         "`tiktok_comment_video_id` and `tiktok_comment_id` variables (422 `comment_target_missing` when neither "
@@ -47,10 +45,10 @@ class CommentActionSerializer(serializers.Serializer):
     )
 
 
-@extend_schema(
-    tags=["tiktok accounts"],
+@writes_to_tiktok(
+    tag="tiktok accounts",
     request=CommentActionSerializer,
-    responses={200: CommentActionSerializer, **error_responses(401, 404, 409, 422, 429, 502)},
+    answer={200: CommentActionSerializer},
     description=_(
         "Moderates a comment on the account's videos: hide or unhide it (needs `video_id`: 422 "
         "`comment_video_required`), like or unlike it, or delete it. Only the account's own comments (its replies) "

@@ -28,14 +28,7 @@ def as_api_error(exc: OutboundError) -> APIException:
         return ViolationsError([v.as_dict() for v in exc.violations])
     if isinstance(exc, BlockedError):
         return ApiError(code=exc.code, message=exc.message, status_code=status.HTTP_409_CONFLICT)
-    if isinstance(exc, SendRateLimitedError):
-        return ApiError(
-            code=exc.code,
-            message=exc.message,
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            retry_after=exc.retry_after,
-        )
-    if isinstance(exc, BusyError):
+    if isinstance(exc, SendRateLimitedError | BusyError):
         return ApiError(
             code=exc.code,
             message=exc.message,

@@ -167,17 +167,3 @@ def expire_due(*, now: dt.datetime | None = None) -> int:
             )
             expired += 1
     return expired
-
-
-def as_body(queued: QueuedSend) -> dict:
-    return {
-        "id": queued.pk,
-        "client": queued.client_id,
-        "status": queued.status,
-        "text": queued.text,
-        "buttons": queued.buttons,
-        "image_url": queued.image_url,
-        "text_fallback": queued.text_fallback,
-        "created_at": queued.created_at,
-        "expires_at": queued.expires_at,
-    }

@@ -27,14 +27,10 @@ def verdict(conversation: Conversation | None, *, now: dt.datetime | None = None
     return window_verdict(conversation.last_inbound_at, conversation.window_sent, now=now or timezone.now())
 
 
-def open_window(conversation: Conversation, *, at: dt.datetime) -> bool:
-    """A client message at `at` starts a fresh window of 10. Older (re-delivered, out of order) messages don't."""
-    return bool(open_windows({conversation.pk: at}))
-
-
 def open_windows(opened: dict[int, dt.datetime]) -> int:
-    """`open_window` for many conversations (by primary key, with their newest client message) in one UPDATE;
-    returns how many windows were opened afresh."""
+    """A client message starts a fresh window of 10; older (re-delivered, out of order) messages don't. For many
+    conversations (by primary key, with their newest client message) in one UPDATE; returns how many windows were
+    opened afresh."""
     if not opened:
         return 0
     values = {pk: Value(when, output_field=DateTimeField()) for pk, when in opened.items()}

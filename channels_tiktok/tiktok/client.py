@@ -303,19 +303,6 @@ class TikTokClient(BusinessFeaturesMixin):
                 return bool(info.get("capability_result"))
         return False
 
-    def list_conversations(
-        self,
-        *,
-        business_id: str,
-        conversation_type: str = constants.CONVERSATION_TYPE_SINGLE,
-        limit: int = 20,
-        cursor: str | None = None,
-    ) -> dict:
-        params: dict[str, Any] = {"business_id": business_id, "conversation_type": conversation_type, "limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        return self._request("GET", constants.PATH_CONVERSATION_LIST, params=params)
-
     def list_messages(self, *, business_id: str, conversation_id: str) -> dict:
         return self._request(
             "GET", constants.PATH_CONTENT_LIST, params={"business_id": business_id, "conversation_id": conversation_id}
@@ -365,12 +352,4 @@ class TikTokClient(BusinessFeaturesMixin):
             constants.PATH_WEBHOOK_LIST,
             token=False,
             params={"app_id": self.app_id, "secret": self._app_secret, "event_type": event_type},
-        )
-
-    def delete_webhook(self, *, event_type: str) -> dict:
-        return self._request(
-            "POST",
-            constants.PATH_WEBHOOK_DELETE,
-            token=False,
-            json_body={"app_id": self.app_id, "secret": self._app_secret, "event_type": event_type},
         )

@@ -130,9 +130,9 @@ def _write_received(received: list[Received]) -> None:
     # The windows as they were, for window.opened (existing conversations only: a first contact opens none).
     before = {
         client_id: (pk, last_inbound_at, sent)
-        for client_id, pk, last_inbound_at, sent in Conversation.objects.filter(
-            client_id__in=list(latest)
-        ).values_list("client_id", "pk", "last_inbound_at", "window_sent")
+        for client_id, pk, last_inbound_at, sent in Conversation.objects.filter(client_id__in=list(latest)).values_list(
+            "client_id", "pk", "last_inbound_at", "window_sent"
+        )
     }
     window.upsert_conversations(
         [
