@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from channels_tiktok import constants
@@ -25,25 +25,6 @@ def verdict(conversation: Conversation | None, *, now: dt.datetime | None = None
     if conversation is None:
         return window_verdict(None, 0, now=now or timezone.now())
     return window_verdict(conversation.last_inbound_at, conversation.window_sent, now=now or timezone.now())
-
-
-def open_windows(opened: dict[int, dt.datetime]) -> int:
-    """A client message starts a fresh window of 10; older (re-delivered, out of order) messages don't. For many
-    conversations (by primary key, with their newest client message) in one UPDATE; returns how many windows were
-    opened afresh."""
-    if not opened:
-        return 0
-    values = {pk: Value(when, output_field=DateTimeField()) for pk, when in opened.items()}
-    at: Value | Case
-    if len(values) == 1:
-        (at,) = values.values()
-    else:
-        at = Case(*[When(pk=pk, then=value) for pk, value in values.items()], output_field=DateTimeField())
-    return (
-        Conversation.objects.filter(pk__in=list(opened))
-        .filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=at))
-        .update(last_inbound_at=at, window_sent=0, updated_at=timezone.now())
-    )
 
 
 @dataclass(frozen=True)
