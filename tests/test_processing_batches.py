@@ -122,6 +122,22 @@ def test_rows_that_need_tiktok_are_read_outside_the_batch_transaction(account, t
     assert image.payload["image"]["url"] == "https://media.example/img.jpg"
 
 
+def test_a_conversations_rows_keep_their_order_when_an_earlier_one_needs_tiktok(account, tasks_held):
+    """An image (its download URL read from TikTok) and the text the user wrote after it, in one batch: the text
+    waits for the image, so the bot hears of them in the order they were written."""
+    image = wc.body_of("im_receive_msg_image")
+    text = wc.with_content("im_receive_msg_text", message_id="7440000000000000099", timestamp=1764000000999)
+    download = {"code": 0, "data": {"download_url": "https://media.example/img.jpg"}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as tiktok:
+        tiktok.add(responses.POST, API + constants.PATH_MEDIA_DOWNLOAD, json=download)
+        rows = [record(image), record(text)]
+        processing.drain(rows[0].pk)
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    events = BotEvent.objects.order_by("id")
+    assert [event.body["data"]["type"] for event in events] == ["image", "text"]
+    assert Client.objects.count() == Conversation.objects.count() == 1
+
+
 def hold_every_lane() -> None:
     for lane in range(lanes.LANES):
         assert lanes.claim(lane)

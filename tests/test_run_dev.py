@@ -240,14 +240,16 @@ def test_the_demo_on_other_ports(make_run):
     _act_as_user(sandbox_url, "user_opens_from_referral", source="ad", ad_name="Tacos 2x1")
     _act_as_user(sandbox_url, "user_comments_high_intent", text="¿Cuánto cuesta?")
     typed, _cursor = _events(base, headers, count=5, after=cursor)
-    kinds = {(event["type"], event["data"].get("kind", "")) for event in typed}
-    assert kinds == {
+    kinds = [(event["type"], event["data"].get("kind", "")) for event in typed]
+    # The conversation's events in the order the user acted (the video's download URL read from TikTok first does
+    # not let the emoji overtake it); the comment is not part of the conversation.
+    assert [kind for kind in kinds if kind[0] != "client.high_intent_comment"] == [
         ("client.message", "sticker"),
         ("client.message", "video"),
         ("client.message", "emoji"),
         ("client.referral", ""),
-        ("client.high_intent_comment", ""),
-    }, typed
+    ], typed
+    assert ("client.high_intent_comment", "") in kinds
     by_type = {event["data"].get("kind") or event["type"]: event for event in typed}
     assert by_type["client.referral"]["data"]["ad_name"] == "Tacos 2x1"
     assert by_type["client.high_intent_comment"]["text"] == "¿Cuánto cuesta?"

@@ -230,7 +230,8 @@ def _each_alone(
 def _take(
     event_ids: list[int], *, replay: bool, batch: int, done: dict[int, WebhookEvent]
 ) -> tuple[int, list[WebhookEvent], dict]:
-    """Step 1: lock the rows, apply those that need nothing remote, mark the others as being read. Returns
+    """Step 1: lock the rows, apply those that need nothing remote (and no earlier row of their conversation does),
+    mark the others as being read. Returns
     (rows taken, the rows to read from TikTok, the accounts read by business id)."""
     now = timezone.now()
     rows: list[WebhookEvent] = []
@@ -254,10 +255,15 @@ def _take(
             accounts: dict = {}
             work: list[tuple[WebhookEvent, Prepared]] = []
             remote: list[WebhookEvent] = []
-            for row in rows:
+            waiting: set[tuple[str, str]] = set()  # conversations with a row read from TikTok first
+            for row in sorted(rows, key=lambda row: row.pk):
                 ready = handlers.prepare(row, remote=False, accounts=accounts)
-                if ready is None:
+                conversation = (row.business_id, row.conversation_id)
+                if ready is None or (row.conversation_id and conversation in waiting):
+                    # Read from TikTok, or after such a row of its conversation: applied in step 2, in arrival order.
                     remote.append(row)
+                    if row.conversation_id:
+                        waiting.add(conversation)
                 else:
                     work.append((row, ready))
             if remote:
