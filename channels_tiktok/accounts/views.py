@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from channels_tiktok.accounts.verdicts import AccountVerdicts, verdicts_of
 from channels_tiktok.models import TikTokAccount
 from clients.http_types import AuthenticatedHttpRequest
 from clients.models import Project
+from clients.owner.projects import owned_project, owned_projects
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,6 @@ class AccountRow:
     verdicts: AccountVerdicts
     last_message_at: dt.datetime | None = None
     referrals: dict[str, int] | None = None  # conversations opened per referral source
-
-
-def _owned_project(user: User, project_id: str | int | None) -> Project | None:
-    """The project `project_id` if the user owns it; the user's first project when no id is given."""
-    projects = Project.objects.filter(owners=user).order_by("pk")
-    if project_id is None or project_id == "":
-        return projects.first()
-    try:
-        return projects.filter(pk=int(project_id)).first()
-    except (TypeError, ValueError):
-        return None
 
 
 def _channels_url(project: Project | None) -> str:
@@ -68,7 +57,7 @@ def account_row(account: TikTokAccount, *, now: dt.datetime | None = None) -> Ac
 @login_required
 @require_GET
 def channels(request: AuthenticatedHttpRequest) -> HttpResponse:
-    project = _owned_project(request.user, request.GET.get("project"))
+    project = owned_project(request.user, request.GET.get("project"))
     if request.GET.get("project") and project is None:
         raise Http404(_("No such project of yours."))
     rows = []
@@ -82,7 +71,7 @@ def channels(request: AuthenticatedHttpRequest) -> HttpResponse:
         rows = [replace(row, referrals=referrals[row.account.pk]) for row in rows]
     context = {
         "project": project,
-        "projects": Project.objects.filter(owners=request.user).order_by("pk"),
+        "projects": owned_projects(request.user),
         "rows": rows,
         "form": ConnectForm(initial={"project": project.pk}) if project else None,
         "window_hours": constants.WINDOW_HOURS,
@@ -98,7 +87,7 @@ def connect(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the question about the registered country; POST: remember the connect and go to TikTok."""
     form = ConnectForm(request.POST or None, initial={"project": request.GET.get("project")})
     if request.method == "POST" and form.is_valid():
-        project = _owned_project(request.user, form.cleaned_data["project"])
+        project = owned_project(request.user, form.cleaned_data["project"])
         if project is None:
             raise Http404(_("No such project of yours."))
         url = connect_state.begin(
@@ -108,7 +97,7 @@ def connect(request: AuthenticatedHttpRequest) -> HttpResponse:
             country=form.cleaned_data["country"],
         )
         return HttpResponseRedirect(url)
-    project = _owned_project(request.user, request.POST.get("project") or request.GET.get("project"))
+    project = owned_project(request.user, request.POST.get("project") or request.GET.get("project"))
     if project is None:
         raise Http404(_("No such project of yours."))
     if not form.is_bound:
@@ -124,7 +113,7 @@ def oauth_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     except connect_state.StateError as error:
         _flash(request, notices.state_notices(error))
         return redirect(_channels_url(None))
-    project = _owned_project(request.user, pending.project_id)
+    project = owned_project(request.user, pending.project_id)
     if project is None:
         raise Http404(_("No such project of yours."))
     if request.GET.get("error"):

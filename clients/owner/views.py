@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,17 +14,7 @@ from clients import callbacks
 from clients.http_types import AuthenticatedHttpRequest
 from clients.models import ApiKey, Project
 from clients.owner.forms import ApiKeyCreateForm, CallbackForm
-
-
-def _owned_project(user: User, project_id: str | int | None) -> Project | None:
-    """The project `project_id` if the user owns it; the user's first project when no id is given."""
-    projects = Project.objects.filter(owners=user).order_by("pk")
-    if project_id is None or project_id == "":
-        return projects.first()
-    try:
-        return projects.filter(pk=int(project_id)).first()
-    except (TypeError, ValueError):
-        return None
+from clients.owner.projects import owned_project, owned_projects
 
 
 def _api_keys_url(project: Project) -> str:
@@ -36,7 +25,7 @@ def _api_keys_url(project: Project) -> str:
 @require_http_methods(["GET", "POST"])
 def api_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     project_id = request.GET.get("project")
-    project = _owned_project(request.user, project_id)
+    project = owned_project(request.user, project_id)
     if project_id and project is None:
         raise Http404(_("No such project of yours."))
     form = ApiKeyCreateForm(request.POST or None)
@@ -64,7 +53,7 @@ def _render(
     """The API keys and bot events page; a secret in it (a new key's, a new signing secret) is never cached."""
     context = {
         "project": project,
-        "projects": Project.objects.filter(owners=request.user).order_by("pk"),
+        "projects": owned_projects(request.user),
         "keys": keys.project_keys(project) if project else [],
         "form": form or ApiKeyCreateForm(),
         "created": created,
