@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,6 +56,16 @@ class LoadResult:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    def record(self, status: int, latency_ms: float, *, ok: int, started: float | None = None) -> None:
+        """One answered (or failed, `status` 0) request; the caller holds the result's lock."""
+        self.requests += 1
+        self.latencies_ms.append(latency_ms)
+        if started is not None:
+            self.started.append(started)
+        self.status_counts[status] = self.status_counts.get(status, 0) + 1
+        if status != ok:
+            self.errors += 1
+
     def finish(self) -> LoadResult:
         if self.latencies_ms:
             self.p50_ms = statistics.median(self.latencies_ms)
@@ -62,6 +73,15 @@ class LoadResult:
             self.p99_ms = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
             self.max_ms = ordered[-1]
         return self
+
+
+def _run_callers(target: Callable[[], None], count: int, *, timeout: float) -> None:
+    """`count` threads running `target` at once; returns when all have ended (or `timeout` passed for each)."""
+    threads = [threading.Thread(target=target, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
 
 
 def check_loopback(url: str) -> tuple[str, int, str]:
@@ -222,20 +242,11 @@ def run_fixed_rate(
                     status = 0
                 latency_ms = (time.perf_counter() - scheduled) * 1000
                 with lock:
-                    result.requests += 1
-                    result.latencies_ms.append(latency_ms)
-                    result.started.append(scheduled)
-                    result.status_counts[status] = result.status_counts.get(status, 0) + 1
-                    if status != 200:
-                        result.errors += 1
+                    result.record(status, latency_ms, ok=200, started=scheduled)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=seconds + 60)
+    _run_callers(client, clients, timeout=seconds + 60)
     result.seconds = time.perf_counter() - start
     return result.finish()
 
@@ -265,19 +276,11 @@ def run_burst(
                 except (OSError, http.client.HTTPException):
                     status = 0
                 with lock:
-                    result.requests += 1
-                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
-                    result.status_counts[status] = result.status_counts.get(status, 0) + 1
-                    if status != 200:
-                        result.errors += 1
+                    result.record(status, (time.perf_counter() - sent) * 1000, ok=200)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout + 10)
+    _run_callers(client, clients, timeout=timeout + 10)
     result.seconds = time.perf_counter() - start
     return result.finish()
 
@@ -316,18 +319,10 @@ def run_api_sends(base_url: str, client_ids: list[int], *, api_key: str, seconds
                     conn = http.client.HTTPConnection(host, port, timeout=30)
                     status = 0
                 with lock:
-                    result.requests += 1
-                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
-                    result.status_counts[status] = result.status_counts.get(status, 0) + 1
-                    if status != 201:
-                        result.errors += 1
+                    result.record(status, (time.perf_counter() - sent) * 1000, ok=201)
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=caller, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=seconds + 60)
+    _run_callers(caller, clients, timeout=seconds + 60)
     result.seconds = time.perf_counter() - start
     return result.finish()
