@@ -3,6 +3,8 @@ links (counts by source) and the comment-to-message switch (with an action to re
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +17,13 @@ from channels_tiktok.tiktok.client import TikTokError
 
 PANELS = "admin/channels_tiktok/tiktokaccount/panels/"
 
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin[TikTokAccount]
+else:
+    _AdminBase = object
 
-class EngagementPanels:
+
+class EngagementPanels(_AdminBase):
     """Mixed into the account admin: `referrals_panel`, `comment_to_message_panel` and the switch's actions."""
 
     ENGAGEMENT_ACTIONS = ("read_comment_to_message", "enable_comment_to_message", "disable_comment_to_message")

@@ -52,7 +52,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "account",
             "client",
