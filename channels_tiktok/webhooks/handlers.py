@@ -159,8 +159,8 @@ def prepare_many(
 
 
 def _fetch_one(route: Route, inbound: Inbound) -> dict | Exception:
-    assert route.fetch is not None  # _needs_fetch said so
     try:
+        assert route.fetch is not None  # _needs_fetch said so
         return route.fetch(inbound)
     except Exception as exc:  # noqa: BLE001 - journaled for its row
         return exc

@@ -183,9 +183,7 @@ class _RowFailedError(Exception):
         self.row, self.error = row, error
 
 
-def _row_failed(
-    failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again: Callable[[], object]
-) -> None:
+def _row_failed(failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again: Callable) -> None:
     """A row alone failed and was rolled back: a transient conflict with another worker (a deadlock) is tried
     again at once (up to TRANSIENT_RETRIES times in all); any other failure is journaled for the row, in a
     transaction of its own, if the row is still to do."""
