@@ -2,6 +2,7 @@
 the message log and the bot events outbox with its delivery attempts."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
 from .netguard import validate_callback_url
+
+if TYPE_CHECKING:
+    from .channel_registry import WindowInfo
 
 
 class Project(models.Model):
@@ -211,6 +215,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    # Not stored: set on the message a send returns (whether it took the window's last message, and the window
+    # after it) for the API's answer.
+    last_message: bool
+    window: "WindowInfo | None"
 
     class Meta:
         verbose_name = _("message")

@@ -3,6 +3,7 @@ questions, chat prompts), their switches and TikTok's review; `.../refresh/` rea
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -19,7 +20,7 @@ from clients.permissions import ProjectScopedMixin
 _REVIEW = _("TikTok's review: REVIEWING, APPROVED or REJECTED (null until known).")
 
 
-def _text(help_text):
+def _text(help_text: StrOrPromise) -> serializers.CharField:
     return serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=help_text)
 
 
@@ -42,7 +43,9 @@ class PromptItemSerializer(_ItemSerializer):
     content = _text(_("At most 150 characters."))
 
 
-def _section(item_serializer, name, help_text):
+def _section(
+    item_serializer: type[serializers.Serializer], name: str, help_text: StrOrPromise
+) -> type[serializers.Serializer]:
     fields = {
         "enabled": serializers.BooleanField(required=False, help_text=_("Whether TikTok sends them.")),
         "items": item_serializer(many=True, required=False, help_text=help_text),

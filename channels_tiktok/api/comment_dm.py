@@ -1,9 +1,12 @@
 """`POST /api/v1/clients/{id}/comment-dm/`: the one private message a high-intent comment may get, and
 `GET/PUT /api/v1/tiktok/accounts/{id}/comment-to-message/`: the account's comment-to-message switch."""
 
+from collections.abc import Callable
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -50,7 +53,7 @@ class CommentToMessageStateSerializer(serializers.Serializer):
     ),
 )
 class CommentDmView(ProjectScopedMixin, APIView):
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         client = get_object_or_404(project_clients(self.project), pk=pk)
         body = CommentDmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -69,7 +72,7 @@ class CommentToMessageView(ProjectScopedMixin, APIView):
     def _account(self, pk: int) -> TikTokAccount:
         return get_object_or_404(TikTokAccount.objects.filter(channel__project=self.project), pk=pk)
 
-    def _tiktok(self, operation):
+    def _tiktok(self, operation: Callable[[], TikTokAccount]) -> TikTokAccount:
         try:
             return operation()
         except AccountUnavailableError as exc:
@@ -82,7 +85,7 @@ class CommentToMessageView(ProjectScopedMixin, APIView):
         summary="Read the account's comment-to-message switch from TikTok",
         responses={200: CommentToMessageStateSerializer, **error_responses(401, 404, 409, 502)},
     )
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         account = self._account(pk)
         return Response(_switch(self._tiktok(lambda: comment_dm.read_switch(account))))
 
@@ -92,7 +95,7 @@ class CommentToMessageView(ProjectScopedMixin, APIView):
         request=CommentToMessageSerializer,
         responses={200: CommentToMessageStateSerializer, **error_responses(401, 404, 409, 422, 502)},
     )
-    def put(self, request, pk):
+    def put(self, request: Request, pk: int) -> Response:
         account = self._account(pk)
         body = CommentToMessageSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -43,7 +43,7 @@ CODES: dict[str, str] = {
     "comment_dm_commenter_minor": "The commenter is under 18: TikTok does not allow a private reply.",
     "comment_dm_disabled": "Comment-to-message is switched off for this account: switch it on first.",
 }
-TIKTOK_CODES = {
+TIKTOK_CODES: dict[int | None, str] = {
     constants.CODE_COMMENT_REPLY_BUSINESS_REGION: "comment_dm_business_region",
     constants.CODE_COMMENT_REPLY_COMMENTER_REGION: "comment_dm_commenter_region",
     constants.CODE_COMMENT_REPLY_NOT_ELIGIBLE: "comment_dm_not_eligible",

@@ -37,7 +37,7 @@ def validate_message(
         ensure_available(account)
     except BlockedError as exc:
         errors.insert(0, rules.Violation(code=exc.code, message=exc.message))
-    if message_rules.images:
+    if image is not None and message_rules.images:
         try:
             load_image(image, project_id=account.channel.project_id)
         except RuleViolationsError as exc:

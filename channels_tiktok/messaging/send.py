@@ -262,11 +262,12 @@ def send_message(
     conversation = conversation_of(client)
     now = timezone.now()
     _blocking(rules.check_conversation(message_rules, facts_of(conversation, now=now), now=now))
+    assert conversation is not None  # check_conversation refuses a send without one (no_conversation)
     if share_post:
         ensure_own_post(account, share_post)
 
     image_file = None
-    if message_rules.images:
+    if image is not None and message_rules.images:
         image_file = load_image(image, project_id=client.channel.project_id)
         if not image_allowed(account, conversation, now=now):
             raise RuleViolationsError(

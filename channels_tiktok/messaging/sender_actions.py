@@ -64,6 +64,7 @@ def send_sender_action(*, client: Client, action: str) -> None:
     ensure_available(account)
     conversation = conversation_of(client)
     _blocked(conversation)
+    assert conversation is not None  # check_window_open refuses an action without one (no_conversation)
     _perform(account, conversation, action)
 
 

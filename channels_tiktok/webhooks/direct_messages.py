@@ -273,7 +273,7 @@ def send_echo(inbound: Inbound) -> Outcome:
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
     conversation, client = _conversation_client(inbound, conversation_id) if conversation_id else (None, None)
-    if client is None:
+    if conversation is None or client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
         external_id = id_in(content, "to_user", "id")
         if not (external_id and conversation_id):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from channels_tiktok.models import Conversation, TikTokAccount, WebhookEvent
 from channels_tiktok.webhooks import wire
 from clients import events, services
-from clients.models import BotEvent, Client, Message
+from clients.models import BotEvent, Channel, Client, Message
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Inbound:
         return self.envelope.content
 
     @property
-    def channel(self):
+    def channel(self) -> Channel:
         return self.account.channel
 
     def at(self) -> dt.datetime:

@@ -18,7 +18,7 @@ another worker is tried again first. `drain` is the worker's task: batches until
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError, transaction
 from django.db.models import F
@@ -183,7 +183,7 @@ class _RowFailedError(Exception):
         self.row, self.error = row, error
 
 
-def _row_failed(failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again) -> None:
+def _row_failed(failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again: Callable) -> None:
     """A row alone failed and was rolled back: a transient conflict with another worker (a deadlock) is tried
     again at once (up to TRANSIENT_RETRIES times in all); any other failure is journaled for the row, in a
     transaction of its own, if the row is still to do."""
@@ -303,7 +303,7 @@ def _apply_locked(work: list[tuple[WebhookEvent, Prepared]], now: dt.datetime, d
     rows as written."""
     work.sort(key=_lock_order)
     done.update((row.pk, row) for row, _ready in work)
-    applied: list[tuple[Prepared, WebhookEvent]] = []
+    applied: list[tuple[handlers.Inbound | handlers.Outcome, WebhookEvent]] = []
     for row, ready in work:
         row.attempts += 1
         row.processed_at = now
