@@ -15,6 +15,7 @@ import errno
 import logging
 import sys
 import threading
+import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
@@ -46,11 +47,13 @@ class _RequestHandler(WSGIRequestHandler):
     def get_environ(self):
         environ = super().get_environ()
         environ["sandbox.socket"] = self.connection
+        environ["sandbox.arrived"] = self.arrived
         return environ
 
     def handle(self):
         # wsgiref's handle(), with our handler (quiet drops) and multithread=True.
         self.raw_requestline = self.rfile.readline(65537)
+        self.arrived = time.monotonic()  # TikTok counts a call against the app's QPS when it arrives
         if len(self.raw_requestline) > 65536:
             self.send_error(414)
             return
