@@ -87,7 +87,7 @@ def process_groups(stack: Stack, bot_pid: int) -> dict[str, list[int]]:
     for name, process in stack.processes.items():
         if process.popen is None or name in ("postgres", "redis"):
             continue
-        kind = "workers" if name.startswith("worker") else name
+        kind = name.partition("#")[0]  # worker-inbound#1 and #2 together
         groups.setdefault(kind, []).extend([process.popen.pid, *processes.child_pids(process.popen.pid)])
     groups["PostgreSQL"] = processes.pids_named("postgres")
     groups["Redis"] = processes.pids_named("redis-server")
