@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from django.db import connections, router
+from django.utils import timezone
 
 from .models import Channel, Client, ClientVariable
 
@@ -40,9 +41,13 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     later time another worker stored since this one read the row.
 
     Race-safe: the unique (channel, external_id) constraint decides who creates a user (INSERT … ON CONFLICT DO
-    NOTHING), and the rows are read back. Queries: one SELECT; for unknown users one INSERT and one SELECT; one
-    UPDATE when a name changed; one UPDATE, executed for each user, when a message time moved. A single user with
-    a message time is read by the UPDATE that moves it (… RETURNING) instead of a SELECT and an UPDATE.
+    NOTHING … RETURNING: the rows this call created come back), and only rows a concurrent writer created are read
+    back. Queries: one SELECT; for unknown users one INSERT; one UPDATE when a name changed; one UPDATE, executed
+    for each user, when a message time moved. A single user with a message time is read by the UPDATE that moves
+    it (… RETURNING) instead of a SELECT and an UPDATE.
+
+    A user this call created has `created_here` set: nothing else (variables, messages, a conversation) can refer
+    to it before this transaction commits, so callers need not read what belongs to it.
     """
     ids = list(dict.fromkeys(sighting.external_id for sighting in sightings))
     times = [sighting.seen_at for sighting in sightings if sighting.seen_at]
@@ -57,23 +62,16 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
         first: dict[str, Sighting] = {}
         for sighting in sightings:
             first.setdefault(sighting.external_id, sighting)
-        Client.objects.bulk_create(
-            [
-                Client(
-                    channel=channel,
-                    external_id=external_id,
-                    display_name=first[external_id].display_name,
-                    username=first[external_id].username,
-                    last_message_at=first[external_id].seen_at,
-                )
-                for external_id in missing
-            ],
-            ignore_conflicts=True,
-        )
-        # Read back: ours, or a concurrent writer's (its row then takes our sightings as changes below).
-        found.update(
-            (client.external_id, client) for client in Client.objects.filter(channel=channel, external_id__in=missing)
-        )
+        for client in _insert_new(channel, [first[external_id] for external_id in missing]):
+            client.created_here = True
+            found[client.external_id] = client
+        # Created by a concurrent writer meanwhile (its row then takes our sightings as changes below).
+        theirs = [external_id for external_id in missing if external_id not in found]
+        if theirs:
+            found.update(
+                (client.external_id, client)
+                for client in Client.objects.filter(channel=channel, external_id__in=theirs)
+            )
     renamed: dict[int, Client] = {}
     name_fields: set[str] = set()
     moved: dict[int, dt.datetime] = {}
@@ -110,6 +108,33 @@ def _read_moving(channel: Channel, external_id: str, at: dt.datetime) -> list[Cl
     return list(Client.objects.raw(sql, [value, value, channel.pk, external_id]))
 
 
+def _insert_new(channel: Channel, sightings: list[Sighting]) -> list[Client]:
+    """INSERT … ON CONFLICT DO NOTHING … RETURNING: the users created here (one taken by a concurrent writer is
+    not returned)."""
+    connection = connections[router.db_for_write(Client)]
+    quote = connection.ops.quote_name
+    fields = [field for field in Client._meta.concrete_fields if not field.primary_key]
+    now = timezone.now()
+    params: list = []
+    for sighting in sightings:
+        values = {
+            "channel_id": channel.pk,
+            "external_id": sighting.external_id,
+            "display_name": sighting.display_name,
+            "username": sighting.username,
+            "created_at": now,
+            "last_message_at": sighting.seen_at,
+        }
+        params += [field.get_db_prep_save(values[field.attname], connection) for field in fields]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returned = ", ".join(quote(field.column) for field in Client._meta.concrete_fields)
+    sql = (
+        f"INSERT INTO {quote(Client._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - only the model's own names
+        f"VALUES {', '.join([row] * len(sightings))} ON CONFLICT DO NOTHING RETURNING {returned}"
+    )
+    return list(Client.objects.raw(sql, params))
+
+
 def _move_last_message_at(times: dict[int, dt.datetime]) -> None:
     """Each client's `last_message_at` becomes ours unless the stored one is later: another worker may have stored
     a later message's time since this one read the row (two workers, one user). One statement, executed for each
@@ -144,17 +169,29 @@ def upsert_client(
     return upsert_clients(channel=channel, sightings=[sighting])[external_id]
 
 
-def merge_variables_many(changes: list[tuple[Client, dict[str, str]]]) -> list[tuple[dict[str, str], dict[str, str]]]:
+def merge_variables_many(
+    changes: list[tuple[Client, dict[str, str]]], *, stored: dict[int, dict[str, str]] | None = None
+) -> list[tuple[dict[str, str], dict[str, str]]]:
     """Set variables of clients, one change after another in the given order; only values that end up different
     are written, in one upsert. For each change returns (the client's variables right after it, sorted by key;
     what it changed), so that a caller building a bot event body need not read them again. Queries: one SELECT,
     and one INSERT … ON CONFLICT DO UPDATE when something changed (a concurrent writer of the same key cannot make
-    it fail; the last write wins, as with update_or_create)."""
-    current: dict[int, dict[str, str]] = {client.pk: {} for client, _values in changes}
-    rows = ClientVariable.objects.filter(client_id__in=current).values_list("client_id", "key", "value")
-    for client_id, key, value in rows:
-        current[client_id][key] = value
-    stored = {client_id: dict(values) for client_id, values in current.items()}
+    it fail; the last write wins, as with update_or_create).
+
+    Not read: the variables of clients in `stored` (the caller read them in this transaction, after taking the
+    client's row lock), and of clients created here (`upsert_clients`: none can exist yet)."""
+    stored = stored or {}
+    current: dict[int, dict[str, str]] = {client.pk: dict(stored.get(client.pk, {})) for client, _values in changes}
+    unread = {
+        client.pk
+        for client, _values in changes
+        if client.pk not in stored and not getattr(client, "created_here", False)
+    }
+    if unread:
+        rows = ClientVariable.objects.filter(client_id__in=sorted(unread)).values_list("client_id", "key", "value")
+        for client_id, key, value in rows:
+            current[client_id][key] = value
+    before = {client_id: dict(values) for client_id, values in current.items()}
     results = []
     for client, values in changes:
         mine = current[client.pk]
@@ -165,7 +202,7 @@ def merge_variables_many(changes: list[tuple[Client, dict[str, str]]]) -> list[t
         ClientVariable(client_id=client_id, key=key, value=value)
         for client_id, values in sorted(current.items())
         for key, value in sorted(values.items())
-        if stored[client_id].get(key) != value
+        if before[client_id].get(key) != value
     ]
     if writes:
         ClientVariable.objects.bulk_create(
