@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from django.db import connections, router
-from django.utils import timezone
 
+from . import inserts
 from .models import Channel, Client, ClientVariable
 
 
@@ -109,30 +109,24 @@ def _read_moving(channel: Channel, external_id: str, at: dt.datetime) -> list[Cl
 
 
 def _insert_new(channel: Channel, sightings: list[Sighting]) -> list[Client]:
-    """INSERT … ON CONFLICT DO NOTHING … RETURNING: the users created here (one taken by a concurrent writer is
-    not returned)."""
-    connection = connections[router.db_for_write(Client)]
-    quote = connection.ops.quote_name
-    fields = [field for field in Client._meta.concrete_fields if not field.primary_key]
-    now = timezone.now()
-    params: list = []
-    for sighting in sightings:
-        values = {
-            "channel_id": channel.pk,
-            "external_id": sighting.external_id,
-            "display_name": sighting.display_name,
-            "username": sighting.username,
-            "created_at": now,
-            "last_message_at": sighting.seen_at,
-        }
-        params += [field.get_db_prep_save(values[field.attname], connection) for field in fields]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returned = ", ".join(quote(field.column) for field in Client._meta.concrete_fields)
-    sql = (
-        f"INSERT INTO {quote(Client._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - only the model's own names
-        f"VALUES {', '.join([row] * len(sightings))} ON CONFLICT DO NOTHING RETURNING {returned}"
-    )
-    return list(Client.objects.raw(sql, params))
+    """The users of these sightings, inserted unless they exist: those created here (one a concurrent writer
+    created is not returned)."""
+    clients = {
+        sighting.external_id: Client(
+            channel=channel,
+            external_id=sighting.external_id,
+            display_name=sighting.display_name,
+            username=sighting.username,
+            last_message_at=sighting.seen_at,
+        )
+        for sighting in sightings
+    }
+    created = []
+    for pk, external_id in inserts.insert_new(list(clients.values()), returning=["id", "external_id"]):
+        client = clients[external_id]
+        client.pk, client._state.adding, client._state.db = pk, False, router.db_for_write(Client)
+        created.append(client)
+    return created
 
 
 def _move_last_message_at(times: dict[int, dt.datetime]) -> None:

@@ -272,6 +272,7 @@ def send_echo(inbound: Inbound) -> Outcome:
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
     conversation, client = _conversation_client(inbound, conversation_id) if conversation_id else (None, None)
+    variables: dict[str, str] | None = None  # read with the bot event unless written here
     if conversation is None or client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
         external_id = id_in(content, "to_user", "id")
@@ -279,7 +280,9 @@ def send_echo(inbound: Inbound) -> Outcome:
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
         recipient = got if isinstance(got := content.get("to"), str) else ""
         client = upsert_user(inbound, external_id=external_id, username=recipient, display_name="", seen_at=None)
-        services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
+        variables, _changed = services.merge_variables(
+            client=client, values={constants.VAR_CONVERSATION_ID: conversation_id}
+        )
         conversation = upsert_conversation(inbound, client=client, conversation_id=conversation_id)
 
     kind_of_message = message_type(content)
@@ -287,29 +290,37 @@ def send_echo(inbound: Inbound) -> Outcome:
     kind = {constants.MSG_TYPE_TEXT: Message.Kind.TEXT, constants.MSG_TYPE_IMAGE: Message.Kind.IMAGE}.get(
         kind_of_message, Message.Kind.UNSUPPORTED
     )
-    message, created = log_message(
-        inbound,
-        external_id=message_id,
-        direction=Message.Direction.OUTBOUND,
-        defaults={
-            "client": client,
-            "kind": kind,
-            "source": Message.Source.OPERATOR,
-            "status": Message.Status.SENT,
-            "text": text,
-            "sent_at": inbound.at(),
-            "payload": {"type": kind_of_message, "source": source, "webhook_event": inbound.event.pk},
-        },
-    )
+    # One message of the window, taken before the message is logged so that the log says whether it fit. A new
+    # client's conversation was created just now, without a window.
+    reserved = not getattr(client, "created_here", False) and window.reserve(conversation)
+    payload = {"type": kind_of_message, "source": source, "webhook_event": inbound.event.pk}
     note = ""
-    if created and window.reserve(conversation) is None:
+    if not reserved:
         # The person sent it anyway: keep it in the log and say why the quota looks over-used.
         note = "sent from the TikTok app with the window already used up or closed"
-        message.payload["window_exceeded"] = True
-        message.save(update_fields=["payload"])
+        payload["window_exceeded"] = True
+    created = log_message(
+        inbound,
+        Message(
+            client=client,
+            direction=Message.Direction.OUTBOUND,
+            external_id=message_id,
+            kind=kind,
+            source=Message.Source.OPERATOR,
+            status=Message.Status.SENT,
+            text=text,
+            sent_at=inbound.at(),
+            payload=payload,
+        ),
+    )
+    if not created:  # logged already (a replay): it took its message of the window then
+        note = ""
+        if reserved:
+            window.unreserve(conversation)
     inbound.emit(
         BotEvent.Type.OPERATOR_MESSAGE,
         client=client,
+        variables=variables,
         text=text,
         data={
             "message_id": "" if message_id.startswith("digest:") else message_id,
