@@ -52,8 +52,15 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     ids = list(dict.fromkeys(sighting.external_id for sighting in sightings))
     times = [sighting.seen_at for sighting in sightings if sighting.seen_at]
     if len(ids) == 1 and times:
-        # One user with a message time (a direct message alone): read the row and move its time in one statement.
-        found = {client.external_id: client for client in _read_moving(channel, ids[0], max(times))}
+        # One user with a message time (a direct message alone): read the row and move its time and names in one
+        # statement. Names as the sightings leave them: the last one given of each.
+        names = {
+            name: value
+            for sighting in sightings
+            for name, value in (("display_name", sighting.display_name), ("username", sighting.username))
+            if value
+        }
+        found = {client.external_id: client for client in _read_moving(channel, ids[0], max(times), names)}
     else:
         found = {c.external_id: c for c in Client.objects.filter(channel=channel, external_id__in=ids)}
     # In one order for every writer: two workers creating the same users wait on each other, never deadlock.
@@ -91,21 +98,24 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     return found
 
 
-def _read_moving(channel: Channel, external_id: str, at: dt.datetime) -> list[Client]:
+def _read_moving(channel: Channel, external_id: str, at: dt.datetime, names: dict[str, str]) -> list[Client]:
     """The channel's user with this id (none if unknown), its `last_message_at` moved to `at` unless the stored one
-    is later: UPDATE … RETURNING, one round trip where a SELECT and an UPDATE were two."""
+    is later, and its names set to `names`: UPDATE … RETURNING, one round trip where a SELECT and one or two
+    UPDATEs were needed."""
     connection = connections[router.db_for_write(Client)]
     quote = connection.ops.quote_name
     column = quote(Client._meta.get_field("last_message_at").column)
     value = Client._meta.get_field("last_message_at").get_db_prep_save(at, connection)
     returned = ", ".join(quote(field.column) for field in Client._meta.concrete_fields)
+    renames = "".join(f", {quote(Client._meta.get_field(name).column)} = %s" for name in sorted(names))
     sql = (
         f"UPDATE {quote(Client._meta.db_table)} SET {column} = "  # noqa: S608 - only the model's own names
-        f"CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END "
+        f"CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END{renames} "
         f"WHERE {quote(Client._meta.get_field('channel').column)} = %s "
         f"AND {quote(Client._meta.get_field('external_id').column)} = %s RETURNING {returned}"
     )
-    return list(Client.objects.raw(sql, [value, value, channel.pk, external_id]))
+    params = [value, value, *(names[name] for name in sorted(names)), channel.pk, external_id]
+    return list(Client.objects.raw(sql, params))
 
 
 def _insert_new(channel: Channel, sightings: list[Sighting]) -> list[Client]:

@@ -22,13 +22,20 @@ from clients import services
 from clients.models import BotEvent, Message
 
 
-def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
+def _by_account(inbound: Inbound, author: str) -> bool:
     account = inbound.account
-    if author and author in {account.business_id, account.username}:
-        return True
+    return bool(author) and author in {account.business_id, account.username}
+
+
+def _our_reply(inbound: Inbound, comment_id: str) -> bool:
+    """A reply we posted (logged by the reply service under TikTok's comment id)."""
     return Message.objects.filter(
         channel=inbound.channel, kind=Message.Kind.COMMENT_REPLY, external_id=comment_id
     ).exists()
+
+
+def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
+    return _by_account(inbound, author) or _our_reply(inbound, comment_id)
 
 
 def _action(inbound: Inbound) -> str:
@@ -131,7 +138,8 @@ def comment_update(inbound: Inbound) -> Outcome:
     author = id_in(content, "unique_identifier")
     if not comment_id:
         return ignored("comment.update without comment_id: nothing to tell it by")
-    if _own_comment(inbound, author=author, comment_id=comment_id):
+    # Read once, here, under the row's lock: a reply of ours logged since the comment was read from TikTok counts.
+    if _by_account(inbound, author) or _our_reply(inbound, comment_id):
         return ignored("the account's own comment or reply")
     comment = _carried(inbound)
     if comment is None:
@@ -144,7 +152,7 @@ def comment_update(inbound: Inbound) -> Outcome:
         if comment is None:
             return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
     author = id_in(comment, "unique_identifier") or author
-    if _own_comment(inbound, author=author, comment_id=comment_id):
+    if _by_account(inbound, author):
         return ignored("the account's own comment or reply")
     if not author:
         return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")
