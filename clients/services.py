@@ -107,7 +107,9 @@ def _read_moving(channel: Channel, external_id: str, at: dt.datetime, names: dic
     column = quote(Client._meta.get_field("last_message_at").column)
     value = Client._meta.get_field("last_message_at").get_db_prep_save(at, connection)
     returned = ", ".join(quote(field.column) for field in Client._meta.concrete_fields)
-    renames = "".join(f", {quote(Client._meta.get_field(name).column)} = %s" for name in sorted(names))
+    columns = {"display_name": Client._meta.get_field("display_name").column}
+    columns["username"] = Client._meta.get_field("username").column
+    renames = "".join(f", {quote(columns[name])} = %s" for name in sorted(names))
     sql = (
         f"UPDATE {quote(Client._meta.db_table)} SET {column} = "  # noqa: S608 - only the model's own names
         f"CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END{renames} "
@@ -186,11 +188,7 @@ def merge_variables_many(
     client's row lock), and of clients created here (`upsert_clients`: none can exist yet)."""
     stored = stored or {}
     current: dict[int, dict[str, str]] = {client.pk: dict(stored.get(client.pk, {})) for client, _values in changes}
-    unread = {
-        client.pk
-        for client, _values in changes
-        if client.pk not in stored and not getattr(client, "created_here", False)
-    }
+    unread = {client.pk for client, _values in changes if client.pk not in stored and not client.created_here}
     if unread:
         rows = ClientVariable.objects.filter(client_id__in=sorted(unread)).values_list("client_id", "key", "value")
         for client_id, key, value in rows:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Q, QuerySet
+
 from channels_tiktok import constants
 from channels_tiktok.messaging import fallback_rules, rules
 from clients.models import Message
@@ -32,11 +34,11 @@ class Tap:
     card_external_id: str
 
 
-def last_cards(client_id):
+def last_cards(client_id: int | OuterRef) -> QuerySet[Message]:
     """The button cards sent to the client, newest first (through the client's newest-first index): the first is
     the one a typed reply is matched against. `client_id` may be an OuterRef (a subquery)."""
     return (
-        Message.objects.filter(client_id=client_id, direction=Message.Direction.OUTBOUND, kind=Message.Kind.BUTTONS)
+        Message.objects.filter(Q(client_id=client_id), direction=Message.Direction.OUTBOUND, kind=Message.Kind.BUTTONS)
         .exclude(status=Message.Status.FAILED)
         .order_by("-id")
     )
@@ -50,7 +52,8 @@ def may_be_tap(typed: str) -> bool:
 def tap_in(payload: dict | None, card_external_id: str, typed: str) -> Tap | None:
     """The tap a typed reply stands for, if it names a callback button of the last fallback card sent to the
     client (the first of `last_cards`, read by the caller: its payload and TikTok's message id); None: ordinary text."""
-    if not may_be_tap(typed) or not (payload or {}).get(PAYLOAD_FLAG):
+    payload = payload or {}
+    if not may_be_tap(typed) or not payload.get(PAYLOAD_FLAG):
         return None
     buttons = [b for b in payload.get("buttons", []) if b.get("type") == rules.BUTTON_CALLBACK]
     index = fallback_rules.match_button(typed, [b.get("text", "") for b in buttons])

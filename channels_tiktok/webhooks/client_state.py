@@ -35,7 +35,7 @@ def read(clients: list[Client], *, cards: bool) -> dict[int, ClientState]:
     """Each client's state by pk; `cards`: read the last button card too. One query (none when every client was
     created here)."""
     states = {client.pk: ClientState() for client in clients}
-    unread = sorted(client.pk for client in clients if not getattr(client, "created_here", False))
+    unread = sorted(client.pk for client in clients if not client.created_here)
     if not unread:
         return states
     query = Client.objects.filter(pk__in=unread).annotate(

@@ -134,7 +134,7 @@ def _write_received(received: list[Received]) -> None:
             latest[item.client.pk] = item
             newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
     # The windows as they were, for window.opened (existing conversations only: a first contact opens none).
-    before = {client_id: states[client_id].window for client_id in latest if states[client_id].window is not None}
+    before = {client_id: opened for client_id in latest if (opened := states[client_id].window) is not None}
     window.upsert_conversations(
         [
             (item.client.pk, item.inbound.account.pk, item.conversation_id, newest[pk])
@@ -292,7 +292,7 @@ def send_echo(inbound: Inbound) -> Outcome:
     )
     # One message of the window, taken before the message is logged so that the log says whether it fit. A new
     # client's conversation was created just now, without a window.
-    reserved = not getattr(client, "created_here", False) and window.reserve(conversation)
+    reserved = not client.created_here and window.reserve(conversation)
     payload = {"type": kind_of_message, "source": source, "webhook_event": inbound.event.pk}
     note = ""
     if not reserved:
