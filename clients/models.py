@@ -110,6 +110,10 @@ class Client(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     last_message_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last message at"))
 
+    # Not stored: set by services.upsert_clients on a user it created in the current transaction (nothing else can
+    # refer to it yet, so its variables, messages and conversation need not be read).
+    created_here: bool = False
+
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")

@@ -21,7 +21,7 @@ from django.db.models import Q
 from channels_tiktok import constants
 from channels_tiktok.models import TikTokAccount, WebhookEvent
 from channels_tiktok.webhooks import wire
-from channels_tiktok.webhooks.comments import comment_update, fetch_comment, fetch_comments
+from channels_tiktok.webhooks.comments import OUR_REPLY, comment_update, fetch_comment, fetch_comments
 from channels_tiktok.webhooks.direct_messages import (
     fetch_media,
     mark_read,
@@ -69,6 +69,9 @@ HANDLERS: dict[str, Route] = {
     constants.EVENT_REFERRAL: Route(receive_referral),
     constants.EVENT_HIGH_INTENT_COMMENT: Route(receive_high_intent_comment),
 }
+# What handlers need to know about a journal row beyond its columns, read with the row whenever processing locks it
+# (an annotation of the locking SELECT: no query of its own).
+ROW_FACTS = {"our_reply": OUR_REPLY}
 # Known events the bot is not told about, with the note the journal keeps.
 IGNORED_EVENTS: dict[str, str] = {}
 

@@ -238,7 +238,11 @@ def _take(
         with transaction.atomic():
             if event_ids:
                 # A replay waits for a row another worker holds; otherwise that worker is processing it already.
-                locked = WebhookEvent.objects.select_for_update(skip_locked=not replay).filter(pk__in=event_ids)
+                locked = (
+                    WebhookEvent.objects.select_for_update(skip_locked=not replay)
+                    .filter(pk__in=event_ids)
+                    .annotate(**handlers.ROW_FACTS)
+                )
                 rows = [row for row in locked.order_by("id") if replay or _to_do(row)]
             room = 0 if replay else batch - len(event_ids)
             if room > 0:
@@ -249,6 +253,7 @@ def _take(
                     .exclude(fetching_until__gt=now)
                     .exclude(pk__in=event_ids)
                     .order_by("next_attempt_at")
+                    .annotate(**handlers.ROW_FACTS)
                 )
                 rows += others[:room]
             accounts: dict = {}
@@ -279,7 +284,11 @@ def _apply_prepared(prepared: dict[int, Prepared], *, replay: bool, done: dict[i
     work: list[tuple[WebhookEvent, Prepared]] = []
     try:
         with transaction.atomic():
-            locked = WebhookEvent.objects.select_for_update(skip_locked=not replay).filter(pk__in=list(prepared))
+            locked = (
+                WebhookEvent.objects.select_for_update(skip_locked=not replay)
+                .filter(pk__in=list(prepared))
+                .annotate(**handlers.ROW_FACTS)
+            )
             work = [(row, prepared[row.pk]) for row in locked.order_by("id") if replay or _to_do(row)]
             _apply_locked(work, now, done)
     except Exception as exc:
