@@ -19,7 +19,7 @@ from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging.outbound import BlockedError, UpstreamError, call, ensure_available, failure_detail
 from channels_tiktok.messaging.rules import comment_dm_refusal
-from channels_tiktok.messaging.send import account_of
+from channels_tiktok.messaging.targets import account_of
 from channels_tiktok.models import Conversation, HighIntentComment, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
 from clients import services

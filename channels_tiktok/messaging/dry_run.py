@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from channels_tiktok.messaging import fallback, fallback_rules, rules
 from channels_tiktok.messaging.outbound import BlockedError, RuleViolationsError, ensure_available
-from channels_tiktok.messaging.send import ImageSource, conversation_of, facts_of, load_image, outgoing
+from channels_tiktok.messaging.send import ImageSource, load_image, outgoing
+from channels_tiktok.messaging.targets import conversation_of, facts_of
 from channels_tiktok.models import TikTokAccount
 from clients.models import Client
 

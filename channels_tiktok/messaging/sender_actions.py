@@ -20,7 +20,7 @@ from channels_tiktok.messaging.outbound import (
     call,
     ensure_available,
 )
-from channels_tiktok.messaging.send import account_of, conversation_of, facts_of
+from channels_tiktok.messaging.targets import account_of, conversation_of, facts_of
 from channels_tiktok.models import Conversation, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
 from clients.models import Client
