@@ -14,7 +14,7 @@ from .fields import EncryptedTextField
 from .netguard import validate_callback_url
 
 if TYPE_CHECKING:
-    from .channel_registry import WindowInfo
+    from .window_info import WindowInfo
 
 
 class Project(models.Model):
