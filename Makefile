@@ -39,9 +39,9 @@ test: install messages chromium
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/mypy
 
 # mypy with django-stubs and djangorestframework-stubs over the product packages ([tool.mypy] in pyproject.toml).
-# Not yet part of lint: the remaining errors are Optional narrowing in messaging/send.py, webhooks/ and accounts/auto_messages.py.
 typecheck: install
 	$(BIN)/mypy
 

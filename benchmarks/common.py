@@ -202,8 +202,8 @@ class CountingSandbox(Sandbox):
         with self.state.lock:
             return dict(self._texts)
 
-    def _admit(self) -> bool:
-        admitted = super()._admit()
+    def _admit(self, arrived: float | None = None) -> bool:
+        admitted = super()._admit(arrived)
         if not admitted:
             with self.state.lock:
                 self.refused += 1

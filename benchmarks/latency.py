@@ -11,6 +11,7 @@ Each figure is p50 / p99 / max over every message of the phase, and the stages' 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from scripts.processes import ROOT, free_port, wait_for_port
 from scripts.seed import seed_connected_account
 from scripts.stack import SANDBOX_APP_ID, SANDBOX_APP_SECRET, Stack
 
-from . import load, payloads
+from . import load, payloads, processes
 from .common import SIGNATURE_HEADER, CountingSandbox, Plan, Row, verdict
 
 ACCOUNT = "sbx-acct-br-002"
@@ -79,7 +80,32 @@ def stages_text(stages: dict[str, list[float]]) -> str:
     return ", ".join(f"{name} {ms:.1f} ms ({100 * ms / total:.0f} %)" for name, ms in medians.items())
 
 
-def bench_in(stack: Stack, plan: Plan, *, rate: int, business_id: str, log: Path, run: int) -> list[Row]:
+def process_groups(stack: Stack, bot_pid: int) -> dict[str, list[int]]:
+    """The pids of each kind of process on the machine: a Procfile type with its children (gunicorn's workers,
+    Celery's pool), PostgreSQL's and Redis's servers, and the load generator with the bench bot."""
+    groups: dict[str, list[int]] = {}
+    for name, process in stack.processes.items():
+        if process.popen is None or name in ("postgres", "redis"):
+            continue
+        kind = name.partition("#")[0]  # worker-inbound#1 and #2 together
+        groups.setdefault(kind, []).extend([process.popen.pid, *processes.child_pids(process.popen.pid)])
+    groups["PostgreSQL"] = processes.pids_named("postgres")
+    groups["Redis"] = processes.pids_named("redis-server")
+    groups["load generator and bot"] = [os.getpid(), bot_pid]
+    return groups
+
+
+def cpu_text(before: dict[str, dict[int, float]], groups: dict[str, list[int]], *, count: int, rate: int) -> str:
+    """CPU milliseconds per message of each kind of process, against what the machine's cores offer per message
+    at that rate: past that total, messages queue."""
+    used = {kind: processes.cpu_used(before[kind], processes.cpu_seconds(pids)) for kind, pids in groups.items()}
+    per_message = {kind: 1000 * seconds / count for kind, seconds in used.items()}
+    parts = ", ".join(f"{kind} {ms:.1f}" for kind, ms in per_message.items())
+    available = 1000 * (os.cpu_count() or 1) / rate
+    return f"{parts}; total {sum(per_message.values()):.1f} of the {available:.0f} ms the cores offer per message"
+
+
+def bench_in(stack: Stack, plan: Plan, *, rate: int, business_id: str, log: Path, run: int, bot_pid: int) -> list[Row]:
     count = rate * plan.latency_seconds
     signed = payloads.direct_messages(
         app_id=SANDBOX_APP_ID,
@@ -90,6 +116,8 @@ def bench_in(stack: Stack, plan: Plan, *, rate: int, business_id: str, log: Path
         run=run,
     )
     index_of = {payloads.message_id(run, number): number for number in range(count)}
+    groups = process_groups(stack, bot_pid)
+    cpu_before = {kind: processes.cpu_seconds(pids) for kind, pids in groups.items()}
     sent = load.run_fixed_rate(
         f"{stack.base_url}/webhooks/tiktok/",
         signed,
@@ -103,6 +131,7 @@ def bench_in(stack: Stack, plan: Plan, *, rate: int, business_id: str, log: Path
         return [r for r in records if r.get("type") == "client.message" and r.get("message_id") in index_of]
 
     records = ours(wait_for_lines(log, lambda r: len(ours(r)) >= count, timeout=120))
+    cpu = cpu_text(cpu_before, groups, count=count, rate=rate)
     due = {index_of[r["message_id"]]: sent.due_wall + index_of[r["message_id"]] / rate for r in records}
     latencies = Spread([(r["arrived"] - due[index_of[r["message_id"]]]) * 1000 for r in records])
     stages: dict[str, list[float]] = {"to the journal": [], "journal → processed": [], "processed → bot": []}
@@ -126,6 +155,7 @@ def bench_in(stack: Stack, plan: Plan, *, rate: int, business_id: str, log: Path
             verdict(latencies.p99 <= target and len(records) == count) if target else "",
         ),
         Row("latency", f"in at {rate}/s: median of each stage (share)", stages_text(stages)),
+        Row("latency", f"in at {rate}/s: CPU ms per message, by process", cpu),
     ]
 
 
@@ -218,7 +248,9 @@ def bench_latency(stack: Stack, plan: Plan, sandbox: CountingSandbox) -> list[Ro
         wait_for_port(bot_port, timeout=30)
         rows: list[Row] = []
         for number, rate in enumerate(plan.latency_rates):
-            rows += bench_in(stack, plan, rate=rate, business_id=seeded["business_id"], log=log, run=70 + number)
+            rows += bench_in(
+                stack, plan, rate=rate, business_id=seeded["business_id"], log=log, run=70 + number, bot_pid=bot.pid
+            )
         rows += bench_round_trip(plan, sandbox, log=log)
         return rows
     finally:

@@ -4,7 +4,7 @@
 - rule violations:  `{"errors": [{"code", "field", "message"}]}` with HTTP 422
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -127,7 +128,7 @@ _DRF_CODES = {
 }
 
 
-def _flatten(detail, field=None):
+def _flatten(detail: Any, field: str | None = None) -> Iterator[dict[str, Any]]:
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = key if field is None else f"{field}.{key}"
@@ -152,7 +153,7 @@ def _unsupported_media_type(context: dict[str, Any]) -> exceptions.UnsupportedMe
     return exceptions.UnsupportedMediaType(received, detail=detail % {"received": received, "accepted": accepted})
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # DRF answers Django's Http404 / PermissionDenied too; give them the stable codes of their DRF twins.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -178,7 +179,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.ValidationError):
         response.data = {"errors": list(_flatten(exc.detail))}
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    else:
+    elif isinstance(exc, exceptions.APIException):  # the only other kind DRF answers
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         response.data = {"code": code, "message": message}

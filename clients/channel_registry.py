@@ -8,22 +8,13 @@ defaults: no window, no protected variables, sending refused.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .window_info import WindowInfo
+
 if TYPE_CHECKING:
     from .models import Channel, Client, Message
-
-
-@dataclass(frozen=True)
-class WindowInfo:
-    """When the channel lets the business write to the client (B5)."""
-
-    open: bool
-    expires_at: dt.datetime | None
-    messages_left: int
-    last_message: bool = False  # in a send's answer: the send took the window's last message
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
 """System checks of the bot builder side's settings (`manage.py check`, and every start of a process)."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
 
 @checks.register()
-def bot_event_retention(app_configs=None, **kwargs):
+def bot_event_retention(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     days = settings.BOT_EVENT_RETENTION_DAYS
     if days >= 0:
         return []
@@ -23,7 +27,7 @@ PUBLIC_ENCRYPTION_KEYS = frozenset({"Z3nq2eA2rX2XxqgG1mJ8Xw3k0i3O2b2w5cQ7Wm1yqfU
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def public_encryption_key(app_configs=None, **kwargs):
+def public_encryption_key(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """`manage.py check --deploy`: tokens at rest must not be encrypted with a key everyone has."""
     if not PUBLIC_ENCRYPTION_KEYS.intersection(settings.FIELD_ENCRYPTION_KEYS):
         return []

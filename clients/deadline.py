@@ -13,8 +13,12 @@ the caller then sees a connection error (or a body cut short: check `expired`).
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,24 +35,68 @@ else:
 _current = threading.local()
 
 
+class _Watchdog:
+    """One thread per process that expires the deadlines that are due (a timer thread per call would start a
+    thread for every HTTP call). Started on first use; a forked child (a Celery pool process, a gunicorn worker)
+    starts afresh: threads do not survive fork, and a lock held at that moment would stay held."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._due: list[tuple[float, int, Deadline]] = []
+        self._condition = threading.Condition()
+        self._sequence = itertools.count()
+        self._pid = 0
+
+    def add(self, deadline: Deadline, seconds: float) -> None:
+        with self._condition:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="http-deadlines", daemon=True).start()
+            heapq.heappush(self._due, (time.monotonic() + max(seconds, 0.0), next(self._sequence), deadline))
+            if self._due[0][2] is deadline:
+                self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while self._due and self._due[0][2].finished:
+                    heapq.heappop(self._due)  # ended in time
+                if not self._due:
+                    self._condition.wait()
+                    continue
+                wait = self._due[0][0] - time.monotonic()
+                if wait > 0:
+                    self._condition.wait(wait)
+                    continue
+                deadline = heapq.heappop(self._due)[2]
+            deadline._expire()
+
+
+_watchdog = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_watchdog.reset)
+
+
 class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
+        self.finished = False
         self._closers: list[Callable[[], object]] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
         self._outer: Deadline | None = None
 
     def __enter__(self) -> Deadline:
         self._outer = getattr(_current, "deadline", None)
         _current.deadline = self
-        self._timer.start()
+        _watchdog.add(self, self.seconds)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.finished = True
         _current.deadline = self._outer
 
     def watch_connection(self, connection: object) -> None:
@@ -73,6 +121,8 @@ class Deadline:
 
     def _expire(self) -> None:
         with self._lock:
+            if self.finished:
+                return
             self.expired = True
             for closer in self._closers:
                 _close(closer)

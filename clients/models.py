@@ -2,6 +2,7 @@
 the message log and the bot events outbox with its delivery attempts."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
 from .netguard import validate_callback_url
+
+if TYPE_CHECKING:
+    from .window_info import WindowInfo
 
 
 class Project(models.Model):
@@ -105,6 +109,10 @@ class Client(models.Model):
     username = models.CharField(_("username"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     last_message_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last message at"))
+
+    # Not stored: set by services.upsert_clients on a user it created in the current transaction (nothing else can
+    # refer to it yet, so its variables, messages and conversation need not be read).
+    created_here: bool = False
 
     class Meta:
         verbose_name = _("client")
@@ -211,6 +219,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    # Not stored: set on the message a send returns (whether it took the window's last message, and the window
+    # after it) for the API's answer.
+    last_message: bool
+    window: "WindowInfo | None"
 
     class Meta:
         verbose_name = _("message")

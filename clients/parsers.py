@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
@@ -14,7 +16,9 @@ from . import json_limits
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]  # missing from the stubs; refuses non-text codecs (bz2_codec...)
         parse_constant = json.strict_constant if self.strict else None
         try:

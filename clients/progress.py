@@ -19,7 +19,7 @@ class Progress:
         self.label, self.total, self.done = label, total, 0
         self.stream = stream or sys.stderr
         # A management command's OutputWrapper appends a newline unless told not to; a bar draws its own.
-        self._write = functools.partial(self.stream.write, ending="") if hasattr(self.stream, "ending") else None
+        self._write = functools.partial(stream.write, ending="") if hasattr(stream, "ending") else None
         self.every = every
         self.started = time.monotonic()
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())

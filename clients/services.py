@@ -10,6 +10,7 @@ from typing import cast
 
 from django.db import connections, router
 
+from . import inserts
 from .models import Channel, Client, ClientVariable
 
 
@@ -40,15 +41,26 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     later time another worker stored since this one read the row.
 
     Race-safe: the unique (channel, external_id) constraint decides who creates a user (INSERT … ON CONFLICT DO
-    NOTHING), and the rows are read back. Queries: one SELECT; for unknown users one INSERT and one SELECT; one
-    UPDATE when a name changed; one UPDATE, executed for each user, when a message time moved. A single user with
-    a message time is read by the UPDATE that moves it (… RETURNING) instead of a SELECT and an UPDATE.
+    NOTHING … RETURNING: the rows this call created come back), and only rows a concurrent writer created are read
+    back. Queries: one SELECT; for unknown users one INSERT; one UPDATE when a name changed; one UPDATE, executed
+    for each user, when a message time moved. A single user with a message time is read by the UPDATE that moves
+    it (… RETURNING) instead of a SELECT and an UPDATE.
+
+    A user this call created has `created_here` set: nothing else (variables, messages, a conversation) can refer
+    to it before this transaction commits, so callers need not read what belongs to it.
     """
     ids = list(dict.fromkeys(sighting.external_id for sighting in sightings))
     times = [sighting.seen_at for sighting in sightings if sighting.seen_at]
     if len(ids) == 1 and times:
-        # One user with a message time (a direct message alone): read the row and move its time in one statement.
-        found = {client.external_id: client for client in _read_moving(channel, ids[0], max(times))}
+        # One user with a message time (a direct message alone): read the row and move its time and names in one
+        # statement. Names as the sightings leave them: the last one given of each.
+        names = {
+            name: value
+            for sighting in sightings
+            for name, value in (("display_name", sighting.display_name), ("username", sighting.username))
+            if value
+        }
+        found = {client.external_id: client for client in _read_moving(channel, ids[0], max(times), names)}
     else:
         found = {c.external_id: c for c in Client.objects.filter(channel=channel, external_id__in=ids)}
     # In one order for every writer: two workers creating the same users wait on each other, never deadlock.
@@ -57,23 +69,16 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
         first: dict[str, Sighting] = {}
         for sighting in sightings:
             first.setdefault(sighting.external_id, sighting)
-        Client.objects.bulk_create(
-            [
-                Client(
-                    channel=channel,
-                    external_id=external_id,
-                    display_name=first[external_id].display_name,
-                    username=first[external_id].username,
-                    last_message_at=first[external_id].seen_at,
-                )
-                for external_id in missing
-            ],
-            ignore_conflicts=True,
-        )
-        # Read back: ours, or a concurrent writer's (its row then takes our sightings as changes below).
-        found.update(
-            (client.external_id, client) for client in Client.objects.filter(channel=channel, external_id__in=missing)
-        )
+        for client in _insert_new(channel, [first[external_id] for external_id in missing]):
+            client.created_here = True
+            found[client.external_id] = client
+        # Created by a concurrent writer meanwhile (its row then takes our sightings as changes below).
+        theirs = [external_id for external_id in missing if external_id not in found]
+        if theirs:
+            found.update(
+                (client.external_id, client)
+                for client in Client.objects.filter(channel=channel, external_id__in=theirs)
+            )
     renamed: dict[int, Client] = {}
     name_fields: set[str] = set()
     moved: dict[int, dt.datetime] = {}
@@ -93,21 +98,47 @@ def upsert_clients(*, channel: Channel, sightings: list[Sighting]) -> dict[str, 
     return found
 
 
-def _read_moving(channel: Channel, external_id: str, at: dt.datetime) -> list[Client]:
+def _read_moving(channel: Channel, external_id: str, at: dt.datetime, names: dict[str, str]) -> list[Client]:
     """The channel's user with this id (none if unknown), its `last_message_at` moved to `at` unless the stored one
-    is later: UPDATE … RETURNING, one round trip where a SELECT and an UPDATE were two."""
+    is later, and its names set to `names`: UPDATE … RETURNING, one round trip where a SELECT and one or two
+    UPDATEs were needed."""
     connection = connections[router.db_for_write(Client)]
     quote = connection.ops.quote_name
     column = quote(Client._meta.get_field("last_message_at").column)
     value = Client._meta.get_field("last_message_at").get_db_prep_save(at, connection)
     returned = ", ".join(quote(field.column) for field in Client._meta.concrete_fields)
+    columns = {"display_name": Client._meta.get_field("display_name").column}
+    columns["username"] = Client._meta.get_field("username").column
+    renames = "".join(f", {quote(columns[name])} = %s" for name in sorted(names))
     sql = (
         f"UPDATE {quote(Client._meta.db_table)} SET {column} = "  # noqa: S608 - only the model's own names
-        f"CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END "
+        f"CASE WHEN {column} IS NULL OR {column} < %s THEN %s ELSE {column} END{renames} "
         f"WHERE {quote(Client._meta.get_field('channel').column)} = %s "
         f"AND {quote(Client._meta.get_field('external_id').column)} = %s RETURNING {returned}"
     )
-    return list(Client.objects.raw(sql, [value, value, channel.pk, external_id]))
+    params = [value, value, *(names[name] for name in sorted(names)), channel.pk, external_id]
+    return list(Client.objects.raw(sql, params))
+
+
+def _insert_new(channel: Channel, sightings: list[Sighting]) -> list[Client]:
+    """The users of these sightings, inserted unless they exist: those created here (one a concurrent writer
+    created is not returned)."""
+    clients = {
+        sighting.external_id: Client(
+            channel=channel,
+            external_id=sighting.external_id,
+            display_name=sighting.display_name,
+            username=sighting.username,
+            last_message_at=sighting.seen_at,
+        )
+        for sighting in sightings
+    }
+    created = []
+    for pk, external_id in inserts.insert_new(list(clients.values()), returning=["id", "external_id"]):
+        client = clients[external_id]
+        client.pk, client._state.adding, client._state.db = pk, False, router.db_for_write(Client)
+        created.append(client)
+    return created
 
 
 def _move_last_message_at(times: dict[int, dt.datetime]) -> None:
@@ -144,17 +175,25 @@ def upsert_client(
     return upsert_clients(channel=channel, sightings=[sighting])[external_id]
 
 
-def merge_variables_many(changes: list[tuple[Client, dict[str, str]]]) -> list[tuple[dict[str, str], dict[str, str]]]:
+def merge_variables_many(
+    changes: list[tuple[Client, dict[str, str]]], *, stored: dict[int, dict[str, str]] | None = None
+) -> list[tuple[dict[str, str], dict[str, str]]]:
     """Set variables of clients, one change after another in the given order; only values that end up different
     are written, in one upsert. For each change returns (the client's variables right after it, sorted by key;
     what it changed), so that a caller building a bot event body need not read them again. Queries: one SELECT,
     and one INSERT … ON CONFLICT DO UPDATE when something changed (a concurrent writer of the same key cannot make
-    it fail; the last write wins, as with update_or_create)."""
-    current: dict[int, dict[str, str]] = {client.pk: {} for client, _values in changes}
-    rows = ClientVariable.objects.filter(client_id__in=current).values_list("client_id", "key", "value")
-    for client_id, key, value in rows:
-        current[client_id][key] = value
-    stored = {client_id: dict(values) for client_id, values in current.items()}
+    it fail; the last write wins, as with update_or_create).
+
+    Not read: the variables of clients in `stored` (the caller read them in this transaction, after taking the
+    client's row lock), and of clients created here (`upsert_clients`: none can exist yet)."""
+    stored = stored or {}
+    current: dict[int, dict[str, str]] = {client.pk: dict(stored.get(client.pk, {})) for client, _values in changes}
+    unread = {client.pk for client, _values in changes if client.pk not in stored and not client.created_here}
+    if unread:
+        rows = ClientVariable.objects.filter(client_id__in=sorted(unread)).values_list("client_id", "key", "value")
+        for client_id, key, value in rows:
+            current[client_id][key] = value
+    before = {client_id: dict(values) for client_id, values in current.items()}
     results = []
     for client, values in changes:
         mine = current[client.pk]
@@ -165,7 +204,7 @@ def merge_variables_many(changes: list[tuple[Client, dict[str, str]]]) -> list[t
         ClientVariable(client_id=client_id, key=key, value=value)
         for client_id, values in sorted(current.items())
         for key, value in sorted(values.items())
-        if stored[client_id].get(key) != value
+        if before[client_id].get(key) != value
     ]
     if writes:
         ClientVariable.objects.bulk_create(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
@@ -12,7 +14,7 @@ from .health import healthz
 class FaviconView(RedirectView):
     """Browsers ask every site for /favicon.ico; the answer is our icon among the static files."""
 
-    def get_redirect_url(self, *args, **kwargs):
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
         return static("site/favicon.svg")
 
 

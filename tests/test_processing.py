@@ -412,6 +412,30 @@ def test_a_reply_we_created_is_not_a_callback(account, deliver, tiktok):
     )
     row = deliver(wc.with_content("comment_update_insert", unique_identifier=""))
     assert (row.status, row.error) == (WebhookEvent.Status.IGNORED, "the account's own comment or reply")
+    assert not tiktok.calls  # known before TikTok is asked for the comment
+    assert not BotEvent.objects.exists()
+
+
+def test_a_reply_we_log_while_tiktok_is_asked_for_the_comment_is_not_a_callback(account, deliver, tiktok):
+    """Our reply, logged by the reply service while the comment is being read from TikTok (between processing's two
+    transactions), is recognised when the comment is applied."""
+
+    def answer(request):
+        MessageFactory(
+            client__channel=account.channel,
+            direction="out",
+            kind=Message.Kind.COMMENT_REPLY,
+            source="bot",
+            status="sent",
+            external_id=wc.COMMENT_ID,
+        )
+        comment = {"comment_id": int(wc.COMMENT_ID), "video_id": int(wc.VIDEO_ID), "text": "Gracias!"}
+        return 200, {}, json.dumps({"code": 0, "message": "OK", "data": {"comments": [comment]}})
+
+    tiktok.add_callback(responses.GET, API + constants.PATH_COMMENT_LIST, callback=answer)
+    row = deliver(wc.with_content("comment_update_insert", unique_identifier=""))
+    assert len(tiktok.calls) == 1
+    assert (row.status, row.error) == (WebhookEvent.Status.IGNORED, "the account's own comment or reply")
     assert not BotEvent.objects.exists()
 
 

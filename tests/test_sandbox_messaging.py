@@ -401,3 +401,18 @@ def test_rate_limit_window_slides(sandbox, token):
     time.sleep(1.05)
 
     assert call_api(sandbox, "GET", constants.PATH_BUSINESS_GET, token=token, params=params)["code"] == 0
+
+
+def test_rate_limit_counts_calls_when_they_arrived_even_if_admitted_out_of_order(sandbox):
+    """The sandbox counts a call when its request line was read; a call that waited for a thread is admitted
+    later but counted at its arrival, and every rolling second holding it is checked."""
+    import time
+
+    core = sandbox.sandbox
+    core.configure(rate_limit_qps=3)
+    start = time.monotonic() - 0.5
+    assert [core._admit(start + offset) for offset in (0.0, 0.1, 0.2)] == [True, True, True]
+    # Arrived before the third but admitted after it: (start - 0.8, start + 0.2] would hold four calls.
+    assert core._admit(start + 0.15) is False
+    # Arrived long before any of them: alone in every second that holds it.
+    assert core._admit(start - 1.2) is True

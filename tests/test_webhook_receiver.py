@@ -30,12 +30,16 @@ EXPECTED_KEYS = {
     "im_receive_msg_share_post": "im_receive_msg:7440000000000000003",
     "im_receive_msg_button_tap": "im_receive_msg:7440000000000000004",
     "im_receive_msg_sticker": "im_receive_msg:7440000000000000005",
+    "im_receive_msg_video": "im_receive_msg:7440000000000000006",
+    "im_receive_msg_emoji": "im_receive_msg:7440000000000000007",
+    "im_receive_msg_reaction": "im_receive_msg:7440000000000000008",
     "im_send_msg_api": "im_send_msg:7440000000000000101",
     "im_send_msg_app": "im_send_msg:7440000000000000102",
     "im_referral_msg": "im_referral_msg:7440000000000000201",
     "unknown_event": "im_reaction_msg:7440000000000000301",
     "comment_update_insert": "comment:7439122334455667788:insert",
     "comment_update_delete": "comment:7439122334455667788:delete",
+    "comment_update_hidden": "comment:7439122334455667788:set_to_hidden",
 }
 
 

@@ -9,6 +9,7 @@ created, the ones left over are deleted; chat prompts are then put in the given 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -119,8 +120,12 @@ def _sync_items(account: TikTokAccount, auto_type: str, items: list[dict]) -> No
         if row is not None:
             data = _call(
                 account,
-                lambda c, r=row, f=fields: c.update_auto_message(
-                    business_id=business_id, auto_message_id=r.external_id, auto_message_type=auto_type, fields=f
+                functools.partial(
+                    TikTokClient.update_auto_message,
+                    business_id=business_id,
+                    auto_message_id=row.external_id,
+                    auto_message_type=auto_type,
+                    fields=fields,
                 ),
                 "tiktok.auto_message.update",
             )
@@ -128,8 +133,11 @@ def _sync_items(account: TikTokAccount, auto_type: str, items: list[dict]) -> No
         else:
             data = _call(
                 account,
-                lambda c, f=fields: c.create_auto_message(
-                    business_id=business_id, auto_message_type=auto_type, fields=f
+                functools.partial(
+                    TikTokClient.create_auto_message,
+                    business_id=business_id,
+                    auto_message_type=auto_type,
+                    fields=fields,
                 ),
                 "tiktok.auto_message.create",
             )
@@ -144,7 +152,9 @@ def _sync_items(account: TikTokAccount, auto_type: str, items: list[dict]) -> No
     for row in existing[len(items) :]:
         _call(
             account,
-            lambda c, r=row: c.delete_auto_message(business_id=business_id, auto_message_id=r.external_id),
+            functools.partial(
+                TikTokClient.delete_auto_message, business_id=business_id, auto_message_id=row.external_id
+            ),
             "tiktok.auto_message.delete",
         )
         row.delete()

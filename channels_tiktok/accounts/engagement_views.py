@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -16,7 +17,7 @@ from channels_tiktok.tiktok.client import TikTokError
 
 @login_required
 @require_POST
-def comment_to_message(request, pk: int):
+def comment_to_message(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     """Switch it on (`enabled=1`), off (`enabled=0`), or read it from TikTok (no `enabled`)."""
     account = get_object_or_404(
         TikTokAccount.objects.select_related("channel__project"), pk=pk, channel__project__owners=request.user

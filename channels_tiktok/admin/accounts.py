@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -35,6 +35,7 @@ from channels_tiktok.messaging import window
 from channels_tiktok.models import GrantedScope, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
 from channels_tiktok.tiktok.oauth import requested_scopes
+from clients.models import Project
 
 
 class TikTokAccountForm(forms.ModelForm):
@@ -176,7 +177,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
     )
     change_form_template = "admin/channels_tiktok/tiktokaccount/change_form.html"
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         # The same actions as buttons on each account's page: POST runs one on this account only.
         operation = self.admin_site.admin_view(self.run_operation)
         return [
@@ -228,38 +229,38 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
 
     # ------------------------------------------------------------------------------------ columns
     @admin.display(description=_("project"), ordering="channel__project__name")
-    def project(self, account):
+    def project(self, account: TikTokAccount) -> Project:
         return account.channel.project
 
     @admin.display(description=_("messaging in region"))
-    def region_column(self, account):
+    def region_column(self, account: TikTokAccount) -> str:
         available = verdicts_of(account).region.available
         text = _("available") if available else (_("unknown") if available is None else _("unavailable"))
         return render_to_string("admin/channels_tiktok/badge.html", {"ok": available, "text": text})
 
     @admin.display(description=_("missing scopes"))
-    def missing_column(self, account):
+    def missing_column(self, account: TikTokAccount) -> str:
         return ", ".join(verdicts_of(account).permissions.missing_scopes) or "—"
 
     # ------------------------------------------------------------------------------------ panels
     # The verdicts are the ones the owner's page and the API show (accounts.verdicts.verdicts_of).
     @admin.display(description=_("permissions"))
-    def permissions_panel(self, account):
+    def permissions_panel(self, account: TikTokAccount) -> str:
         permissions = verdicts_of(account).permissions
         missing = {item.scope: item for item in permissions.missing}
         rows = [(scope, missing.get(scope), constants.SCOPE_FEATURES.get(scope, "")) for scope in permissions.needed]
         return _panel("permissions", verdict=permissions, rows=rows)
 
     @admin.display(description=_("region"))
-    def region_panel(self, account):
+    def region_panel(self, account: TikTokAccount) -> str:
         return _panel("region", verdict=verdicts_of(account).region)
 
     @admin.display(description=_("token"))
-    def token_panel(self, account):
+    def token_panel(self, account: TikTokAccount) -> str:
         return _panel("token", state=verdicts_of(account).token, account=account)
 
     @admin.display(description=_("webhooks"))
-    def webhook_panel(self, account):
+    def webhook_panel(self, account: TikTokAccount) -> str:
         if account.pk is None:
             return "—"
         return _panel(
@@ -270,7 +271,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         )
 
     @admin.display(description=_("windows of recent clients"))
-    def windows_panel(self, account):
+    def windows_panel(self, account: TikTokAccount) -> str:
         if account.pk is None:
             return "—"
         now = timezone.now()
@@ -281,13 +282,13 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         return _panel("windows", rows=rows)
 
     @admin.display(description=_("last 30 days"))
-    def reachability_panel(self, account):
+    def reachability_panel(self, account: TikTokAccount) -> str:
         if account.pk is None:
             return "—"
         return _panel("reachability", reach=reachability([account.pk]))
 
     @admin.display(description=_("messages per day"))
-    def chart_panel(self, account):
+    def chart_panel(self, account: TikTokAccount) -> str:
         if account.pk is None:
             return "—"
         return _panel(
@@ -297,7 +298,7 @@ class TikTokAccountAdmin(AutoMessagesAdminMixin, EngagementPanels, admin.ModelAd
         )
 
     @admin.display(description=_("open in lists"))
-    def links_panel(self, account):
+    def links_panel(self, account: TikTokAccount) -> str:
         if account.pk is None:
             return "—"
         messages_list, journal = "admin:clients_message_changelist", "admin:channels_tiktok_webhookevent_changelist"

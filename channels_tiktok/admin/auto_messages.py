@@ -6,11 +6,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from channels_tiktok.accounts import auto_messages
 from channels_tiktok.messaging.outbound import OutboundError
-from channels_tiktok.models import AutoMessage
+from channels_tiktok.models import AutoMessage, TikTokAccount
 
 if TYPE_CHECKING:
     _AdminBase = admin.ModelAdmin
@@ -22,7 +23,7 @@ class AutoMessagesAdminMixin(_AdminBase):
     """Mixed into the account admin: `auto_messages_panel` (a read-only field) and `refresh_auto_messages`."""
 
     @admin.display(description=_("automatic messages"))
-    def auto_messages_panel(self, account):
+    def auto_messages_panel(self, account: TikTokAccount) -> SafeString:
         enabled = account.auto_messages_enabled or {}
         switches = format_html_join(
             " · ",

@@ -34,21 +34,21 @@ class ConversationAdmin(BigListAdmin):
     raw_id_fields = ("client", "account")
     readonly_fields = ("window_expires_at", "messages_left", "image_checked_at", "updated_at")
 
-    def exact_search_q(self, term):
+    def exact_search_q(self, term: str) -> Q:
         # The client's external id through an indexed subquery (a join would be planned per row).
         return super().exact_search_q(term) | Q(client__in=Client.objects.filter(external_id=term).values("pk"))
 
     @admin.display(description=_("window"))
-    def window_column(self, conversation):
+    def window_column(self, conversation: Conversation) -> str:
         verdict = window.verdict(conversation)
         if not verdict.open:
             return window_text(verdict)
         return _("%(window)s, until %(until)s") % {"window": window_text(verdict), "until": when(verdict.expires_at)}
 
     @admin.display(description=_("messages left"))
-    def messages_left(self, conversation):
+    def messages_left(self, conversation: Conversation) -> int:
         return window.verdict(conversation).messages_left
 
     @admin.display(description=_("window ends"))
-    def window_expires_at(self, conversation):
+    def window_expires_at(self, conversation: Conversation) -> str:
         return when(window.verdict(conversation).expires_at)

@@ -67,11 +67,11 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     readonly_fields = fields
 
     @admin.display(description=_("outcome"))
-    def short_error(self, obj):
+    def short_error(self, obj: WebhookEvent) -> str:
         return obj.error[:80]
 
     @admin.display(description=_("envelope"))
-    def envelope(self, obj):
+    def envelope(self, obj: WebhookEvent) -> str:
         try:
             parsed = wire.parse_envelope(obj.raw_body.encode())
         except wire.MalformedPayloadError as exc:
@@ -79,7 +79,7 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
         return pretty_json({key: value for key, value in parsed.raw.items() if key != "content"})
 
     @admin.display(description=_("content (parsed)"))
-    def content(self, obj):
+    def content(self, obj: WebhookEvent) -> str:
         try:
             return pretty_json(wire.parse_envelope(obj.raw_body.encode()).content)
         except wire.MalformedPayloadError as exc:

@@ -84,7 +84,7 @@ class AccountPagination(NewestFirstPagination):
 
 
 class _AccountQuerysetMixin(ProjectScopedMixin):
-    serializer_class = TikTokAccountSerializer
+    serializer_class: type[serializers.BaseSerializer] | None = TikTokAccountSerializer
 
     def get_queryset(self):
         return TikTokAccount.objects.filter(channel__project=self.project).prefetch_related("scopes").order_by("-pk")

@@ -2,6 +2,7 @@
 questions, chat prompts), their switches and TikTok's review; `.../refresh/` reads them back from TikTok."""
 
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -14,7 +15,7 @@ from clients.api.docs import error_responses
 _REVIEW = _("TikTok's review: REVIEWING, APPROVED or REJECTED (null until known).")
 
 
-def _text(help_text):
+def _text(help_text: StrOrPromise) -> serializers.CharField:
     return serializers.CharField(allow_blank=True, trim_whitespace=False, help_text=help_text)
 
 
@@ -37,7 +38,9 @@ class PromptItemSerializer(_ItemSerializer):
     content = _text(_("At most 150 characters."))
 
 
-def _section(item_serializer, name, help_text):
+def _section(
+    item_serializer: type[serializers.Serializer], name: str, help_text: StrOrPromise
+) -> type[serializers.Serializer]:
     fields = {
         "enabled": serializers.BooleanField(required=False, help_text=_("Whether TikTok sends them.")),
         "items": item_serializer(many=True, required=False, help_text=help_text),

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.shortcuts import get_object_or_404
+from django_stubs_ext import StrOrPromise
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
@@ -41,7 +42,7 @@ def outbound_errors() -> Iterator[None]:
         raise as_api_error(exc) from exc
 
 
-def writes_to_tiktok(*, tag: str, request: object, answer: dict, description: object) -> Callable:
+def writes_to_tiktok(*, tag: str, request: object, answer: dict, description: StrOrPromise) -> Callable:
     """The schema of an operation with a body that calls TikTok: `answer` ({status: serializer}) and the errors
     such an operation may answer (401, 404, 409, 422, 429, 502)."""
     return extend_schema(

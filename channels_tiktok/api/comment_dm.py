@@ -1,8 +1,11 @@
 """`POST /api/v1/clients/{id}/comment-dm/`: the one private message a high-intent comment may get, and
 `GET/PUT /api/v1/tiktok/accounts/{id}/comment-to-message/`: the account's comment-to-message switch."""
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from channels_tiktok import constants
@@ -47,7 +50,7 @@ class CommentToMessageStateSerializer(serializers.Serializer):
     ),
 )
 class CommentDmView(TikTokApiView):
-    def post(self, request, pk):
+    def post(self, request: Request, pk: int) -> Response:
         client = self.project_client(pk)
         body = self.validated(CommentDmSerializer)
         with outbound_errors():
@@ -60,7 +63,7 @@ def _switch(account: TikTokAccount) -> dict:
 
 
 class CommentToMessageView(TikTokApiView):
-    def _tiktok(self, operation):
+    def _tiktok(self, operation: Callable[[], TikTokAccount]) -> TikTokAccount:
         try:
             return operation()
         except AccountUnavailableError as exc:
@@ -73,7 +76,7 @@ class CommentToMessageView(TikTokApiView):
         summary="Read the account's comment-to-message switch from TikTok",
         responses={200: CommentToMessageStateSerializer, **error_responses(401, 404, 409, 502)},
     )
-    def get(self, request, pk):
+    def get(self, request: Request, pk: int) -> Response:
         account = self.project_account(pk)
         return Response(_switch(self._tiktok(lambda: comment_dm.read_switch(account))))
 
@@ -83,7 +86,7 @@ class CommentToMessageView(TikTokApiView):
         request=CommentToMessageSerializer,
         responses={200: CommentToMessageStateSerializer, **error_responses(401, 404, 409, 422, 502)},
     )
-    def put(self, request, pk):
+    def put(self, request: Request, pk: int) -> Response:
         account = self.project_account(pk)
         enabled = self.validated(CommentToMessageSerializer)["enabled"]
         return Response(_switch(self._tiktok(lambda: comment_dm.set_switch(account, enabled=enabled))))

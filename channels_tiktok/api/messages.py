@@ -20,7 +20,7 @@ from channels_tiktok.messaging.send import NOT_SENT_DATABASE
 from clients.api.serializers import QueuedMessageSerializer
 from clients.api_errors import ApiError, ViolationsError
 from clients.channel_registry import OutgoingRequest, Queued
-from clients.models import Client, Message
+from clients.models import Client, Message, Project
 
 
 def as_api_error(exc: OutboundError) -> APIException:
@@ -58,7 +58,7 @@ def image_of(request: OutgoingRequest) -> messaging.ImageSource | None:
     return messaging.ImageSource(url=request.image_url, upload=request.image_file)
 
 
-def fallback_wanted(project, request: OutgoingRequest) -> bool:
+def fallback_wanted(project: Project, request: OutgoingRequest) -> bool:
     """The send's `text_fallback`, else the project's setting."""
     return project.button_text_fallback if request.text_fallback is None else request.text_fallback
 

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from channels_tiktok.api.base import TikTokApiView
@@ -22,7 +23,7 @@ NOT_QUEUED = {"not_queued": "The message is no longer waiting: it was sent, expi
     description=_("The messages kept for the client's next window (`when_closed: queue`), in the order they go."),
 )
 class QueuedMessagesView(TikTokApiView):
-    def get(self, request, pk: int):
+    def get(self, request: Request, pk: int) -> Response:
         client = self.project_client(pk)
         return Response(QueuedMessageSerializer(queue.pending(client), many=True).data)
 
@@ -33,7 +34,7 @@ class QueuedMessagesView(TikTokApiView):
     description=_("Cancels a message waiting for the client's next window (409 not_queued when it is no longer)."),
 )
 class QueuedMessageView(TikTokApiView):
-    def delete(self, request, pk: int, queued_id: int):
+    def delete(self, request: Request, pk: int, queued_id: int) -> Response:
         client = self.project_client(pk)
         queued = get_object_or_404(QueuedSend, pk=queued_id, client=client)
         if not queue.cancel(queued):

@@ -19,7 +19,7 @@ from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging.outbound import BlockedError, UpstreamError, call, ensure_available, failure_detail
 from channels_tiktok.messaging.rules import comment_dm_refusal
-from channels_tiktok.messaging.send import account_of
+from channels_tiktok.messaging.targets import account_of
 from channels_tiktok.models import Conversation, HighIntentComment, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
 from clients import services
@@ -43,7 +43,7 @@ CODES: dict[str, str] = {
     "comment_dm_commenter_minor": "The commenter is under 18: TikTok does not allow a private reply.",
     "comment_dm_disabled": "Comment-to-message is switched off for this account: switch it on first.",
 }
-TIKTOK_CODES = {
+TIKTOK_CODES: dict[int | None, str] = {
     constants.CODE_COMMENT_REPLY_BUSINESS_REGION: "comment_dm_business_region",
     constants.CODE_COMMENT_REPLY_COMMENTER_REGION: "comment_dm_commenter_region",
     constants.CODE_COMMENT_REPLY_NOT_ELIGIBLE: "comment_dm_not_eligible",

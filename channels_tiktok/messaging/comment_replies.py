@@ -23,7 +23,8 @@ from channels_tiktok.messaging.outbound import (
     failure_detail,
 )
 from channels_tiktok.messaging.rules import Violation
-from channels_tiktok.messaging.send import account_of, mark_failed
+from channels_tiktok.messaging.send import mark_failed
+from channels_tiktok.messaging.targets import account_of
 from channels_tiktok.tiktok.client import TikTokError
 from clients.models import Client, ClientVariable, Message
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from channels_tiktok.messaging import fallback, fallback_rules, rules
 from channels_tiktok.messaging.outbound import BlockedError, RuleViolationsError, ensure_available
-from channels_tiktok.messaging.send import ImageSource, conversation_of, facts_of, load_image, outgoing
+from channels_tiktok.messaging.send import ImageSource, load_image, outgoing
+from channels_tiktok.messaging.targets import conversation_of, facts_of
 from channels_tiktok.models import TikTokAccount
 from clients.models import Client
 
@@ -37,7 +38,7 @@ def validate_message(
         ensure_available(account)
     except BlockedError as exc:
         errors.insert(0, rules.Violation(code=exc.code, message=exc.message))
-    if message_rules.images:
+    if image is not None and message_rules.images:
         try:
             load_image(image, project_id=account.channel.project_id)
         except RuleViolationsError as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Q, QuerySet
+
 from channels_tiktok import constants
 from channels_tiktok.messaging import fallback_rules, rules
 from clients.models import Message
@@ -32,27 +34,30 @@ class Tap:
     card_external_id: str
 
 
-def last_card(client_id: int) -> Message | None:
-    """The last button card sent to the client (through the client's newest-first index, stopping at the first)."""
+def last_cards(client_id: int | OuterRef) -> QuerySet[Message]:
+    """The button cards sent to the client, newest first (through the client's newest-first index): the first is
+    the one a typed reply is matched against. `client_id` may be an OuterRef (a subquery)."""
     return (
-        Message.objects.filter(client_id=client_id, direction=Message.Direction.OUTBOUND, kind=Message.Kind.BUTTONS)
+        Message.objects.filter(Q(client_id=client_id), direction=Message.Direction.OUTBOUND, kind=Message.Kind.BUTTONS)
         .exclude(status=Message.Status.FAILED)
         .order_by("-id")
-        .first()
     )
 
 
-def tap_for(client_id: int, typed: str) -> Tap | None:
+def may_be_tap(typed: str) -> bool:
+    """Whether a typed reply could name a button at all (then the last card is worth reading)."""
+    return bool(typed.strip()) and len(typed) <= constants.MAX_CALLBACK_BUTTON_TEXT + 10
+
+
+def tap_in(payload: dict | None, card_external_id: str, typed: str) -> Tap | None:
     """The tap a typed reply stands for, if it names a callback button of the last fallback card sent to the
-    client; None: ordinary text."""
-    if not typed.strip() or len(typed) > constants.MAX_CALLBACK_BUTTON_TEXT + 10:
-        return None  # longer than any button title (with some slack for punctuation): not a button
-    card = last_card(client_id)
-    if card is None or not (card.payload or {}).get(PAYLOAD_FLAG):
+    client (the first of `last_cards`, read by the caller: its payload and TikTok's message id); None: ordinary text."""
+    payload = payload or {}
+    if not may_be_tap(typed) or not payload.get(PAYLOAD_FLAG):
         return None
-    buttons = [b for b in card.payload.get("buttons", []) if b.get("type") == rules.BUTTON_CALLBACK]
+    buttons = [b for b in payload.get("buttons", []) if b.get("type") == rules.BUTTON_CALLBACK]
     index = fallback_rules.match_button(typed, [b.get("text", "") for b in buttons])
     if index is None:
         return None
     button = buttons[index]
-    return Tap(button_id=button["id"], text=button["text"], card_external_id=card.external_id or "")
+    return Tap(button_id=button["id"], text=button["text"], card_external_id=card_external_id)

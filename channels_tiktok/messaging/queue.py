@@ -113,14 +113,10 @@ def flush_many(client_ids: Iterable[int]) -> None:
             logger.exception("tiktok.queue.flush_error", extra={"client_id": client_id})
 
 
-def flush_after_commit(client_ids: list[int]) -> None:
-    """Called by the inbound flow for clients whose window just opened: the flush runs at commit, before the
-    pushes of the bot events written after this call."""
-    waiting = list(
-        QueuedSend.objects.filter(client_id__in=client_ids, status=QueuedSend.Status.PENDING)
-        .values_list("client_id", flat=True)
-        .distinct()
-    )
+def flush_after_commit(waiting: list[int]) -> None:
+    """Called by the inbound flow for clients whose window just opened and who have queued messages (it reads
+    that in its transaction, with the rest of the clients' state: webhooks/client_state.py): the flush runs at
+    commit, before the pushes of the bot events written after this call."""
     if waiting:
         transaction.on_commit(functools.partial(flush_many, sorted(waiting)))
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -41,6 +40,8 @@ from channels_tiktok.messaging.outbound import (
     ensure_available,
     failure_detail,
 )
+from channels_tiktok.messaging.sender_actions import before_message
+from channels_tiktok.messaging.targets import account_of, capability_fresh, conversation_of, facts_of
 from channels_tiktok.messaging.videos import ensure_own_post
 from channels_tiktok.models import Conversation, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
@@ -62,34 +63,9 @@ class ImageSource:
     upload: UploadedFile | IO[bytes] | None = None
 
 
-def account_of(client: Client) -> TikTokAccount:
-    return TikTokAccount.objects.get(channel_id=client.channel_id)
-
-
-def conversation_of(client: Client) -> Conversation | None:
-    return Conversation.objects.filter(client=client).first()
-
-
 def button_id(message_id: int, index: int) -> str:
     """Our id of a button, sent to TikTok and returned with a tap: tells taps of different messages apart."""
     return f"b{message_id}-{index + 1}"
-
-
-def _capability_fresh(conversation: Conversation, now: dt.datetime) -> bool:
-    ttl = dt.timedelta(seconds=settings.TIKTOK_IMAGE_CAPABILITY_TTL_SECONDS)
-    return conversation.image_checked_at is not None and now - conversation.image_checked_at < ttl
-
-
-def facts_of(conversation: Conversation | None, *, now: dt.datetime) -> rules.ConversationFacts:
-    if conversation is None:
-        return rules.ConversationFacts()
-    return rules.ConversationFacts(
-        conversation_id=conversation.conversation_id,
-        last_inbound_at=conversation.last_inbound_at,
-        window_sent=conversation.window_sent,
-        # A stale answer is not trusted either way: the send asks TikTok again.
-        image_send_allowed=conversation.image_send_allowed if _capability_fresh(conversation, now) else None,
-    )
 
 
 def outgoing(
@@ -117,7 +93,7 @@ def load_image(source: ImageSource, *, project_id: int) -> ImageFile:
 
 def image_allowed(account: TikTokAccount, conversation: Conversation, *, now: dt.datetime) -> bool:
     """R8: whether TikTok lets this conversation receive images; asked at most once per TTL."""
-    if conversation.image_send_allowed is not None and _capability_fresh(conversation, now):
+    if conversation.image_send_allowed is not None and capability_fresh(conversation, now):
         return conversation.image_send_allowed
     try:
         allowed = call(
@@ -262,11 +238,12 @@ def send_message(
     conversation = conversation_of(client)
     now = timezone.now()
     _blocking(rules.check_conversation(message_rules, facts_of(conversation, now=now), now=now))
+    assert conversation is not None  # check_conversation refuses a send without one (no_conversation)
     if share_post:
         ensure_own_post(account, share_post)
 
     image_file = None
-    if message_rules.images:
+    if image is not None and message_rules.images:
         image_file = load_image(image, project_id=client.channel.project_id)
         if not image_allowed(account, conversation, now=now):
             raise RuleViolationsError(
@@ -289,8 +266,6 @@ def send_message(
     window_start = reservation.window_start
     actions_done = []
     if sender_actions:
-        from channels_tiktok.messaging.sender_actions import before_message
-
         actions_done = before_message(account=account, conversation=conversation, actions=list(sender_actions))
     try:
         message = _log_queued(

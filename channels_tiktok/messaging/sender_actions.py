@@ -20,7 +20,7 @@ from channels_tiktok.messaging.outbound import (
     call,
     ensure_available,
 )
-from channels_tiktok.messaging.send import account_of, conversation_of, facts_of
+from channels_tiktok.messaging.targets import account_of, conversation_of, facts_of
 from channels_tiktok.models import Conversation, TikTokAccount
 from channels_tiktok.tiktok.client import TikTokError
 from clients.models import Client
@@ -64,6 +64,7 @@ def send_sender_action(*, client: Client, action: str) -> None:
     ensure_available(account)
     conversation = conversation_of(client)
     _blocked(conversation)
+    assert conversation is not None  # check_window_open refuses an action without one (no_conversation)
     _perform(account, conversation, action)
 
 

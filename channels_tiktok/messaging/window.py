@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels_tiktok import constants
-from channels_tiktok.messaging.rules import WINDOW_CLOSED, WindowVerdict, window_verdict
+from channels_tiktok.messaging.rules import WINDOW, WINDOW_CLOSED, WindowVerdict, window_verdict
 from channels_tiktok.models import Conversation
 
 
@@ -61,11 +61,25 @@ def upsert_conversations(rows: list[tuple[int, int, str, dt.datetime]]) -> None:
         cursor.execute(sql, params)
 
 
-def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> dt.datetime | None:
-    """Take one message of the current window. Returns the window's start (to release it later), or None if
-    the window is closed or used up."""
-    taken = reserve_slot(conversation, now=now)
-    return taken.window_start if taken else None
+def reserve(conversation: Conversation, *, now: dt.datetime | None = None) -> bool:
+    """Take one message of the current window; False if the window is closed or used up. One conditional UPDATE
+    (exact under concurrency: the row is locked and the condition checked on its latest version); it holds the
+    row until commit, so `unreserve` in the same transaction gives back exactly this message."""
+    now = now or timezone.now()
+    return bool(
+        Conversation.objects.filter(
+            pk=conversation.pk,
+            last_inbound_at__gt=now - WINDOW,
+            window_sent__lt=constants.WINDOW_MAX_MESSAGES,
+        ).update(window_sent=F("window_sent") + 1, updated_at=now)
+    )
+
+
+def unreserve(conversation: Conversation) -> None:
+    """Give back the message `reserve` took in this transaction (its UPDATE still holds the row)."""
+    Conversation.objects.filter(pk=conversation.pk, window_sent__gt=0).update(
+        window_sent=F("window_sent") - 1, updated_at=timezone.now()
+    )
 
 
 def reserve_slot(

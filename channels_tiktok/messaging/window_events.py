@@ -47,12 +47,19 @@ def account_part(account: TikTokAccount) -> dict:
     return {"id": account.pk, "business_id": account.business_id, "username": account.username}
 
 
+def _window_start(conversation: Conversation) -> dt.datetime:
+    """The start of the current window: every conversation here has one (`_candidates` selects on it)."""
+    assert conversation.last_inbound_at is not None
+    return conversation.last_inbound_at
+
+
 def window_data(conversation: Conversation, *, now: dt.datetime) -> dict:
-    verdict = window_verdict(conversation.last_inbound_at, conversation.window_sent, now=now)
+    start = _window_start(conversation)
+    verdict = window_verdict(start, conversation.window_sent, now=now)
     return {
         "conversation_id": conversation.conversation_id,
-        "window_started_at": conversation.last_inbound_at.isoformat(),
-        "expires_at": verdict.expires_at.isoformat(),
+        "window_started_at": start.isoformat(),
+        "expires_at": (start + WINDOW).isoformat(),
         "messages_left": verdict.messages_left,
     }
 
@@ -64,7 +71,7 @@ def _not_sent(marker: str, window_start: F | dt.datetime) -> Q:
 def _claim(conversation: Conversation, marker: str, *, extra: Q | None = None) -> bool:
     """Mark `conversation`'s current window as announced by `marker`; True for the one caller that did."""
     rows = Conversation.objects.filter(pk=conversation.pk, last_inbound_at=conversation.last_inbound_at)
-    rows = rows.filter(_not_sent(marker, conversation.last_inbound_at))
+    rows = rows.filter(_not_sent(marker, _window_start(conversation)))
     if extra is not None:
         rows = rows.filter(extra)
     return bool(rows.update(**{marker: conversation.last_inbound_at}))
@@ -75,7 +82,7 @@ def _emit(conversation: Conversation, kind: str, event_type: str, data: dict) ->
     return events.emit(
         project=client.channel.project,
         event_type=event_type,
-        dedupe_key=dedupe_key(conversation.pk, conversation.last_inbound_at, kind),
+        dedupe_key=dedupe_key(conversation.pk, _window_start(conversation), kind),
         account=account_part(conversation.account),
         channel=client.channel,
         client=client,

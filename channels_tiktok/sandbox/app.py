@@ -111,7 +111,7 @@ class Sandbox(SandboxCore):
             failed = fail(fault)
             if failed is not None:
                 return failed
-        if not self._admit():
+        if not self._admit(request.environ.get("sandbox.arrived")):
             response = envelope(code=constants.CODE_RATE_LIMITED, message="Too many requests: the app's QPS limit.")
         else:
             try:

@@ -15,6 +15,7 @@ import errno
 import logging
 import sys
 import threading
+import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
@@ -39,14 +40,20 @@ class _ServerHandler(ServerHandler):
 
 
 class _RequestHandler(WSGIRequestHandler):
+    # Answers go out in more than one write: with Nagle's algorithm on, a kept-alive client would wait for its
+    # own delayed ACK (40 ms on Linux) before the rest arrives.
+    disable_nagle_algorithm = True
+
     def get_environ(self):
         environ = super().get_environ()
         environ["sandbox.socket"] = self.connection
+        environ["sandbox.arrived"] = self.arrived
         return environ
 
     def handle(self):
         # wsgiref's handle(), with our handler (quiet drops) and multithread=True.
         self.raw_requestline = self.rfile.readline(65537)
+        self.arrived = time.monotonic()  # TikTok counts a call against the app's QPS when it arrives
         if len(self.raw_requestline) > 65536:
             self.send_error(414)
             return

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from channels_tiktok import constants
 
 if TYPE_CHECKING:
-    from channels_tiktok.sandbox.app import Sandbox
+    from channels_tiktok.sandbox.state import SandboxState
 
 ID_FIELDS = ("message_id", "comment_id", "video_id", "parent_comment_id")
 UNKNOWN_FIELD = "x_field_nobody_documents"
@@ -70,8 +70,8 @@ def _vary_message(event: str, content: dict, rng: random.Random) -> None:
             share["video_id"] = _retype(share["video_id"], rng)
 
 
-def _vary_comment(sandbox: Sandbox, content: dict, rng: random.Random) -> None:
-    comment = sandbox.state.comments.get(str(content.get("comment_id")))
+def _vary_comment(state: SandboxState, content: dict, rng: random.Random) -> None:
+    comment = state.comments.get(str(content.get("comment_id")))
     if comment is not None and rng.random() < 0.4:
         content["text"] = comment.text  # some comment.update payloads carry the text
     else:
@@ -81,12 +81,14 @@ def _vary_comment(sandbox: Sandbox, content: dict, rng: random.Random) -> None:
         _drop(content, "parent_comment_id", rng, 0.5)
 
 
-def vary(sandbox: Sandbox, event: str, content: dict, *, create_time: int, delivery_id: int) -> tuple[dict, int]:
+def vary(
+    state: SandboxState, event: str, content: dict, *, seed: int, create_time: int, delivery_id: int
+) -> tuple[dict, int]:
     """The content and envelope `create_time` of one delivery, varied as real TikTok varies them."""
-    rng = random.Random(f"{sandbox.config.variety_seed}:{delivery_id}")
+    rng = random.Random(f"{seed}:{delivery_id}")
     content = copy.deepcopy(content)
     if event == constants.EVENT_COMMENT_UPDATE:
-        _vary_comment(sandbox, content, rng)
+        _vary_comment(state, content, rng)
     elif event in (constants.EVENT_RECEIVE_MSG, constants.EVENT_SEND_MSG, constants.EVENT_MARK_READ):
         _vary_message(event, content, rng)
     if isinstance(content.get("timestamp"), int):

@@ -19,14 +19,24 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from channels_tiktok import constants
 from channels_tiktok.sandbox import variety
 from channels_tiktok.sandbox.state import Delivery
 
-if TYPE_CHECKING:  # the core imports this module: the type only
-    from channels_tiktok.sandbox.core import SandboxCore
+if TYPE_CHECKING:
+    from channels_tiktok.sandbox.config import Config
+    from channels_tiktok.sandbox.state import SandboxState
+
+
+class Parts(Protocol):
+    """What the deliverer uses of the sandbox (its core, which owns the deliverer): the state and the current
+    configuration."""
+
+    state: SandboxState
+    config: Config
+
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +85,7 @@ def http_transport(url: str, body: bytes, headers: dict, timeout: float) -> int:
 class Deliverer:
     """Emits events to the app's subscribed callback URL and keeps the delivery log (`state.deliveries`)."""
 
-    def __init__(self, sandbox: SandboxCore, transport: Transport = http_transport):
+    def __init__(self, sandbox: Parts, transport: Transport = http_transport):
         self.sandbox = sandbox
         self.transport = self.default_transport = transport
         self._stopping = threading.Event()
@@ -97,7 +107,7 @@ class Deliverer:
             create_time = int(state.clock.now())
             if config.variety:
                 content, create_time = variety.vary(
-                    self.sandbox, event, content, create_time=create_time, delivery_id=delivery_id
+                    state, event, content, seed=config.variety_seed, create_time=create_time, delivery_id=delivery_id
                 )
             body = build_envelope(
                 client_key=config.app_id,

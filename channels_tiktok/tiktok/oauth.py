@@ -14,6 +14,7 @@ import json
 import logging
 import os
 from ipaddress import ip_address
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -77,7 +78,9 @@ class _TikTokTokenDialect:
     def __init__(self) -> None:
         self.data: dict | None = None
 
-    def request(self, url, headers, request_kwargs):
+    def request(
+        self, url: str, headers: dict[str, str], request_kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
         form = request_kwargs.pop("data", None) or request_kwargs.pop("params", None) or {}
         body = {
             "client_id": form.get("client_id", settings.TIKTOK_APP_ID),
@@ -89,7 +92,7 @@ class _TikTokTokenDialect:
         headers = {**headers, "Content-Type": "application/json", "Accept": "application/json"}
         return url, headers, {**request_kwargs, "json": body}
 
-    def response(self, response):
+    def response(self, response: requests.Response) -> requests.Response:
         # Raises TikTokError (code, log id) on a non-zero code, exactly like every other TikTok call.
         self.data = TikTokClient._parse(response, constants.PATH_OAUTH_TOKEN)
         response._content = json.dumps({"token_type": "Bearer", **self.data}).encode()

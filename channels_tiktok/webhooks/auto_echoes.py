@@ -25,21 +25,21 @@ def auto_message_echo(inbound: Inbound, auto_message_type: str) -> Outcome:
     text = text_body(content)
     log_message(
         inbound,
-        external_id=message_id,
-        direction=Message.Direction.OUTBOUND,
-        defaults={
-            "client": conversation.client,
-            "kind": Message.Kind.TEXT if text else Message.Kind.UNSUPPORTED,
-            "source": Message.Source.AUTO,
-            "status": Message.Status.SENT,
-            "text": text,
-            "sent_at": inbound.at(),
-            "payload": {
+        Message(
+            client=conversation.client,
+            direction=Message.Direction.OUTBOUND,
+            external_id=message_id,
+            kind=Message.Kind.TEXT if text else Message.Kind.UNSUPPORTED,
+            source=Message.Source.AUTO,
+            status=Message.Status.SENT,
+            text=text,
+            sent_at=inbound.at(),
+            payload={
                 "type": str(content.get("type") or ""),
                 "auto_message_type": auto_message_type,
                 "source": str(object_of(content, "message_tag").get("source") or ""),
                 "webhook_event": inbound.event.pk,
             },
-        },
+        ),
     )
     return PROCESSED

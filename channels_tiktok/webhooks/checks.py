@@ -1,7 +1,10 @@
 """System checks of the channel's settings (`manage.py check`, and every start of a process)."""
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
@@ -12,7 +15,7 @@ MIN_JOURNAL_RETENTION_DAYS = math.ceil(constants.WEBHOOK_RETRY_HOURS / 24)
 
 
 @checks.register()
-def journal_retention(app_configs=None, **kwargs):
+def journal_retention(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     days = settings.TIKTOK_JOURNAL_RETENTION_DAYS
     if days == 0 or days >= MIN_JOURNAL_RETENTION_DAYS:
         return []
@@ -32,7 +35,7 @@ PUBLIC_APP_SECRETS = frozenset({"sandbox-secret", "test-secret", "old-test-secre
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def public_app_secret(app_configs=None, **kwargs):
+def public_app_secret(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """`manage.py check --deploy`: with a public app secret anyone can sign a webhook delivery."""
     if not PUBLIC_APP_SECRETS.intersection(settings.TIKTOK_APP_SECRET):
         return []

@@ -6,6 +6,8 @@ does carry the text and its author (some do) is told as it is, without a call.
 
 from __future__ import annotations
 
+from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
+
 from channels_tiktok import constants
 from channels_tiktok.accounts import tokens
 from channels_tiktok.models import TikTokAccount, WebhookEvent
@@ -22,13 +24,39 @@ from clients import services
 from clients.models import BotEvent, Message
 
 
-def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
+def _by_account(inbound: Inbound, author: str) -> bool:
     account = inbound.account
-    if author and author in {account.business_id, account.username}:
-        return True
+    return bool(author) and author in {account.business_id, account.username}
+
+
+# Whether a journal row's comment is a reply we posted (logged by the reply service under TikTok's comment id):
+# read with the row, under its lock, each time processing takes it (handlers.ROW_FACTS, processing.py), so that
+# neither the check before the call to TikTok nor the one when applying costs a query of its own.
+OUR_REPLY = Case(
+    When(comment_id="", then=Value(False)),
+    default=Exists(
+        Message.objects.filter(
+            channel__tiktok_account__business_id=OuterRef("business_id"),
+            kind=Message.Kind.COMMENT_REPLY,
+            external_id=OuterRef("comment_id"),
+        )
+    ),
+    output_field=BooleanField(),
+)
+
+
+def _our_reply(inbound: Inbound, comment_id: str) -> bool:
+    """A reply we posted: as read with the journal row (`OUR_REPLY`), else asked now."""
+    known = getattr(inbound.event, "our_reply", None)
+    if known is not None and inbound.event.comment_id == comment_id:
+        return known
     return Message.objects.filter(
         channel=inbound.channel, kind=Message.Kind.COMMENT_REPLY, external_id=comment_id
     ).exists()
+
+
+def _own_comment(inbound: Inbound, *, author: str, comment_id: str) -> bool:
+    return _by_account(inbound, author) or _our_reply(inbound, comment_id)
 
 
 def _action(inbound: Inbound) -> str:
@@ -131,7 +159,9 @@ def comment_update(inbound: Inbound) -> Outcome:
     author = id_in(content, "unique_identifier")
     if not comment_id:
         return ignored("comment.update without comment_id: nothing to tell it by")
-    if _own_comment(inbound, author=author, comment_id=comment_id):
+    # As read with the row under its lock in this transaction: a reply of ours logged since the comment was read
+    # from TikTok counts.
+    if _by_account(inbound, author) or _our_reply(inbound, comment_id):
         return ignored("the account's own comment or reply")
     comment = _carried(inbound)
     if comment is None:
@@ -144,7 +174,7 @@ def comment_update(inbound: Inbound) -> Outcome:
         if comment is None:
             return Outcome(WebhookEvent.Status.FAILED, "comment not found on TikTok (deleted before we read it?)")
     author = id_in(comment, "unique_identifier") or author
-    if _own_comment(inbound, author=author, comment_id=comment_id):
+    if _by_account(inbound, author):
         return ignored("the account's own comment or reply")
     if not author:
         return Outcome(WebhookEvent.Status.FAILED, "comment without its author's unique_identifier")

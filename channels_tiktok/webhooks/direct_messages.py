@@ -29,7 +29,7 @@ from channels_tiktok.accounts import tokens
 from channels_tiktok.messaging import fallback, queue, window, window_events
 from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.tiktok.client import TikTokError
-from channels_tiktok.webhooks import echoes, media, wire
+from channels_tiktok.webhooks import client_state, echoes, media, wire
 from channels_tiktok.webhooks.auto_echoes import auto_message_echo
 from channels_tiktok.webhooks.inbound import (
     PROCESSED,
@@ -114,9 +114,15 @@ def _write_received(received: list[Received]) -> None:
         clients = services.upsert_clients(channel=items[0].inbound.channel, sightings=sightings)
         for item in items:
             item.client = clients[item.external_id]
-    merged = services.merge_variables_many([(item.client, item.variables) for item in received])
-    for item in received:
-        _typed_tap(item)
+    # One SELECT for what the writes below need to know of the clients (webhooks/client_state.py).
+    typed = [item for item in received if item.kind == Message.Kind.TEXT and fallback.may_be_tap(item.text)]
+    states = client_state.read(list({item.client.pk: item.client for item in received}.values()), cards=bool(typed))
+    merged = services.merge_variables_many(
+        [(item.client, item.variables) for item in received],
+        stored={pk: state.variables for pk, state in states.items()},
+    )
+    for item in typed:
+        _typed_tap(item, states[item.client.pk].card)
 
     # Each client's conversation as its last message says, and its newest message for the window. A reaction is
     # not a message (it moves no window); a message without a conversation id names no conversation.
@@ -128,12 +134,7 @@ def _write_received(received: list[Received]) -> None:
             latest[item.client.pk] = item
             newest[item.client.pk] = max(item.at, newest.get(item.client.pk, item.at))
     # The windows as they were, for window.opened (existing conversations only: a first contact opens none).
-    before = {
-        client_id: (pk, last_inbound_at, sent)
-        for client_id, pk, last_inbound_at, sent in Conversation.objects.filter(client_id__in=list(latest)).values_list(
-            "client_id", "pk", "last_inbound_at", "window_sent"
-        )
-    }
+    before = {client_id: opened for client_id in latest if (opened := states[client_id].window) is not None}
     window.upsert_conversations(
         [
             (item.client.pk, item.inbound.account.pk, item.conversation_id, newest[pk])
@@ -141,7 +142,7 @@ def _write_received(received: list[Received]) -> None:
         ]
     )
     # Messages queued for the next window go out at commit, before the pushes of the events written below.
-    queue.flush_after_commit(sorted(latest))
+    queue.flush_after_commit(sorted(client_id for client_id in latest if states[client_id].queued))
     # window.opened first: the bot hears that a window opened before it hears the message that opened it.
     save_bot_events(_opened_events(before=before, newest=newest, latest=latest))
 
@@ -176,11 +177,9 @@ def _write_received(received: list[Received]) -> None:
     )
 
 
-def _typed_tap(item: Received) -> None:
-    """A typed reply naming a button of the last card listed as text becomes a tap of that button."""
-    if item.kind != Message.Kind.TEXT:
-        return
-    tap = fallback.tap_for(item.client.pk, item.text)
+def _typed_tap(item: Received, card: tuple[dict, str] | None) -> None:
+    """A typed reply naming a button of the last card listed as text (`card`) becomes a tap of that button."""
+    tap = fallback.tap_in(*card, item.text) if card is not None else None
     if tap is None:
         return
     details = {
@@ -273,14 +272,17 @@ def send_echo(inbound: Inbound) -> Outcome:
         return Outcome(WebhookEvent.Status.PROCESSED, "echo of our own send; the send service records the message")
 
     conversation, client = _conversation_client(inbound, conversation_id) if conversation_id else (None, None)
-    if client is None:
+    variables: dict[str, str] | None = None  # read with the bot event unless written here
+    if conversation is None or client is None:
         # The echo's unique_identifier is the business (the sender): the client is the recipient.
         external_id = id_in(content, "to_user", "id")
         if not (external_id and conversation_id):
             return Outcome(WebhookEvent.Status.FAILED, "operator message to an unknown conversation and user")
         recipient = got if isinstance(got := content.get("to"), str) else ""
         client = upsert_user(inbound, external_id=external_id, username=recipient, display_name="", seen_at=None)
-        services.set_variables(client=client, values={constants.VAR_CONVERSATION_ID: conversation_id})
+        variables, _changed = services.merge_variables(
+            client=client, values={constants.VAR_CONVERSATION_ID: conversation_id}
+        )
         conversation = upsert_conversation(inbound, client=client, conversation_id=conversation_id)
 
     kind_of_message = message_type(content)
@@ -288,29 +290,37 @@ def send_echo(inbound: Inbound) -> Outcome:
     kind = {constants.MSG_TYPE_TEXT: Message.Kind.TEXT, constants.MSG_TYPE_IMAGE: Message.Kind.IMAGE}.get(
         kind_of_message, Message.Kind.UNSUPPORTED
     )
-    message, created = log_message(
-        inbound,
-        external_id=message_id,
-        direction=Message.Direction.OUTBOUND,
-        defaults={
-            "client": client,
-            "kind": kind,
-            "source": Message.Source.OPERATOR,
-            "status": Message.Status.SENT,
-            "text": text,
-            "sent_at": inbound.at(),
-            "payload": {"type": kind_of_message, "source": source, "webhook_event": inbound.event.pk},
-        },
-    )
+    # One message of the window, taken before the message is logged so that the log says whether it fit. A new
+    # client's conversation was created just now, without a window.
+    reserved = not client.created_here and window.reserve(conversation)
+    payload = {"type": kind_of_message, "source": source, "webhook_event": inbound.event.pk}
     note = ""
-    if created and window.reserve(conversation) is None:
+    if not reserved:
         # The person sent it anyway: keep it in the log and say why the quota looks over-used.
         note = "sent from the TikTok app with the window already used up or closed"
-        message.payload["window_exceeded"] = True
-        message.save(update_fields=["payload"])
+        payload["window_exceeded"] = True
+    created = log_message(
+        inbound,
+        Message(
+            client=client,
+            direction=Message.Direction.OUTBOUND,
+            external_id=message_id,
+            kind=kind,
+            source=Message.Source.OPERATOR,
+            status=Message.Status.SENT,
+            text=text,
+            sent_at=inbound.at(),
+            payload=payload,
+        ),
+    )
+    if not created:  # logged already (a replay): it took its message of the window then
+        note = ""
+        if reserved:
+            window.unreserve(conversation)
     inbound.emit(
         BotEvent.Type.OPERATOR_MESSAGE,
         client=client,
+        variables=variables,
         text=text,
         data={
             "message_id": "" if message_id.startswith("digest:") else message_id,

@@ -21,7 +21,7 @@ from django.db.models import Q
 from channels_tiktok import constants
 from channels_tiktok.models import TikTokAccount, WebhookEvent
 from channels_tiktok.webhooks import wire
-from channels_tiktok.webhooks.comments import comment_update, fetch_comment, fetch_comments
+from channels_tiktok.webhooks.comments import OUR_REPLY, comment_update, fetch_comment, fetch_comments
 from channels_tiktok.webhooks.direct_messages import (
     fetch_media,
     mark_read,
@@ -69,6 +69,9 @@ HANDLERS: dict[str, Route] = {
     constants.EVENT_REFERRAL: Route(receive_referral),
     constants.EVENT_HIGH_INTENT_COMMENT: Route(receive_high_intent_comment),
 }
+# What handlers need to know about a journal row beyond its columns, read with the row whenever processing locks it
+# (an annotation of the locking SELECT: no query of its own).
+ROW_FACTS = {"our_reply": OUR_REPLY}
 # Known events the bot is not told about, with the note the journal keeps.
 IGNORED_EVENTS: dict[str, str] = {}
 
@@ -119,7 +122,9 @@ def prepare(
         return routed
     if not remote:
         return None
-    routed.fetched = HANDLERS[routed.envelope.event].fetch(routed)
+    fetch = HANDLERS[routed.envelope.event].fetch
+    assert fetch is not None  # _needs_fetch said so
+    routed.fetched = fetch(routed)
     return routed
 
 
@@ -131,7 +136,7 @@ def prepare_many(
     `accounts` may hold the accounts already read for these rows (by business id)."""
     accounts = {} if accounts is None else accounts
     prepared: list[Inbound | Outcome | Exception] = []
-    to_fetch: dict[str, list[int]] = {}
+    to_fetch: dict[str, list[tuple[int, Inbound]]] = {}
     for index, event in enumerate(events):
         try:
             routed = _routed(event, accounts)
@@ -140,24 +145,25 @@ def prepare_many(
             continue
         prepared.append(routed)
         if isinstance(routed, Inbound) and _needs_fetch(routed):
-            to_fetch.setdefault(routed.envelope.event, []).append(index)
-    for name, indexes in to_fetch.items():
+            to_fetch.setdefault(routed.envelope.event, []).append((index, routed))
+    for name, pending in to_fetch.items():
         route = HANDLERS[name]
-        inbounds = [prepared[index] for index in indexes]
+        inbounds = [inbound for _index, inbound in pending]
         if route.fetch_many is not None:
             results = route.fetch_many(inbounds)
         else:
             results = [_fetch_one(route, inbound) for inbound in inbounds]
-        for index, result in zip(indexes, results, strict=True):
+        for (index, inbound), result in zip(pending, results, strict=True):
             if isinstance(result, Exception):
                 prepared[index] = result
             else:
-                prepared[index].fetched = result
+                inbound.fetched = result
     return prepared
 
 
 def _fetch_one(route: Route, inbound: Inbound) -> dict | Exception:
     try:
+        assert route.fetch is not None  # _needs_fetch said so
         return route.fetch(inbound)
     except Exception as exc:  # noqa: BLE001 - journaled for its row
         return exc
@@ -190,7 +196,9 @@ def apply_many(items: list[tuple[Inbound | Outcome, WebhookEvent]]) -> list[Outc
 
     def flush() -> None:
         if run:
-            outcomes.extend(HANDLERS[run[0].envelope.event].apply_many(run))
+            apply_run = HANDLERS[run[0].envelope.event].apply_many
+            assert apply_run is not None  # `run` holds rows of a set-wise route only
+            outcomes.extend(apply_run(run))
             run.clear()
 
     for prepared, event in items:
@@ -225,7 +233,8 @@ def touch_accounts(applied: list[tuple[Inbound | Outcome, WebhookEvent]]) -> Non
             known[pk] = prepared.account.last_webhook_at
     for pk, received_at in latest.items():
         # At most once a minute per account: the value as loaded with the account is recent enough to skip the write.
-        if known[pk] is not None and received_at - known[pk] < TOUCH_EVERY:
+        last = known[pk]
+        if last is not None and received_at - last < TOUCH_EVERY:
             continue
         TikTokAccount.objects.filter(pk=pk).filter(
             Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=received_at)

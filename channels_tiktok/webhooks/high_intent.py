@@ -22,8 +22,8 @@ def receive_high_intent_comment(inbound: Inbound) -> Outcome:
     comment_id = id_in(content, "comment_id")
     if not (external_id and comment_id):
         return Outcome(WebhookEvent.Status.FAILED, "high-intent comment without its author or comment id")
-    text = content.get("comment_text") if isinstance(content.get("comment_text"), str) else ""
-    username = content.get("from") if isinstance(content.get("from"), str) else ""
+    text = content["comment_text"] if isinstance(content.get("comment_text"), str) else ""
+    username = content["from"] if isinstance(content.get("from"), str) else ""
     commented_at = wire.as_time(content.get("timestamp")) or inbound.at()
     client = upsert_user(inbound, external_id=external_id, username=username, display_name="", seen_at=inbound.at())
     values = {constants.VAR_COMMENT_ID: comment_id}

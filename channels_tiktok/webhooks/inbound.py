@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from channels_tiktok.models import Conversation, TikTokAccount, WebhookEvent
 from channels_tiktok.webhooks import wire
-from clients import events, services
-from clients.models import BotEvent, Client, Message
+from clients import events, inserts, services
+from clients.models import BotEvent, Channel, Client, Message
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Inbound:
         return self.envelope.content
 
     @property
-    def channel(self):
+    def channel(self) -> Channel:
         return self.account.channel
 
     def at(self) -> dt.datetime:
@@ -159,10 +159,14 @@ def upsert_conversation(inbound: Inbound, *, client: Client, conversation_id: st
     return conversation
 
 
-def log_message(inbound: Inbound, *, external_id: str, direction: str, defaults: dict) -> tuple[Message, bool]:
-    return Message.objects.get_or_create(
-        channel=inbound.channel, direction=direction, external_id=external_id, defaults=defaults
-    )
+def log_message(inbound: Inbound, message: Message) -> bool:
+    """Log a message of this row's channel once per (direction, TikTok id); whether it is new (then `message` has
+    its primary key). One INSERT … ON CONFLICT DO NOTHING … RETURNING: no read before, no savepoint."""
+    message.channel = inbound.channel
+    inserted = inserts.insert_new([message], returning=["id"])
+    if inserted:
+        message.pk, message._state.adding = inserted[0][0], False
+    return bool(inserted)
 
 
 def log_inbound_message(inbound: Inbound, *, external_id: str, fields: dict) -> None:

@@ -83,13 +83,13 @@ def _block(message: Message) -> tuple[str, dict]:
 
 def _fetch(account: TikTokAccount, message: Message, kind: str, media_id: str) -> tuple[bytes, str]:
     """A fresh download URL from TikTok, then the file: within the deadline, at most the cap."""
-    conversation = Conversation.objects.filter(client_id=message.client_id).first()
+    conversation = Conversation.objects.filter(client_id=message.client_id).first() if message.client_id else None
     url = tokens.call(
         account,
         lambda c: c.media_download_url(
             business_id=account.business_id,
             conversation_id=conversation.conversation_id if conversation else "",
-            message_id=message.external_id,
+            message_id=message.external_id or "",  # always set: the callers find the message by it
             media_id=media_id,
             media_type=constants.MEDIA_MESSAGE_TYPES[kind],
         ),

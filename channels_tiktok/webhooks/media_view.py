@@ -6,7 +6,7 @@ when TikTok cannot give it the answer is 502 `media_unavailable`, and the link w
 """
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from channels_tiktok.accounts.tokens import AccountUnavailableError
@@ -16,7 +16,7 @@ from clients.models import Message
 
 
 @require_GET
-def media_file(request, token: str):
+def media_file(request: HttpRequest, token: str) -> FileResponse | JsonResponse:
     found = media.unsign(token)
     if found is None:
         raise Http404("No such media.")

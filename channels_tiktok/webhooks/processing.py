@@ -18,7 +18,7 @@ another worker is tried again first. `drain` is the worker's task: batches until
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError, transaction
 from django.db.models import F
@@ -183,7 +183,7 @@ class _RowFailedError(Exception):
         self.row, self.error = row, error
 
 
-def _row_failed(failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again) -> None:
+def _row_failed(failed: _RowFailedError, *, replay: bool, done: dict[int, WebhookEvent], again: Callable) -> None:
     """A row alone failed and was rolled back: a transient conflict with another worker (a deadlock) is tried
     again at once (up to TRANSIENT_RETRIES times in all); any other failure is journaled for the row, in a
     transaction of its own, if the row is still to do."""
@@ -239,7 +239,11 @@ def _take(
         with transaction.atomic():
             if event_ids:
                 # A replay waits for a row another worker holds; otherwise that worker is processing it already.
-                locked = WebhookEvent.objects.select_for_update(skip_locked=not replay).filter(pk__in=event_ids)
+                locked = (
+                    WebhookEvent.objects.select_for_update(skip_locked=not replay)
+                    .filter(pk__in=event_ids)
+                    .annotate(**handlers.ROW_FACTS)
+                )
                 rows = [row for row in locked.order_by("id") if replay or _to_do(row)]
             room = 0 if replay else batch - len(event_ids)
             if room > 0:
@@ -250,6 +254,7 @@ def _take(
                     .exclude(fetching_until__gt=now)
                     .exclude(pk__in=event_ids)
                     .order_by("next_attempt_at")
+                    .annotate(**handlers.ROW_FACTS)
                 )
                 rows += others[:room]
             accounts: dict = {}
@@ -285,7 +290,11 @@ def _apply_prepared(prepared: dict[int, Prepared], *, replay: bool, done: dict[i
     work: list[tuple[WebhookEvent, Prepared]] = []
     try:
         with transaction.atomic():
-            locked = WebhookEvent.objects.select_for_update(skip_locked=not replay).filter(pk__in=list(prepared))
+            locked = (
+                WebhookEvent.objects.select_for_update(skip_locked=not replay)
+                .filter(pk__in=list(prepared))
+                .annotate(**handlers.ROW_FACTS)
+            )
             work = [(row, prepared[row.pk]) for row in locked.order_by("id") if replay or _to_do(row)]
             _apply_locked(work, now, done)
     except Exception as exc:
@@ -309,7 +318,7 @@ def _apply_locked(work: list[tuple[WebhookEvent, Prepared]], now: dt.datetime, d
     rows as written."""
     work.sort(key=_lock_order)
     done.update((row.pk, row) for row, _ready in work)
-    applied: list[tuple[Prepared, WebhookEvent]] = []
+    applied: list[tuple[handlers.Inbound | handlers.Outcome, WebhookEvent]] = []
     for row, ready in work:
         row.attempts += 1
         row.processed_at = now

@@ -8,7 +8,7 @@ sender we can name and no conversation we know) is an outcome of its own; everyt
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from channels_tiktok import constants
@@ -38,7 +38,7 @@ class Received:
     data: dict[str, Any]
     payload: dict[str, Any]
     outcome: Outcome
-    client: Client | None = None
+    client: Client = field(init=False, repr=False)  # set once the clients are written (direct_messages.py)
 
     @property
     def is_reaction(self) -> bool:

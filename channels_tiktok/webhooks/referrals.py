@@ -63,7 +63,7 @@ def receive_referral(inbound: Inbound) -> Outcome:
     found = read_referral(content)
     if not found[constants.VAR_REFERRAL_SOURCE]:
         return Outcome(WebhookEvent.Status.FAILED, "im_referral_msg without a referral")
-    username = content.get("from") if isinstance(content.get("from"), str) else ""
+    username = content["from"] if isinstance(content.get("from"), str) else ""
     at = inbound.at()
     client = upsert_user(inbound, external_id=external_id, username=username, display_name="", seen_at=at)
     conversation_id = id_in(content, "conversation_id")

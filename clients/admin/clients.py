@@ -1,12 +1,17 @@
 """Admin for clients (variables, window, latest messages) and the message log."""
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.contrib.admin import ModelAdmin
-from django.db.models import QuerySet
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -14,6 +19,9 @@ from ..api_errors import ERROR_CODES
 from ..channel_registry import provider_for
 from ..models import Client, ClientVariable, Message
 from .big_lists import BigListAdmin, IdInputFilter, SinceFilter
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
 
 RECENT_MESSAGES = 20
 
@@ -47,11 +55,11 @@ class ClientAdmin(BigListAdmin):
     readonly_fields = ("window", "recent_messages", "created_at", "last_message_at")
     inlines = [ClientVariableInline]
 
-    def exact_search_q(self, term):
+    def exact_search_q(self, term: str) -> Q:
         return super().exact_search_q(term.removeprefix("@"))
 
     @admin.display(description=_("messaging window"))
-    def window(self, client):
+    def window(self, client: Client) -> str:
         info = provider_for(client.channel).window(client)
         if info is None:
             return "-"
@@ -60,7 +68,7 @@ class ClientAdmin(BigListAdmin):
         return _("open until %(at)s, %(left)s message(s) left") % {"at": info.expires_at, "left": info.messages_left}
 
     @admin.display(description=_("latest messages"))
-    def recent_messages(self, client):
+    def recent_messages(self, client: Client) -> SafeString:
         messages = Message.objects.filter(client=client).order_by("-id")[:RECENT_MESSAGES]
         rows = format_html_join(
             "",
@@ -91,7 +99,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("", _("none")), *((code, code) for code in sorted(ERROR_CODES))]
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator["_ListFilterChoices"]:
         yield {
             "selected": self.value() is None,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
@@ -132,7 +140,7 @@ class MessageAdmin(BigListAdmin):
     readonly_fields = ("media_preview", "created_at", "sent_at", "read_at")
 
     @admin.display(description=_("media"))
-    def media_preview(self, message: Message):
+    def media_preview(self, message: Message) -> str:
         """An inbound image (thumbnail) or video by the link the bot got (the channel puts it in the payload)."""
         block = message.payload.get(message.kind) if isinstance(message.payload, dict) else None
         url = block.get("link") if isinstance(block, dict) else None

@@ -70,7 +70,7 @@ class BotEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
     )
     readonly_fields = fields
 
-    def exact_search_q(self, term):
+    def exact_search_q(self, term: str) -> Q:
         query = super().exact_search_q(term)
         try:
             return query | Q(uuid=uuid.UUID(term))
@@ -78,7 +78,7 @@ class BotEventAdmin(ReadOnlyAdminMixin, BigListAdmin):
             return query
 
     @admin.display(description=_("body"))
-    def pretty_body(self, obj):
+    def pretty_body(self, obj: BotEvent) -> str:
         return pretty_json(obj.body)
 
     @admin.action(description=_("Re-deliver to the callback URL"))
@@ -118,5 +118,5 @@ class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BigListAdmin):
     readonly_fields = fields  # type: ignore[assignment]
 
     @admin.display(description=_("error"))
-    def short_error(self, obj):
+    def short_error(self, obj: DeliveryAttempt) -> str:
         return obj.error[:80]

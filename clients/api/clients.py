@@ -1,21 +1,23 @@
 """`/api/v1/clients/`: the project's clients with their variables and window (R13, B5)."""
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api_errors import ApiError
 from ..channel_registry import provider_for
-from ..models import Client
+from ..models import Client, Project
 from ..permissions import ProjectScopedMixin
 from ..query_params import database_id
 from .docs import error_responses
 from .serializers import ClientSerializer, WindowSerializer
 
 
-def project_clients(project):
+def project_clients(project: Project) -> QuerySet[Client]:
     return Client.objects.filter(channel__project=project).select_related("channel")
 
 
@@ -30,7 +32,7 @@ def project_clients(project):
 class ClientListView(ProjectScopedMixin, generics.ListAPIView):
     serializer_class = ClientSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Client]:
         queryset = project_clients(self.project).prefetch_related("variables")
         account = self.request.query_params.get("account")
         if account:
@@ -47,7 +49,7 @@ class ClientListView(ProjectScopedMixin, generics.ListAPIView):
 class ClientDetailView(ProjectScopedMixin, generics.RetrieveAPIView):
     serializer_class = ClientSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Client]:
         return project_clients(self.project)
 
 
@@ -60,7 +62,7 @@ class ClientDetailView(ProjectScopedMixin, generics.RetrieveAPIView):
     ),
 )
 class ClientWindowView(ProjectScopedMixin, APIView):
-    def get(self, request, pk: int):
+    def get(self, request: Request, pk: int) -> Response:
         client = generics.get_object_or_404(project_clients(self.project), pk=pk)
         info = provider_for(client.channel).window(client)
         if info is None:

@@ -3,6 +3,7 @@
 from dataclasses import replace
 from typing import Any
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 from clients.parsers import JSONParser
 
 from ..channel_registry import OutgoingRequest, Queued, provider_for
-from ..models import Message
+from ..models import Client, Message
 from ..permissions import ProjectScopedMixin
 from .clients import project_clients
 from .docs import error_responses
@@ -42,10 +43,10 @@ class ClientMessagesView(ProjectScopedMixin, generics.ListCreateAPIView):
     # No form-urlencoded: `curl -d '{...}'` sends JSON under that type, which would parse as one odd field.
     parser_classes = [JSONParser, MultiPartParser]
 
-    def get_client(self):
+    def get_client(self) -> Client:
         return get_object_or_404(project_clients(self.project), pk=self.kwargs["pk"])
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Message]:
         return Message.objects.filter(client=self.get_client())
 
     @extend_schema(responses={200: MessageSerializer(many=True), **error_responses(401, 404)})

@@ -1,6 +1,8 @@
 """Serializers of the channel-agnostic API: what the bot builder reads and sends."""
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -42,7 +44,7 @@ class ClientSerializer(serializers.ModelSerializer):
         return variables_of(client)
 
     @extend_schema_field(WindowSerializer(allow_null=True))
-    def get_window(self, client):
+    def get_window(self, client: Client) -> dict[str, Any] | None:
         info = provider_for(client.channel).window(client)
         return None if info is None else WindowSerializer(info).data
 
@@ -52,7 +54,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "account",
             "client",
@@ -113,12 +115,12 @@ class ButtonsField(serializers.ListField):
 
     child = ButtonSerializer()
 
-    def get_value(self, dictionary):
+    def get_value(self, dictionary: Mapping[Any, Any]) -> Any:
         if hasattr(dictionary, "getlist") and self.field_name in dictionary:
             return dictionary.get(self.field_name)  # multipart: one JSON text, not a list of form values
         return super().get_value(dictionary)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> list[Any]:  # a list, or that list as JSON text
         if isinstance(data, str):
             try:
                 data = json.loads(data)
@@ -178,14 +180,14 @@ class SendMessageSerializer(serializers.Serializer):
         help_text=_("Share one of the account's own posts instead of text, image or buttons."),
     )
 
-    def validate_image(self, value):
+    def validate_image(self, value: Any) -> dict[str, Any] | None:
         if value in (None, ""):
             return None
         image = ImageUrlSerializer(data=value)
         image.is_valid(raise_exception=True)
         return {"url": image.validated_data["url"]}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Mapping[str, Any]) -> dict[str, Any]:
         upload = data.get("image") if hasattr(data, "getlist") else None
         if not hasattr(upload, "read"):
             return super().to_internal_value(data)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api_errors import ApiError, ViolationsError
+from ..models import Client
 from ..permissions import ProjectScopedMixin
 from ..text import UNSTORABLE_MESSAGE, storable_text
 from ..variables import delete_variable, update_variables, variables_of
@@ -35,7 +36,7 @@ def _unstorable(changes: dict) -> list[dict]:
 
 
 class ClientVariablesMixin(ProjectScopedMixin):
-    def get_client(self):
+    def get_client(self) -> Client:
         return get_object_or_404(project_clients(self.project), pk=self.kwargs["pk"])
 
 

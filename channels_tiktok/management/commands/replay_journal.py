@@ -2,6 +2,7 @@
 
 from argparse import ArgumentParser
 from collections import Counter
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
@@ -27,7 +28,18 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", dest="everything", help="required when no filter is given")
         parser.add_argument("--dry-run", action="store_true", help="only count the rows that would be replayed")
 
-    def handle(self, *args, status, event, account, since, limit, everything, dry_run, **options):
+    def handle(
+        self,
+        *args: Any,
+        status: str | None,
+        event: str | None,
+        account: str | None,
+        since: str | None,
+        limit: int | None,
+        everything: bool,
+        dry_run: bool,
+        **options: Any,
+    ) -> None:
         rows = WebhookEvent.objects.all()
         if status:
             rows = rows.filter(status=status)
