@@ -86,8 +86,10 @@ def render(rows: list[Row], *, started: dt.datetime, seconds: float, plan: Plan)
         "",
         "Queries per event type: one event processed in-process against the same database, first from a new "
         "client, then from a known one (a read receipt's two: in the conversation the text message opened); the "
-        "verdict column is the journal row's outcome. The two comments are new comments the sandbox delivered, "
-        "each one's text read back from it (comment/list) as in production.",
+        "verdict column says whether the budget is met, and the journal row's outcome. Every statement counts but "
+        "a transaction's BEGIN and COMMIT. "
+        "The comments, images and videos are the sandbox's deliveries to an account it issued a token to: each "
+        "comment's text and each media's download URL are read from it as in production.",
         "",
         f"Plan: `{plan}`",
         "",
