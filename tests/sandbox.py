@@ -95,6 +95,25 @@ def connected_account_tokens(sandbox, *, account: str = "sbx-acct-mx-001", scope
     return sandbox.control.issue_token(account=account, scopes=scopes)
 
 
+def connect_account(
+    sandbox, *, project, account: str = "sbx-acct-mx-001", username: str = "taqueria_sandbox", **fields
+):
+    """Our TikTokAccount for one of the sandbox's accounts, in `project`, connected with tokens the sandbox issued
+    (so calls to TikTok go through)."""
+    from tests.factories import TikTokAccountFactory
+
+    tokens = connected_account_tokens(sandbox, account=account)
+    return TikTokAccountFactory(
+        channel__project=project,
+        business_id=tokens["open_id"],
+        username=username,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        scopes=tokens["scope"].split(","),
+        **fields,
+    )
+
+
 class WebhookReceiver:
     """A tiny HTTP server standing in for our webhook endpoint: records every request, answers `statuses`
     in turn (then 200). `requests` holds dicts with `headers` (lower-cased names), `body` (raw bytes)."""

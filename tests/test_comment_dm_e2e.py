@@ -13,8 +13,8 @@ from channels_tiktok import constants
 from channels_tiktok.models import HighIntentComment, TikTokAccount
 from clients.api_keys import create_api_key
 from clients.models import BotEvent, Client, ClientVariable, Message
-from tests.factories import ProjectFactory, TikTokAccountFactory
-from tests.sandbox import call_api, connected_account_tokens
+from tests.factories import ProjectFactory
+from tests.sandbox import call_api, connect_account
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +28,7 @@ def shop(sandbox_to_django):
     created = sandbox.control.create_account(username=SHOP, country="VN")
     sandbox.control.add_video(account=created["business_id"], caption="Phở")
     project = ProjectFactory(callback_url="")
-    tokens = connected_account_tokens(sandbox, account=created["business_id"])
-    account = TikTokAccountFactory(
-        channel__project=project,
-        business_id=tokens["open_id"],
-        username=SHOP,
-        country="VN",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes=tokens["scope"].split(","),
-    )
+    account = connect_account(sandbox, project=project, account=created["business_id"], username=SHOP, country="VN")
     _key, api_key = create_api_key(project=project, name="bot")
     return sandbox, account, {"Authorization": f"Api-Key {api_key}"}
 

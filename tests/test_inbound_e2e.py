@@ -15,8 +15,8 @@ from channels_tiktok import constants
 from channels_tiktok.models import WebhookEvent
 from clients.api_keys import create_api_key
 from clients.models import BotEvent, Client, Message
-from tests.factories import ProjectFactory, TikTokAccountFactory
-from tests.sandbox import WebhookReceiver, connected_account_tokens
+from tests.factories import ProjectFactory
+from tests.sandbox import WebhookReceiver, connect_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,15 +36,7 @@ def connected(sandbox_live, bot_receiver):
     """A project pushing to the bot receiver, with the sandbox's account connected (tokens issued by it)."""
     sandbox_live.sandbox.configure(ids_as_numbers=True, echo_mode="manual")
     project = ProjectFactory(callback_url=bot_receiver.url, callback_secret=secrets.token_hex(16))
-    tokens = connected_account_tokens(sandbox_live, account=ACCOUNT)
-    account = TikTokAccountFactory(
-        channel__project=project,
-        business_id=tokens["open_id"],
-        username="taqueria_sandbox",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes=tokens["scope"].split(","),
-    )
+    account = connect_account(sandbox_live, project=project, account=ACCOUNT)
     return sandbox_live, project, account
 
 

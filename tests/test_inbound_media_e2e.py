@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from channels_tiktok.sandbox.control.common import TINY_MP4, TINY_PNG
 from clients.models import BotEvent, Message
-from tests.factories import ProjectFactory, TikTokAccountFactory, UserFactory
-from tests.sandbox import connected_account_tokens
+from tests.factories import ProjectFactory, UserFactory
+from tests.sandbox import connect_account
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,7 @@ def connected(sandbox_to_django, settings, tmp_path):
     settings.PUBLIC_BASE_URL = "http://testserver"
     settings.TIKTOK_MEDIA_RETRY_BACKOFF_SECONDS = 0
     project = ProjectFactory(callback_url="")
-    tokens = connected_account_tokens(sandbox_to_django, account=ACCOUNT)
-    account = TikTokAccountFactory(
-        channel__project=project,
-        business_id=tokens["open_id"],
-        username="taqueria_sandbox",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes=tokens["scope"].split(","),
-    )
+    account = connect_account(sandbox_to_django, project=project, account=ACCOUNT)
     return sandbox_to_django, account
 
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from channels_tiktok import constants
 from clients.models import BotEvent, Message
-from tests.factories import ProjectFactory, TikTokAccountFactory
-from tests.sandbox import connected_account_tokens
+from tests.factories import ProjectFactory
+from tests.sandbox import connect_account
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,7 @@ MAX_QUERIES_PER_EVENT = 24
 @pytest.fixture
 def connected(sandbox_to_django):
     project = ProjectFactory(callback_url="")
-    tokens = connected_account_tokens(sandbox_to_django, account=ACCOUNT)
-    account = TikTokAccountFactory(
-        channel__project=project,
-        business_id=tokens["open_id"],
-        username="taqueria_sandbox",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes=tokens["scope"].split(","),
-    )
+    account = connect_account(sandbox_to_django, project=project, account=ACCOUNT)
     return sandbox_to_django, account
 
 

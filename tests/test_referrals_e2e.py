@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from channels_tiktok.models import Referral
 from clients.models import BotEvent, Client
-from tests.factories import ProjectFactory, TikTokAccountFactory, UserFactory
-from tests.sandbox import connected_account_tokens
+from tests.factories import ProjectFactory, UserFactory
+from tests.sandbox import connect_account
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,7 @@ ACCOUNT = "sbx-acct-mx-001"
 @pytest.fixture
 def connected(sandbox_to_django):
     project = ProjectFactory(callback_url="")
-    tokens = connected_account_tokens(sandbox_to_django, account=ACCOUNT)
-    account = TikTokAccountFactory(
-        channel__project=project,
-        business_id=tokens["open_id"],
-        username="taqueria_sandbox",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes=tokens["scope"].split(","),
-    )
+    account = connect_account(sandbox_to_django, project=project, account=ACCOUNT)
     return sandbox_to_django, account
 
 

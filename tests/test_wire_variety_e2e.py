@@ -14,8 +14,8 @@ from channels_tiktok.models import Conversation, WebhookEvent
 from channels_tiktok.sandbox import variety
 from clients.api_keys import create_api_key
 from clients.models import BotEvent, Client, Message
-from tests.factories import ProjectFactory, TikTokAccountFactory
-from tests.sandbox import connected_account_tokens
+from tests.factories import ProjectFactory
+from tests.sandbox import connect_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,15 +29,7 @@ EMOJI_URL = "https://p16-im-emoji.tiktokcdn.com/sandbox/emoji-1.png"
 def connected(sandbox_live):
     sandbox_live.sandbox.configure(echo_mode="manual")
     project = ProjectFactory(callback_url="", callback_secret=secrets.token_hex(16))
-    tokens = connected_account_tokens(sandbox_live, account=ACCOUNT)
-    account = TikTokAccountFactory(
-        channel__project=project,
-        business_id=tokens["open_id"],
-        username="taqueria_sandbox",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        scopes=tokens["scope"].split(","),
-    )
+    account = connect_account(sandbox_live, project=project, account=ACCOUNT)
     return sandbox_live, project, account
 
 
